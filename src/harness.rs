@@ -1,0 +1,110 @@
+//! Running scenarios end to end: environment, repeats, audit, expectations.
+
+use anyhow::Context;
+use rand::Rng;
+
+use crate::audit::audit;
+use crate::check::check;
+use crate::env::{self, Environment};
+use crate::report::{Repeat, RunReport, ScenarioReport};
+use crate::run::run_once;
+use crate::scenario::Scenario;
+
+/// Where the broker and the proxy come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// tansu-broker and faultlab's proxy inside this process: nothing to install.
+    #[default]
+    Embedded,
+}
+
+/// Choices made on the command line that override the scenario file.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub backend: Backend,
+    pub seed: Option<u64>,
+    pub repeat: Option<u32>,
+    /// Run only these producers (all when empty).
+    pub only: Vec<String>,
+}
+
+/// Run every scenario in turn, each on a fresh environment.
+pub async fn run_all(scenarios: &[Scenario], options: &Options) -> anyhow::Result<RunReport> {
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let mut reports = Vec::new();
+    for scenario in scenarios {
+        reports.push(run_scenario(scenario, options).await.with_context(|| format!("scenario {}", scenario.name))?);
+    }
+    Ok(RunReport::new(reports, started_at))
+}
+
+/// Run one scenario `repeat` times on one environment and check its expectations.
+pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Result<ScenarioReport> {
+    let scenario = restrict(scenario, &options.only)?;
+    let seed = options.seed.or(scenario.seed).unwrap_or_else(|| rand::rng().random());
+    let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
+    let env = start(options.backend, seed).await?;
+
+    let mut runs = Vec::new();
+    for repeat in 0..repeats {
+        let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+        tracing::info!("{}: run {}/{} ({run_id})", scenario.name, repeat + 1, repeats);
+        env.faults.clear().await?;
+        let output = run_once(&scenario, &env, &run_id).await?;
+        if let Ok(path) = std::env::var("FAULTLAB_DEBUG_DUMP") {
+            let _ = std::fs::write(path, serde_json::to_vec(&(&output.history, &output.observed)).unwrap());
+        }
+        runs.push(Repeat {
+            run_id: output.run_id,
+            verdicts: audit(&output.history, &output.observed),
+            faults: output.faults,
+            producers: output.producers,
+            producing_ms: output.producing.as_millis() as u64,
+        });
+    }
+    let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
+    Ok(ScenarioReport {
+        expectations: check(&scenario.expectations, &verdicts),
+        notes: backend_notes(options.backend),
+        seed,
+        backend: env.info.clone(),
+        repeats: runs,
+        scenario,
+    })
+}
+
+async fn start(backend: Backend, seed: u64) -> anyhow::Result<Environment> {
+    match backend {
+        Backend::Embedded => env::embedded::start(seed).await,
+    }
+}
+
+/// The scenario with only the producers named in `only` (and their
+/// expectations); the scenario unchanged when `only` is empty.
+fn restrict(scenario: &Scenario, only: &[String]) -> anyhow::Result<Scenario> {
+    let mut scenario = scenario.clone();
+    if only.is_empty() {
+        return Ok(scenario);
+    }
+    let names: Vec<&str> = scenario.producers.iter().map(|p| p.name.as_str()).collect();
+    if let Some(unknown) = only.iter().find(|o| !names.contains(&o.as_str())) {
+        anyhow::bail!("--only {unknown}: {} has no such producer (it has: {})", scenario.source.display(), names.join(", "));
+    }
+    scenario.producers.retain(|p| only.contains(&p.name));
+    scenario.expectations.retain(|e| only.contains(&e.producer));
+    Ok(scenario)
+}
+
+/// What a reader must know about the backend to read the numbers right.
+fn backend_notes(backend: Backend) -> Vec<String> {
+    match backend {
+        Backend::Embedded => vec![
+            "tansu deduplicates idempotent retries: a retried batch gets DUPLICATE_SEQUENCE_NUMBER and librdkafka \
+             counts it delivered with no offset (\"acked without offset\")."
+                .to_string(),
+        ],
+    }
+}

@@ -1,0 +1,116 @@
+//! The faultlab command: parse, call the library, map the outcome to an exit code.
+//!
+//! Exit codes: 0 every required expectation held; 1 one did not, or a
+//! scenario could not be run; 2 usage or scenario-file error; 130 interrupted.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use faultlab::cli::{Cli, Command, RunArgs};
+use faultlab::harness::{self, Options};
+use faultlab::report::{json, terminal};
+use faultlab::scenario::{self, Scenario, ScenarioError};
+
+const FAILED: u8 = 1;
+const USAGE: u8 = 2;
+const INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate { paths } => validate(&paths),
+        Command::List { paths } => list(&paths),
+        Command::Run(args) => run(args),
+    }
+}
+
+fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
+    let files = scenario::collect(paths).map_err(|e| vec![e])?;
+    let (mut loaded, mut errors) = (Vec::new(), Vec::new());
+    for file in files {
+        match scenario::load(&file) {
+            Ok(s) => loaded.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
+}
+
+fn report_errors(errors: &[ScenarioError]) -> ExitCode {
+    for error in errors {
+        eprintln!("error: {error}");
+    }
+    ExitCode::from(USAGE)
+}
+
+fn validate(paths: &[std::path::PathBuf]) -> ExitCode {
+    match load_all(paths) {
+        Ok(scenarios) => {
+            for s in &scenarios {
+                println!("ok  {} ({})", s.source.display(), s.name);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(errors) => report_errors(&errors),
+    }
+}
+
+fn list(paths: &[std::path::PathBuf]) -> ExitCode {
+    match load_all(paths) {
+        Ok(scenarios) => {
+            let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
+            for s in &scenarios {
+                let first_line = s.description.lines().next().unwrap_or("");
+                println!("{:width$}  {first_line}", s.name);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(errors) => report_errors(&errors),
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let scenarios = match load_all(&args.paths) {
+        Ok(s) => s,
+        Err(errors) => return report_errors(&errors),
+    };
+    let options = Options { backend: args.backend, seed: args.seed, repeat: args.repeat, only: args.only };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            report = harness::run_all(&scenarios, &options) => Some(report),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    // Dropping the runtime stops the broker and the proxy of an interrupted run.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    let report = match outcome {
+        None => {
+            eprintln!("interrupted: every toxic and broker of this run is stopped");
+            return ExitCode::from(INTERRUPTED);
+        }
+        Some(Err(e)) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(FAILED);
+        }
+        Some(Ok(report)) => report,
+    };
+    print!("{}", terminal::render(&report));
+    if let Some(path) = &args.json {
+        if let Err(e) = json::write(&report, path) {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(FAILED);
+        }
+    }
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(FAILED) }
+}

@@ -1,0 +1,76 @@
+//! The report of a run of one or more scenarios, and its renderings.
+//!
+//! [`RunReport`] is the model every format renders; its JSON form is the
+//! saved run (versioned by [`SCHEMA_VERSION`]).
+
+pub mod json;
+pub mod terminal;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::Verdict;
+use crate::check::ExpectationResult;
+use crate::env::BackendInfo;
+use crate::run::ProducerRun;
+use crate::run::timeline::FaultWindow;
+use crate::scenario::Scenario;
+
+/// Bumped whenever a field changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub faultlab_version: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub scenarios: Vec<ScenarioReport>,
+    /// True when the run was stopped before it finished.
+    #[serde(default)]
+    pub interrupted: bool,
+}
+
+impl RunReport {
+    pub fn new(scenarios: Vec<ScenarioReport>, started_at: String) -> Self {
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            faultlab_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at,
+            scenarios,
+            interrupted: false,
+        }
+    }
+
+    /// Every required expectation of every scenario held.
+    pub fn passed(&self) -> bool {
+        self.scenarios.iter().all(ScenarioReport::passed)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioReport {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub backend: BackendInfo,
+    pub repeats: Vec<Repeat>,
+    pub expectations: Vec<ExpectationResult>,
+    /// What the reader must know to read the numbers right (backend caveats).
+    pub notes: Vec<String>,
+}
+
+impl ScenarioReport {
+    pub fn passed(&self) -> bool {
+        !self.repeats.is_empty() && !self.expectations.iter().any(ExpectationResult::fails_run)
+    }
+}
+
+/// One run of a scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repeat {
+    pub run_id: String,
+    pub verdicts: Vec<Verdict>,
+    pub faults: Vec<FaultWindow>,
+    pub producers: Vec<ProducerRun>,
+    /// From the first send to the last delivery report, in milliseconds.
+    pub producing_ms: u64,
+}

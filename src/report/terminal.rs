@@ -1,0 +1,106 @@
+//! The terminal report: producers side by side, one table per scenario.
+
+use std::fmt::Write;
+
+use tabled::builder::Builder;
+use tabled::settings::Style;
+
+use super::{RunReport, ScenarioReport};
+use crate::audit::Verdict;
+use crate::scenario::{Level, format_duration};
+
+/// Rows of the comparison table: label and how to read it off a verdict.
+const ROWS: &[(&str, fn(&Verdict) -> u64)] = &[
+    ("sent", |v| v.sent),
+    ("acked", |v| v.acked),
+    ("failed", |v| v.failed),
+    ("possibly persisted", |v| v.possibly_persisted),
+    ("no report (interrupted)", |v| v.unknown),
+    ("duplicates", |v| v.duplicates),
+    ("lost", |v| v.lost),
+    ("phantom", |v| v.phantom),
+    ("reordered", |v| v.reordered),
+    ("offset mismatch", |v| v.offset_mismatch),
+    ("acked without offset", |v| v.acked_without_offset),
+];
+
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    for scenario in &report.scenarios {
+        render_scenario(&mut out, scenario);
+    }
+    let verdict = if report.interrupted {
+        "INTERRUPTED"
+    } else if report.passed() {
+        "PASSED"
+    } else {
+        "FAILED"
+    };
+    let _ = writeln!(out, "{verdict}: {} of {} scenarios met every required expectation", report.scenarios.iter().filter(|s| s.passed()).count(), report.scenarios.len());
+    out
+}
+
+fn render_scenario(out: &mut String, report: &ScenarioReport) {
+    let scenario = &report.scenario;
+    let backend = &report.backend;
+    let _ = writeln!(out, "\n== {} ({} run{}, seed {})", scenario.name, report.repeats.len(), if report.repeats.len() == 1 { "" } else { "s" }, report.seed);
+    let _ = writeln!(out, "   backend {}: {} {}, proxy: {}, client: {}", backend.backend, backend.broker, backend.broker_version, backend.proxy, backend.client);
+    for window in report.repeats.first().map(|r| r.faults.as_slice()).unwrap_or_default() {
+        let toxic = &window.toxic;
+        let attributes = serde_json::to_value(&toxic.kind).ok().and_then(|v| v.get("attributes").cloned()).unwrap_or_default();
+        let when = match (window.added_at, window.removed_at) {
+            (Some(added), Some(removed)) => format!("{} → {}", format_duration(added), format_duration(removed)),
+            (Some(added), None) => format!("from {}", format_duration(added)),
+            _ => "not played (producing ended first)".to_string(),
+        };
+        let _ = writeln!(out, "   fault {} [{} {}, toxicity {}] {}: {}", toxic.name, toxic.kind.type_name(), toxic.stream, toxic.toxicity, attributes, when);
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "   note: {note}");
+    }
+
+    let producers: Vec<&str> = report.repeats.first().map(|r| r.verdicts.iter().map(|v| v.producer.as_str()).collect()).unwrap_or_default();
+    let mut table = Builder::default();
+    table.push_record(std::iter::once("").chain(producers.iter().copied()));
+    for (label, read) in ROWS {
+        let cells = producers.iter().map(|p| summarize(&per_repeat(report, p, *read)));
+        table.push_record(std::iter::once(label.to_string()).chain(cells));
+    }
+    let latency = producers.iter().map(|p| {
+        let first = report.repeats.first().and_then(|r| r.verdicts.iter().find(|v| v.producer == *p));
+        first.map(|v| format!("{:.0} / {:.0} / {:.0}", v.latency.p50_ms, v.latency.p99_ms, v.latency.max_ms)).unwrap_or_default()
+    });
+    table.push_record(std::iter::once("ack ms p50 / p99 / max".to_string()).chain(latency));
+    let timeouts = producers.iter().map(|p| {
+        let events = report.repeats.first().and_then(|r| r.producers.iter().find(|x| x.name == *p)).map(|x| &x.events);
+        events.map(|e| format!("{} / {}", e.request_timeouts, e.message_timeouts)).unwrap_or_default()
+    });
+    table.push_record(std::iter::once("timeouts: request / message".to_string()).chain(timeouts));
+    let _ = writeln!(out, "{}", table.build().with(Style::rounded()));
+
+    for result in &report.expectations {
+        let mark = match (result.held, result.level) {
+            (true, _) => "✔",
+            (false, Level::Required) => "✘",
+            (false, Level::Demonstration) => "⚠",
+        };
+        let measured: Vec<String> = result.measured.iter().map(u64::to_string).collect();
+        let level = if result.level == Level::Demonstration { " (demonstration)" } else { "" };
+        let _ = writeln!(out, "   {mark} {} {} {}{level}: measured {}", result.producer, result.metric, result.expected, measured.join(", "));
+    }
+}
+
+fn per_repeat(report: &ScenarioReport, producer: &str, read: fn(&Verdict) -> u64) -> Vec<u64> {
+    report.repeats.iter().filter_map(|r| r.verdicts.iter().find(|v| v.producer == producer)).map(read).collect()
+}
+
+/// One value, or min–max with the median when repeats differ.
+pub fn summarize(values: &[u64]) -> String {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    match (sorted.first(), sorted.last()) {
+        (Some(min), Some(max)) if min == max => min.to_string(),
+        (Some(min), Some(max)) => format!("{min}–{max} (median {})", sorted[sorted.len() / 2]),
+        _ => "-".to_string(),
+    }
+}

@@ -1,0 +1,64 @@
+//! Reading a topic back from the beginning to the end of every partition.
+//!
+//! The end is where the consumer reports partition EOF, not a watermark
+//! from ListOffsets: tansu's "latest" offset is not reliable (DESIGN.md).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use super::history::{Observed, ObservedRecord};
+use super::message::MessageValue;
+
+/// Read `partitions` partitions of `topic` from offset 0 to their end and
+/// decode each value; records of another run are counted as unreadable.
+/// Blocking: call it from a blocking task.
+pub fn read_topic(bootstrap: &str, topic: &str, partitions: i32, run_id: &str, patience: Duration) -> anyhow::Result<Observed> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", format!("faultlab-audit-{}", uuid::Uuid::new_v4().simple()))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .context("creating the audit consumer")?;
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partitions {
+        assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+    }
+    consumer.assign(&assignment).context("assigning partitions to the audit consumer")?;
+
+    let mut observed = Observed::default();
+    let mut at_end = HashSet::new();
+    let deadline = std::time::Instant::now() + patience;
+    while at_end.len() < partitions as usize {
+        if std::time::Instant::now() > deadline {
+            bail!("reading {topic} back: {} of {partitions} partitions reached their end within {patience:?}", at_end.len());
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(partition))) => {
+                at_end.insert(partition);
+            }
+            Some(Err(error)) => tracing::debug!("audit consumer: {error}"),
+            Some(Ok(message)) => {
+                let decoded = message.payload().and_then(|v| serde_json::from_slice::<MessageValue>(v).ok());
+                match decoded {
+                    Some(value) if value.run_id == run_id => observed.records.push(ObservedRecord {
+                        producer: value.producer,
+                        seq: value.seq,
+                        partition: message.partition(),
+                        offset: message.offset(),
+                    }),
+                    _ => observed.unreadable += 1,
+                }
+            }
+        }
+    }
+    Ok(observed)
+}

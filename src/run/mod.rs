@@ -1,0 +1,124 @@
+//! Running a scenario once: producers send while the fault timeline plays,
+//! then every topic is read back.
+
+pub mod consume;
+pub mod history;
+pub mod message;
+pub mod producer;
+pub mod timeline;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tokio::time::{Instant, sleep_until};
+
+use crate::env::Environment;
+use crate::scenario::{ProducerSpec, Scenario, Workload};
+use history::{History, Observed};
+use message::{MessageValue, key_for};
+use producer::{ClientEvents, RecordingProducer};
+use timeline::{FaultWindow, Timeline};
+
+/// One producer as it ran: where it wrote and with which settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProducerRun {
+    pub name: String,
+    pub topic: String,
+    /// The effective librdkafka properties (bootstrap.servers aside).
+    pub settings: BTreeMap<String, String>,
+    pub events: ClientEvents,
+}
+
+/// Everything one run measured, before the audit.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub run_id: String,
+    pub history: History,
+    pub observed: Observed,
+    pub faults: Vec<FaultWindow>,
+    pub producers: Vec<ProducerRun>,
+    /// From the first send to the last delivery report.
+    pub producing: Duration,
+}
+
+/// Each producer writes to its own topic, so their counts never mix.
+pub fn topic_name(scenario: &Scenario, producer: &ProducerSpec, run_id: &str) -> String {
+    format!("{}.{}.{}", scenario.name, producer.name, run_id)
+}
+
+/// Run `scenario` once on `env`: create the topics, produce while the faults
+/// play, wait for every delivery report, remove the faults, read back.
+pub async fn run_once(scenario: &Scenario, env: &Environment, run_id: &str) -> anyhow::Result<RunOutput> {
+    let workload = &scenario.workload;
+    let mut producers = Vec::new();
+    for spec in &scenario.producers {
+        let topic = topic_name(scenario, spec, run_id);
+        env.create_topic(&topic, workload.partitions).await.with_context(|| format!("creating topic {topic}"))?;
+        producers.push((spec, topic, scenario.effective_settings(spec)));
+    }
+
+    let started = Instant::now();
+    let mut running = Vec::new();
+    for (spec, topic, settings) in &producers {
+        running.push((RecordingProducer::new(&spec.name, &env.bootstrap, settings, started)?, topic.clone()));
+    }
+    let timeline = Timeline::play(&scenario.faults, env.faults.clone(), started);
+    let sending = running.iter().map(|(producer, topic)| drive(producer, topic, workload, run_id, started));
+    let sent = futures::future::try_join_all(sending).await;
+    // Faults without a duration last until the last message is handed over;
+    // the flush then runs on a healthy network.
+    let faults = timeline.finish().await.context("playing the fault timeline")?;
+    sent?;
+    let patience = flush_patience(&producers.iter().map(|(_, _, s)| s).collect::<Vec<_>>());
+    futures::future::join_all(running.iter().map(|(producer, _)| producer.flush(patience))).await;
+    let producing = started.elapsed();
+
+    let mut history = History::default();
+    let mut runs = Vec::new();
+    for ((producer, _), (spec, topic, settings)) in running.into_iter().zip(producers) {
+        let (record, events) = producer.finish();
+        history.producers.push(record);
+        runs.push(ProducerRun { name: spec.name.clone(), topic, settings, events });
+    }
+
+    let mut observed = Observed::default();
+    for run in &runs {
+        let (bootstrap, topic, id, partitions) = (env.bootstrap.clone(), run.topic.clone(), run_id.to_string(), workload.partitions);
+        let read = tokio::task::spawn_blocking(move || consume::read_topic(&bootstrap, &topic, partitions, &id, Duration::from_secs(60)))
+            .await??;
+        observed.records.extend(read.records);
+        observed.unreadable += read.unreadable;
+    }
+    Ok(RunOutput { run_id: run_id.to_string(), history, observed, faults, producers: runs, producing })
+}
+
+/// Send the workload's messages, paced at its rate.
+async fn drive(producer: &RecordingProducer, topic: &str, workload: &Workload, run_id: &str, started: Instant) -> anyhow::Result<()> {
+    let name = producer.name().to_string();
+    for seq in 0..workload.messages {
+        if let Some(rate) = workload.rate {
+            sleep_until(started + Duration::from_secs_f64(seq as f64 / rate)).await;
+        } else if seq % 256 == 0 {
+            tokio::task::yield_now().await;
+        }
+        let value = MessageValue::new(run_id, &name, seq, workload.payload_bytes);
+        let key = key_for(&workload.key, &value.event_id, seq);
+        producer.send(topic, seq, &key, &value.to_json()).await?;
+    }
+    Ok(())
+}
+
+/// How long to wait for the last delivery reports: the longest
+/// message.timeout.ms (or delivery.timeout.ms) of the producers, plus
+/// margin; librdkafka's default is 300 s.
+fn flush_patience(settings: &[&BTreeMap<String, String>]) -> Duration {
+    let longest = settings
+        .iter()
+        .filter_map(|s| s.get("message.timeout.ms").or_else(|| s.get("delivery.timeout.ms")))
+        .filter_map(|v| v.parse::<u64>().ok())
+        .max()
+        .unwrap_or(300_000);
+    Duration::from_millis(longest) + Duration::from_secs(10)
+}

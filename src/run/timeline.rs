@@ -1,0 +1,84 @@
+//! The fault timeline: each fault's toxic is added `at` its time after
+//! producing starts and removed after its `duration`, or when producing ends.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use crate::env::FaultControl;
+use crate::proxy::Toxic;
+use crate::scenario::Fault;
+
+/// When a fault was actually in force, for the report and its charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultWindow {
+    pub toxic: Toxic,
+    /// Since the start of producing; `None` if producing ended first.
+    pub added_at: Option<Duration>,
+    pub removed_at: Option<Duration>,
+}
+
+enum Step {
+    Add(usize),
+    Remove(usize),
+}
+
+/// A timeline being played.
+pub struct Timeline {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<Vec<FaultWindow>>>,
+}
+
+impl Timeline {
+    /// Start playing `faults` against `control`, timed from `started`.
+    pub fn play(faults: &[Fault], control: FaultControl, started: Instant) -> Timeline {
+        let mut steps: Vec<(Duration, Step)> = Vec::new();
+        for (i, fault) in faults.iter().enumerate() {
+            steps.push((fault.at, Step::Add(i)));
+            if let Some(duration) = fault.duration {
+                steps.push((fault.at + duration, Step::Remove(i)));
+            }
+        }
+        // Stable: at equal times, steps keep the file's order.
+        steps.sort_by_key(|(at, _)| *at);
+        let mut windows: Vec<FaultWindow> =
+            faults.iter().map(|f| FaultWindow { toxic: f.toxic(), added_at: None, removed_at: None }).collect();
+        let stop = CancellationToken::new();
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            for (at, step) in steps {
+                tokio::select! {
+                    _ = stopped.cancelled() => break,
+                    _ = sleep_until(started + at) => {}
+                }
+                match step {
+                    Step::Add(i) => {
+                        control.add(&windows[i].toxic).await?;
+                        windows[i].added_at = Some(started.elapsed());
+                    }
+                    Step::Remove(i) => {
+                        control.remove(&windows[i].toxic.name).await?;
+                        windows[i].removed_at = Some(started.elapsed());
+                    }
+                }
+            }
+            // Producing is over: whatever is still in force goes now.
+            stopped.cancelled().await;
+            for window in windows.iter_mut().filter(|w| w.added_at.is_some() && w.removed_at.is_none()) {
+                control.remove(&window.toxic.name).await?;
+                window.removed_at = Some(started.elapsed());
+            }
+            Ok(windows)
+        });
+        Timeline { stop, task }
+    }
+
+    /// End the timeline: remove every toxic still in force and report when
+    /// each fault was in force.
+    pub async fn finish(self) -> anyhow::Result<Vec<FaultWindow>> {
+        self.stop.cancel();
+        self.task.await?
+    }
+}

@@ -1,0 +1,364 @@
+//! Reading scenario files: TOML syntax, then the raw serde types, then the
+//! checks serde cannot express. Each step stops at its first error, which
+//! names the file, line, column and field.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::error::{ScenarioError, closest};
+use super::raw::{self, KEY_FORMS, RawKey, RawScenario, SettingValue};
+use super::{Expectation, Fault, KeyStrategy, ProducerSpec, Scenario, Workload};
+use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
+
+/// The largest `payload_bytes` accepted. Far above Kafka's default 1 MB
+/// message limit; it only stops a typo from allocating gigabytes per message.
+pub const MAX_PAYLOAD_BYTES: i64 = 64 * 1024 * 1024;
+
+/// Read and validate one scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "file not found".to_string(),
+            std::io::ErrorKind::InvalidData => "not UTF-8 text; scenario files are TOML".to_string(),
+            _ => format!("cannot read: {e}"),
+        };
+        ScenarioError::file(path, why)
+    })?;
+    parse(&text, path)
+}
+
+/// Parse and validate scenario text; `source` is used in errors and kept in
+/// [`Scenario::source`].
+pub fn parse(text: &str, source: &Path) -> Result<Scenario, ScenarioError> {
+    // The recovering parser gives a partial document even when the syntax
+    // is wrong, so a syntax error can still name its field.
+    let (root, syntax_errors) = DeTable::parse_recoverable(text);
+    if let Some(e) = syntax_errors.first() {
+        return Err(ScenarioError::from_toml(source, text, Some(&root), e, 0..0));
+    }
+    let raw = RawScenario::deserialize(toml::de::Deserializer::from(root.clone()))
+        .map_err(|e| ScenarioError::from_toml(source, text, Some(&root), &e, 0..0))?;
+    Checker { text, source, root: &root }.scenario(raw)
+}
+
+/// The files to run: files as given, directories replaced by their `*.toml`
+/// files (not recursive) sorted by name.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ScenarioError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ScenarioError::file(path, "no such file or directory"),
+            _ => ScenarioError::file(path, format!("cannot read: {e}")),
+        })?;
+        if !meta.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path).map_err(|e| ScenarioError::file(path, format!("cannot list: {e}")))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|p| p.extension().is_some_and(|ext| ext == "toml") && p.is_file())
+            .collect();
+        if found.is_empty() {
+            return Err(ScenarioError::file(path, "directory has no .toml scenario files"));
+        }
+        found.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+        files.extend(found);
+    }
+    Ok(files)
+}
+
+/// The checks after deserialisation, with what they need to point at spans.
+struct Checker<'a, 'i> {
+    text: &'a str,
+    source: &'a Path,
+    root: &'a Spanned<DeTable<'i>>,
+}
+
+impl<'i> Checker<'_, 'i> {
+    fn err(&self, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::at(self.source, self.text, span, field, message)
+    }
+
+    fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+        let name = raw.name.get_ref();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return Err(self.err(
+                raw.name.span(),
+                "name",
+                format!("`{name}`: accepted: lowercase letters a-z, digits and `-` only, not empty (the name is used in topic names)"),
+            ));
+        }
+        if raw.description.get_ref().trim().is_empty() {
+            return Err(self.err(
+                raw.description.span(),
+                "description",
+                "must not be empty: say in one paragraph what the scenario shows",
+            ));
+        }
+        let seed = match raw.seed {
+            Some(s) => Some(
+                u64::try_from(*s.get_ref())
+                    .map_err(|_| self.err(s.span(), "seed", format!("`{}`: accepted: an integer >= 0", s.get_ref())))?,
+            ),
+            None => None,
+        };
+        let repeat = match raw.repeat {
+            Some(r) => self.int_in(&r, "repeat", 1, i64::from(u32::MAX))? as u32,
+            None => 1,
+        };
+        let workload = self.workload(raw.workload)?;
+        let client = settings(raw.client);
+
+        let raw_producers = raw.producers.get_ref();
+        if raw_producers.is_empty() {
+            return Err(self.err(
+                raw.producers.span(),
+                "producers",
+                "at least one producer is needed: add a [[producers]] table with `name` and `preset`",
+            ));
+        }
+        let mut producers = Vec::new();
+        let mut first_seen: HashMap<String, Range<usize>> = HashMap::new();
+        for (i, p) in raw.producers.into_inner().into_iter().enumerate() {
+            let p = p.into_inner();
+            let name = p.name.get_ref().clone();
+            let field = format!("producers[{i}].name");
+            if name.is_empty()
+                || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            {
+                return Err(self.err(
+                    p.name.span(),
+                    field,
+                    format!("`{name}`: accepted: lowercase letters a-z, digits, `-` and `_` only, not empty"),
+                ));
+            }
+            if let Some(first) = first_seen.get(&name) {
+                let (line, _) = super::error::line_column(self.text, first.start);
+                return Err(self.err(
+                    p.name.span(),
+                    field,
+                    format!("duplicate producer name `{name}` (first used on line {line}); names must be unique"),
+                ));
+            }
+            first_seen.insert(name.clone(), p.name.span());
+            producers.push(ProducerSpec { name, preset: p.preset, settings: settings(p.settings) });
+        }
+
+        let mut faults = Vec::new();
+        for (i, f) in raw.faults.into_iter().enumerate() {
+            faults.push(self.fault(i, f)?);
+        }
+        let mut fault_names: HashMap<&str, usize> = HashMap::new();
+        for (i, f) in faults.iter().enumerate() {
+            if let Some(first) = fault_names.insert(&f.name, i) {
+                let span = self.fault_span(i);
+                return Err(self.err(span, format!("faults[{i}].name"), format!(
+                    "duplicate fault name `{}` (also faults[{first}]); names must be unique because the proxy identifies toxics by name",
+                    f.name
+                )));
+            }
+        }
+
+        let mut expectations = Vec::new();
+        for (i, e) in raw.expect.into_iter().enumerate() {
+            let (span, e) = (e.span(), e.into_inner());
+            let producer = e.producer.get_ref();
+            if !producers.iter().any(|p| &p.name == producer) {
+                let names: Vec<&str> = producers.iter().map(|p| p.name.as_str()).collect();
+                let hint = did_you_mean(producer, names.iter().copied());
+                return Err(self.err(
+                    e.producer.span(),
+                    format!("expect[{i}].producer"),
+                    format!(
+                        "unknown producer `{producer}`{hint} accepted: the names of [[producers]]: {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            let bounds = e.bounds();
+            if bounds.is_empty() {
+                let metrics: Vec<&str> = super::Metric::ALL.iter().map(|m| m.as_str()).collect();
+                return Err(self.err(
+                    span,
+                    format!("expect[{i}]"),
+                    format!("no metric is bounded; add at least one of: {} (e.g. duplicates = 0)", metrics.join(", ")),
+                ));
+            }
+            for (metric, bound) in bounds {
+                expectations.push(Expectation { producer: producer.clone(), metric, bound, level: e.level });
+            }
+        }
+
+        Ok(Scenario {
+            name: raw.name.into_inner(),
+            description: raw.description.into_inner(),
+            observe: raw.observe,
+            seed,
+            repeat,
+            workload,
+            client,
+            producers,
+            faults,
+            expectations,
+            source: self.source.to_path_buf(),
+        })
+    }
+
+    /// An integer in `min..=max`, or an error saying which range is accepted.
+    fn int_in(&self, v: &Spanned<i64>, field: &str, min: i64, max: i64) -> Result<i64, ScenarioError> {
+        let n = *v.get_ref();
+        if n < min || n > max {
+            let accepted = if max == i64::MAX {
+                format!("an integer >= {min}")
+            } else {
+                format!("an integer from {min} to {max}")
+            };
+            return Err(self.err(v.span(), field, format!("`{n}` is out of range; accepted: {accepted}")));
+        }
+        Ok(n)
+    }
+
+    fn workload(&self, w: raw::RawWorkload) -> Result<Workload, ScenarioError> {
+        let messages = self.int_in(&w.messages, "workload.messages", 1, i64::MAX)? as u64;
+        let rate = match w.rate {
+            Some(r) => {
+                let v = *r.get_ref();
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(self.err(r.span(), "workload.rate", format!(
+                        "`{v}`: accepted: a number > 0 (messages per second per producer); leave it out to send as fast as possible"
+                    )));
+                }
+                Some(v)
+            }
+            None => None,
+        };
+        let partitions = match &w.partitions {
+            Some(p) => self.int_in(p, "workload.partitions", 1, i64::from(i32::MAX))? as i32,
+            None => 1,
+        };
+        let payload_bytes = match &w.payload_bytes {
+            Some(p) => self.int_in(p, "workload.payload_bytes", 0, MAX_PAYLOAD_BYTES)? as usize,
+            None => 0,
+        };
+        let key = match w.key {
+            None | Some(RawKey::EventId) => KeyStrategy::EventId,
+            Some(RawKey::Fixed(k)) => KeyStrategy::Fixed(k),
+            Some(RawKey::Spread(n)) => {
+                let v = *n.get_ref();
+                if v < 1 || v > i64::from(u32::MAX) {
+                    return Err(self.err(
+                        n.span(),
+                        "workload.key.spread",
+                        format!("`{v}` is out of range; accepted: a number of keys >= 1 (key forms: {KEY_FORMS})"),
+                    ));
+                }
+                KeyStrategy::Spread(v as u32)
+            }
+        };
+        Ok(Workload { messages, rate, partitions, key, payload_bytes })
+    }
+
+    /// The `[[faults]]` entry `i` in the document.
+    fn fault_table(&self, i: usize) -> Option<&Spanned<DeValue<'i>>> {
+        match raw::lookup(self.root.get_ref(), "faults")?.get_ref() {
+            DeValue::Array(items) => items.get(i),
+            _ => None,
+        }
+    }
+
+    fn fault_span(&self, i: usize) -> Range<usize> {
+        self.fault_table(i).map(|t| t.span()).unwrap_or(0..0)
+    }
+
+    fn fault(&self, i: usize, f: Spanned<raw::RawFault>) -> Result<Fault, ScenarioError> {
+        let (fault_span, f) = (f.span(), f.into_inner());
+        let type_name = f.kind.get_ref();
+        if !ToxicKind::TYPE_NAMES.contains(&type_name.as_str()) {
+            let hint = did_you_mean(type_name, ToxicKind::TYPE_NAMES.iter().copied());
+            return Err(self.err(
+                f.kind.span(),
+                format!("faults[{i}].type"),
+                format!("unknown toxic type `{type_name}`{hint} accepted: {}", ToxicKind::TYPE_NAMES.join(", ")),
+            ));
+        }
+        let stream = f.stream.unwrap_or_default();
+        let toxicity = match &f.toxicity {
+            Some(t) => {
+                let v = *t.get_ref();
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(self.err(t.span(), format!("faults[{i}].toxicity"), format!(
+                        "`{v}` is out of range; accepted: a number from 0.0 to 1.0 (the probability that a connection is affected)"
+                    )));
+                }
+                v as f32
+            }
+            None => 1.0,
+        };
+        let duration = match &f.duration {
+            Some(d) if d.get_ref().0.is_zero() => {
+                return Err(self.err(d.span(), format!("faults[{i}].duration"), 
+                    "a fault cannot last 0s; accepted: a duration > 0 such as \"3s\", or leave `duration` out to keep the fault until producing ends",
+                ));
+            }
+            Some(d) => Some(d.get_ref().0),
+            None => None,
+        };
+
+        // The attributes as they are in the document (with their spans); an
+        // absent table is an empty one, so every attribute takes its default.
+        let document_attributes = self
+            .fault_table(i)
+            .and_then(|t| t.get_ref().as_table())
+            .and_then(|t| raw::lookup(t, "attributes"))
+            .cloned();
+        let absent = document_attributes.is_none();
+        let attributes =
+            document_attributes.unwrap_or_else(|| Spanned::new(fault_span.clone(), DeValue::Table(DeTable::new())));
+        let kind = raw::toxic_kind(type_name, attributes).map_err(|e| {
+            let mut err = ScenarioError::from_toml(self.source, self.text, Some(self.root), &e, fault_span.clone());
+            let base = format!("faults[{i}]");
+            if let Some(field) =
+                err.field.as_mut().filter(|f| absent && f.starts_with(&base) && !f.contains(".attributes"))
+            {
+                *field = format!("{base}.attributes{}", &field[base.len()..]);
+            }
+            err
+        })?;
+
+        let name = match f.name {
+            Some(n) if n.get_ref().trim().is_empty() => {
+                return Err(self.err(
+                    n.span(),
+                    format!("faults[{i}].name"),
+                    "must not be empty; leave it out for the default `<type>_<stream>_<index>`",
+                ));
+            }
+            Some(n) => n.into_inner(),
+            None => default_fault_name(&kind, stream, i),
+        };
+        Ok(Fault { name, kind, stream, toxicity, at: f.at.0, duration })
+    }
+}
+
+/// `<type>_<stream>_<index>`: Toxiproxy's default name plus the fault's
+/// 0-based index, so two faults of one type on one stream can overlap.
+fn default_fault_name(kind: &ToxicKind, stream: Stream, index: usize) -> String {
+    format!("{}_{index}", Toxic::default_name(kind, stream))
+}
+
+/// `, did you mean `x`?` when a candidate is close, else `;`, to go
+/// between "unknown ..." and "accepted: ...".
+fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, candidates).map_or_else(|| ";".to_string(), |n| format!(", did you mean `{n}`?"))
+}
+
+fn settings(raw: BTreeMap<String, SettingValue>) -> BTreeMap<String, String> {
+    raw.into_iter().map(|(k, v)| (k, v.0)).collect()
+}

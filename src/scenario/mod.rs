@@ -1,0 +1,218 @@
+//! The scenario file model: what to produce, with which producer settings,
+//! under which faults, and what the audit is expected to count.
+//!
+//! A scenario is a TOML file (the format is documented on [`Scenario`] and
+//! in `scenarios/`). [`load`] reads one, [`collect`] expands directories,
+//! and every mistake in a file is a [`ScenarioError`] naming the file,
+//! line, column and field, and what would have been accepted, because the
+//! people who edit these files (students, instructors, CI maintainers) are
+//! not expected to read Rust.
+//!
+//! The types here are the validated model: every invariant checked in
+//! [`load`] (at least one producer, unique names, bounds that can hold,
+//! known toxic types) holds for a `Scenario` built by it. They also
+//! serialise (durations as `"1.5s"`, bounds as `">= 1"`) so a report can
+//! embed the scenario it ran, and deserialise from that form so a saved
+//! report can be read back; the TOML file itself is read through the
+//! private raw types in `load.rs`, which carry source spans.
+
+mod duration;
+mod error;
+mod expect;
+mod load;
+mod raw;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
+
+pub use duration::{DurationError, format_duration, parse_duration};
+pub use error::ScenarioError;
+pub use expect::{BOUND_FORMS, Bound, Expectation, Level, Metric};
+pub use load::{collect, load, parse};
+
+/// One scenario, validated.
+///
+/// ```toml
+/// name = "response-delay"      # required, [a-z0-9-] (used in topic names)
+/// description = "One paragraph."
+/// observe = "What to look at in the report."   # optional
+/// seed = 42                    # optional
+/// repeat = 1                   # optional, default 1
+///
+/// [workload]
+/// messages = 1000
+///
+/// [client]                     # librdkafka properties for every producer
+/// "socket.timeout.ms" = 2000
+///
+/// [[producers]]
+/// name = "plain"
+/// preset = "plain"
+///
+/// [[faults]]
+/// type = "latency"
+/// at = "2s"
+/// duration = "3s"
+/// attributes = { latency = 3000 }
+///
+/// [[expect]]
+/// producer = "plain"
+/// duplicates = ">= 1"
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub observe: Option<String>,
+    pub seed: Option<u64>,
+    /// How many times to run it (>= 1); each repeat is audited on its own.
+    pub repeat: u32,
+    pub workload: Workload,
+    /// librdkafka properties applied to every producer, values as strings.
+    pub client: BTreeMap<String, String>,
+    /// At least one, names unique.
+    pub producers: Vec<ProducerSpec>,
+    /// In file order; they may overlap in time.
+    pub faults: Vec<Fault>,
+    /// One per bounded metric of each `[[expect]]` table, in file order.
+    pub expectations: Vec<Expectation>,
+    /// The file it came from (not part of the TOML).
+    pub source: PathBuf,
+}
+
+impl Scenario {
+    /// The librdkafka properties of one producer: its preset, then
+    /// `[client]`, then its own `settings` (later wins). This is what the
+    /// report prints, so a run can be repeated exactly.
+    pub fn effective_settings(&self, producer: &ProducerSpec) -> BTreeMap<String, String> {
+        let mut settings: BTreeMap<String, String> =
+            producer.preset.settings().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        settings.extend(self.client.iter().map(|(k, v)| (k.clone(), v.clone())));
+        settings.extend(producer.settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+        settings
+    }
+
+    /// The producer with this name.
+    pub fn producer(&self, name: &str) -> Option<&ProducerSpec> {
+        self.producers.iter().find(|p| p.name == name)
+    }
+}
+
+/// What each producer sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    /// Per producer, >= 1.
+    pub messages: u64,
+    /// Messages per second per producer; `None` is as fast as possible.
+    pub rate: Option<f64>,
+    /// Partitions of the topic, >= 1.
+    pub partitions: i32,
+    pub key: KeyStrategy,
+    /// Extra padding bytes in each message value.
+    pub payload_bytes: usize,
+}
+
+/// How message keys are chosen. The key decides the partition, and
+/// reordering is only counted among messages with the same key.
+///
+/// Serialised as in the file: `"event-id"`, `{ fixed = "..." }`,
+/// `{ spread = 8 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStrategy {
+    /// Each message's own unique id (the course's eventId).
+    #[default]
+    #[serde(rename = "event-id")]
+    EventId,
+    /// The same key for every message: one partition, one total order.
+    Fixed(String),
+    /// `n` keys, `key-0` .. `key-{n-1}`, chosen by sequence number % n (n >= 1).
+    Spread(u32),
+}
+
+/// One producer: a name (used in reports and message values), a preset and
+/// its own librdkafka overrides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerSpec {
+    pub name: String,
+    pub preset: Preset,
+    pub settings: BTreeMap<String, String>,
+}
+
+/// The reliability settings a producer starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// acks=1, no idempotence: the course's "before".
+    Plain,
+    /// acks=all, enable.idempotence=true: the course's "after".
+    Idempotent,
+    /// No settings of its own: librdkafka's defaults plus what the file says.
+    None,
+}
+
+impl Preset {
+    pub const NAMES: &'static [&'static str] = &["plain", "idempotent", "none"];
+
+    /// The librdkafka properties this preset sets.
+    pub fn settings(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Preset::Plain => &[("acks", "1"), ("enable.idempotence", "false")],
+            Preset::Idempotent => &[("acks", "all"), ("enable.idempotence", "true")],
+            Preset::None => &[],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Plain => "plain",
+            Preset::Idempotent => "idempotent",
+            Preset::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One fault on the timeline: a toxic added `at` after producing starts
+/// and removed after `duration` (or left until producing ends).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Unique in the scenario; default `<type>_<stream>_<index>`.
+    pub name: String,
+    /// Serialised as Toxiproxy does: `"type"` and `"attributes"`.
+    #[serde(flatten)]
+    pub kind: ToxicKind,
+    pub stream: Stream,
+    /// 0.0..=1.0, rolled per connection.
+    pub toxicity: f32,
+    #[serde(with = "duration::as_string")]
+    pub at: Duration,
+    /// `None`: until the end of producing.
+    #[serde(default, with = "duration::option_as_string")]
+    pub duration: Option<Duration>,
+}
+
+impl Fault {
+    /// The toxic to add to the proxy.
+    pub fn toxic(&self) -> Toxic {
+        Toxic { name: self.name.clone(), stream: self.stream, toxicity: self.toxicity, kind: self.kind.clone() }
+    }
+
+    /// When the fault is removed, if it is.
+    pub fn until(&self) -> Option<Duration> {
+        self.duration.map(|d| self.at.saturating_add(d))
+    }
+}
