@@ -15,10 +15,10 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use super::history::{Observed, ObservedRecord};
 use super::message::MessageValue;
 
-/// Read `partitions` partitions of `topic` from offset 0 to their end and
-/// decode each value; records of another run are counted as unreadable.
+/// Read `partitions` partitions of `topic` from offset 0 to their end into
+/// `observed`, decoding each value; records of another run are counted as unreadable.
 /// Blocking: call it from a blocking task.
-pub fn read_topic(bootstrap: &str, topic: &str, partitions: i32, run_id: &str, patience: Duration) -> anyhow::Result<Observed> {
+pub fn read_topic(observed: &mut Observed, bootstrap: &str, topic: &str, partitions: i32, run_id: &str, patience: Duration) -> anyhow::Result<()> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("faultlab-audit-{}", uuid::Uuid::new_v4().simple()))
@@ -33,7 +33,8 @@ pub fn read_topic(bootstrap: &str, topic: &str, partitions: i32, run_id: &str, p
     }
     consumer.assign(&assignment).context("assigning partitions to the audit consumer")?;
 
-    let mut observed = Observed::default();
+    let topic_index = observed.topics.len() as u32;
+    observed.topics.push(topic.to_string());
     let mut at_end = HashSet::new();
     let deadline = std::time::Instant::now() + patience;
     while at_end.len() < partitions as usize {
@@ -50,6 +51,7 @@ pub fn read_topic(bootstrap: &str, topic: &str, partitions: i32, run_id: &str, p
                 let decoded = message.payload().and_then(|v| serde_json::from_slice::<MessageValue>(v).ok());
                 match decoded {
                     Some(value) if value.run_id == run_id => observed.records.push(ObservedRecord {
+                        topic: topic_index,
                         producer: value.producer,
                         seq: value.seq,
                         partition: message.partition(),
@@ -60,5 +62,5 @@ pub fn read_topic(bootstrap: &str, topic: &str, partitions: i32, run_id: &str, p
             }
         }
     }
-    Ok(observed)
+    Ok(())
 }

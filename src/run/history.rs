@@ -21,6 +21,8 @@ pub struct History {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ProducerHistory {
     pub name: String,
+    /// The topic it wrote to: its acks' partitions and offsets are in it.
+    pub topic: String,
     pub sends: Vec<SendRecord>,
 }
 
@@ -57,6 +59,8 @@ pub enum Outcome {
 /// A record read back from the topic, decoded from its JSON value.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ObservedRecord {
+    /// Index of the topic it was read from in [`Observed::topics`].
+    pub topic: u32,
     /// The producer name carried in the value.
     pub producer: String,
     /// The producer's sequence number carried in the value.
@@ -68,8 +72,10 @@ pub struct ObservedRecord {
 /// The topic(s) as read from the beginning to the end of every partition.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Observed {
-    /// Records in the order read: per partition in offset order; partitions
-    /// interleave arbitrarily.
+    /// The topics read, named once; records refer to them by index.
+    pub topics: Vec<String>,
+    /// Records in the order read: per topic and partition in offset order;
+    /// partitions interleave arbitrarily.
     pub records: Vec<ObservedRecord>,
     /// Records whose value was not a faultlab message (counted, not audited).
     pub unreadable: u64,

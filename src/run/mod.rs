@@ -78,19 +78,22 @@ pub async fn run_once(scenario: &Scenario, env: &Environment, run_id: &str) -> a
     let mut history = History::default();
     let mut runs = Vec::new();
     for ((producer, _), (spec, topic, settings)) in running.into_iter().zip(producers) {
-        let (record, events) = producer.finish();
+        let (mut record, events) = producer.finish();
+        record.topic = topic.clone();
         history.producers.push(record);
         runs.push(ProducerRun { name: spec.name.clone(), topic, settings, events });
     }
 
-    let mut observed = Observed::default();
-    for run in &runs {
-        let (bootstrap, topic, id, partitions) = (env.bootstrap.clone(), run.topic.clone(), run_id.to_string(), workload.partitions);
-        let read = tokio::task::spawn_blocking(move || consume::read_topic(&bootstrap, &topic, partitions, &id, Duration::from_secs(60)))
-            .await??;
-        observed.records.extend(read.records);
-        observed.unreadable += read.unreadable;
-    }
+    let topics: Vec<String> = runs.iter().map(|r| r.topic.clone()).collect();
+    let (bootstrap, id, partitions) = (env.bootstrap.clone(), run_id.to_string(), workload.partitions);
+    let observed = tokio::task::spawn_blocking(move || {
+        let mut observed = Observed::default();
+        for topic in &topics {
+            consume::read_topic(&mut observed, &bootstrap, topic, partitions, &id, Duration::from_secs(60))?;
+        }
+        anyhow::Ok(observed)
+    })
+    .await??;
     Ok(RunOutput { run_id: run_id.to_string(), history, observed, faults, producers: runs, producing })
 }
 

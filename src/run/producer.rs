@@ -179,6 +179,6 @@ impl RecordingProducer {
         drop(producer);
         let sends = std::mem::take(&mut *recorder.sends.lock().unwrap_or_else(|e| e.into_inner()));
         let events = std::mem::take(&mut *recorder.events.lock().unwrap_or_else(|e| e.into_inner()));
-        (ProducerHistory { name, sends }, events)
+        (ProducerHistory { name, topic: String::new(), sends }, events)
     }
 }
