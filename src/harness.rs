@@ -7,6 +7,7 @@ use crate::audit::audit;
 use crate::check::check;
 use crate::env::{self, Environment};
 use crate::report::{Repeat, RunReport, ScenarioReport};
+use crate::run::progress::Progress;
 use crate::run::run_once;
 use crate::scenario::Scenario;
 
@@ -27,6 +28,8 @@ pub struct Options {
     pub repeat: Option<u32>,
     /// Run only these producers (all when empty).
     pub only: Vec<String>,
+    /// Draw live progress on stderr (when it is a terminal).
+    pub progress: bool,
 }
 
 /// Run every scenario in turn, each on a fresh environment.
@@ -53,10 +56,14 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
         let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
         tracing::info!("{}: run {}/{} ({run_id})", scenario.name, repeat + 1, repeats);
         env.faults.clear().await?;
-        let output = run_once(&scenario, &env, &run_id).await?;
-        if let Ok(path) = std::env::var("FAULTLAB_DEBUG_DUMP") {
-            let _ = std::fs::write(path, serde_json::to_vec(&(&output.history, &output.observed)).unwrap());
+        let names: Vec<&str> = scenario.producers.iter().map(|p| p.name.as_str()).collect();
+        let title = format!("{} (run {}/{repeats}, {run_id}) on {}", scenario.name, repeat + 1, env.info.backend);
+        let progress = options.progress.then(|| Progress::new(&title, &names, scenario.workload.messages));
+        let output = run_once(&scenario, &env, &run_id, progress.as_ref()).await;
+        if let Some(progress) = &progress {
+            progress.clear();
         }
+        let output = output?;
         runs.push(Repeat {
             run_id: output.run_id,
             verdicts: audit(&output.history, &output.observed),

@@ -11,13 +11,18 @@ use faultlab::harness::{self, Options};
 use faultlab::report::{json, terminal};
 use faultlab::scenario::{self, Scenario, ScenarioError};
 
+/// The default log filter: warnings, except from the embedded broker, which
+/// logs every deduplicated idempotent retry as an error (that is the
+/// behaviour under test, not a fault). RUST_LOG overrides it.
+const QUIET: &str = "warn,tansu_storage=off,tansu_broker=off,tansu_service=off,tansu_sans_io=off,tansu_schema=off";
+
 const FAILED: u8 = 1;
 const USAGE: u8 = 2;
 const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| QUIET.into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -78,7 +83,7 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(errors) => return report_errors(&errors),
     };
-    let options = Options { backend: args.backend, seed: args.seed, repeat: args.repeat, only: args.only };
+    let options = Options { backend: args.backend, seed: args.seed, repeat: args.repeat, only: args.only, progress: true };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -1,6 +1,7 @@
 //! The audit's lookup structures: producer names, seqs and the log by
-//! (partition, offset), built once so the passes over millions of records do
-//! no allocation and no string hashing beyond one producer lookup per record.
+//! (topic, partition, offset), built once so the passes over millions of
+//! records do no allocation and no string hashing beyond one producer lookup
+//! per record (topics are already indices in the records).
 
 use std::collections::HashMap;
 
@@ -113,13 +114,18 @@ pub(super) struct Entry {
     pub(super) producer: u32,
 }
 
-/// The observed records as a log: partitions in ascending order, each one's
-/// entries in offset order.
+/// The observed records as a log: one [`Partition`] per (topic index,
+/// partition) read, in ascending (topic index, partition) order, each one's
+/// entries in offset order. Partition 0 of one topic and partition 0 of
+/// another are two partitions here: their offsets are unrelated.
 pub(super) struct Log {
     pub(super) partitions: Vec<Partition>,
 }
 
+/// One partition of one topic.
 pub(super) struct Partition {
+    /// Index of the topic in [`Observed::topics`](crate::run::history::Observed::topics).
+    pub(super) topic: u32,
     pub(super) id: i32,
     pub(super) entries: Vec<Entry>,
     /// `Some(first offset)` when the offsets are exactly `first, first+1, ...`
@@ -130,17 +136,19 @@ pub(super) struct Partition {
 impl Log {
     pub(super) fn new(records: &[ObservedRecord], producers: &ProducerIndex) -> Self {
         // One pass over the records, in read order. Records come in runs of
-        // one partition, so hash the partition only when the run changes.
-        let mut by_id: HashMap<i32, Vec<Entry>> = HashMap::new();
-        let mut current: Option<i32> = None;
+        // one partition of one topic, so hash the (topic, partition) key only
+        // when the run changes.
+        let mut by_key: HashMap<(u32, i32), Vec<Entry>> = HashMap::new();
+        let mut current: Option<(u32, i32)> = None;
         let mut entries: Vec<Entry> = Vec::new();
         for r in records {
-            if current != Some(r.partition) {
-                if let Some(id) = current {
-                    by_id.insert(id, std::mem::take(&mut entries));
+            let key = (r.topic, r.partition);
+            if current != Some(key) {
+                if let Some(k) = current {
+                    by_key.insert(k, std::mem::take(&mut entries));
                 }
-                entries = by_id.remove(&r.partition).unwrap_or_default();
-                current = Some(r.partition);
+                entries = by_key.remove(&key).unwrap_or_default();
+                current = Some(key);
             }
             let producer = producers.get(&r.producer).map_or(FOREIGN, |p| p as u32);
             entries.push(Entry {
@@ -149,13 +157,13 @@ impl Log {
                 producer,
             });
         }
-        if let Some(id) = current {
-            by_id.insert(id, entries);
+        if let Some(k) = current {
+            by_key.insert(k, entries);
         }
 
-        let mut partitions: Vec<Partition> = by_id
+        let mut partitions: Vec<Partition> = by_key
             .into_iter()
-            .map(|(id, mut entries)| {
+            .map(|((topic, id), mut entries)| {
                 // Offset order; sort only when needed (stable: ties keep read order).
                 if !entries.windows(2).all(|w| w[0].offset <= w[1].offset) {
                     entries.sort_by_key(|e| e.offset);
@@ -172,19 +180,31 @@ impl Log {
                     _ => None,
                 };
                 Partition {
+                    topic,
                     id,
                     entries,
                     contiguous_from,
                 }
             })
             .collect();
-        partitions.sort_unstable_by_key(|p| p.id);
+        partitions.sort_unstable_by_key(|p| (p.topic, p.id));
         Log { partitions }
     }
 
-    /// Whether the log holds `(producer, seq)` at `(partition, offset)`.
-    pub(super) fn holds(&self, partition: i32, offset: i64, producer: u32, seq: u64) -> bool {
-        let Ok(pi) = self.partitions.binary_search_by_key(&partition, |p| p.id) else {
+    /// Whether the log holds `(producer, seq)` at `(partition, offset)` of
+    /// the topic with index `topic`.
+    pub(super) fn holds(
+        &self,
+        topic: u32,
+        partition: i32,
+        offset: i64,
+        producer: u32,
+        seq: u64,
+    ) -> bool {
+        let Ok(pi) = self
+            .partitions
+            .binary_search_by_key(&(topic, partition), |p| (p.topic, p.id))
+        else {
             return false;
         };
         let part = &self.partitions[pi];

@@ -9,12 +9,26 @@
 //! value; `(producer, seq)` is the message's identity (the course's eventId
 //! plays the same role). A [`SendRecord`](crate::run::history::SendRecord)
 //! says what the client was told about a message; the
-//! [`ObservedRecord`](crate::run::history::ObservedRecord)s say what the topic
-//! actually holds.
+//! [`ObservedRecord`](crate::run::history::ObservedRecord)s say what the topics
+//! actually hold.
+//!
+//! # Topics
+//! Each producer writes to its own topic
+//! ([`ProducerHistory::topic`](crate::run::history::ProducerHistory::topic)),
+//! so two producers' records share partition numbers and offsets. The log is
+//! therefore keyed by (topic, partition): "within one partition", wherever it
+//! appears below (order, first copies), means within one partition of one
+//! topic, and an ack's `(partition, offset)` is looked up in its producer's
+//! topic only. A message's identity does not involve the topic, though:
+//! records of producer P read from a topic other than P's own still count as
+//! copies of P's messages (for `duplicates`, `lost`, `phantom`,
+//! `persisted_after_failure` and `unexpected`), because those classes ask
+//! whether the message was written, wherever it landed. They are judged for
+//! order within their own (topic, partition), like any record.
 //!
 //! # The anomaly classes
 //! Four independent questions, each answered once per message or record:
-//! - the fate of a send against the topic: `lost` (acked, absent), `phantom`
+//! - the fate of a send against the topics: `lost` (acked, absent), `phantom`
 //!   (failed cleanly, present), `persisted_after_failure` (possibly persisted,
 //!   present);
 //! - copies: `duplicates` (copies beyond the first of a sent seq),
@@ -32,13 +46,14 @@
 //! # Cost
 //! One pass over the records turns each into a compact entry (offset, seq,
 //! producer index: the name is resolved once, no allocation per record),
-//! grouped by partition and sorted by offset only where the read order was
-//! not already offset order; then one pass over the entries and one over the
-//! sends. Counters are indexed by seq in a `Vec` when a producer's seqs are
-//! dense (the normal case, `seq == i`) and kept in a `HashMap` otherwise; an
-//! ack's offset is found by index when a partition's offsets have no gaps, by
-//! binary search otherwise. Measured on the development machine: 10.1 million
-//! records (2 producers, 6 partitions) audited in 0.6 to 1.0 s on one core.
+//! grouped by (topic index, partition) and sorted by offset only where the
+//! read order was not already offset order; then one pass over the entries
+//! and one over the sends. Counters are indexed by seq in a `Vec` when a
+//! producer's seqs are dense (the normal case, `seq == i`) and kept in a
+//! `HashMap` otherwise; an ack's offset is found by index when a partition's
+//! offsets have no gaps, by binary search otherwise. Measured on the
+//! development machine: 10.1 million records (2 producers, 6 partitions)
+//! audited in 0.6 to 1.0 s on one core.
 
 use serde::{Deserialize, Serialize};
 
@@ -78,46 +93,60 @@ pub struct Verdict {
     /// interrupted before the client told their fate. Whether they are
     /// observed or not, they are not counted in any anomaly class.
     pub unknown: u64,
-    /// Extra copies in the topic: for each seq of the history observed `k > 1`
-    /// times (in any partitions), `k - 1`. The first copy is the message; the
-    /// rest are duplicates (what a plain producer's retry writes). Records
-    /// whose seq is not in the history are counted in `unexpected` only, never
-    /// here.
+    /// Extra copies in the topics: for each seq of the history observed `k > 1`
+    /// times (in any partitions of any topics read), `k - 1`. The first copy
+    /// is the message; the rest are duplicates (what a plain producer's retry
+    /// writes). Records whose seq is not in the history are counted in
+    /// `unexpected` only, never here.
     pub duplicates: u64,
-    /// Acked sends never observed in the topic. Kafka's own system tests
-    /// (`ProduceConsumeValidateTest`) call these "missing"; Jepsen separates
-    /// "lost" (acked, then absent from a read that should include it) from
-    /// "unseen" (not yet visible). faultlab reads every partition to its end
-    /// after producing stopped, so absent here means lost.
+    /// Acked sends never observed, in any topic read (the producer's own or
+    /// another). Kafka's own system tests (`ProduceConsumeValidateTest`) call
+    /// these "missing"; Jepsen separates "lost" (acked, then absent from a
+    /// read that should include it) from "unseen" (not yet visible). faultlab reads every partition to its end
+    /// after producing stopped, so absent here means lost. A producer whose
+    /// topic was not read at all loses every acked message (unless copies of
+    /// them were read from another topic).
     pub lost: u64,
     /// Sends that failed cleanly (`possibly_persisted = false`) yet are
-    /// observed in the topic: the client said "not written" and was wrong.
+    /// observed (in any topic read): the client said "not written" and was
+    /// wrong.
     pub phantom: u64,
-    /// Sends that failed with `possibly_persisted = true` and are observed in
-    /// the topic. Expected-ish (that is what "possibly persisted" warns of):
-    /// reported, not an anomaly.
+    /// Sends that failed with `possibly_persisted = true` and are observed
+    /// (in any topic read). Expected-ish (that is what "possibly persisted"
+    /// warns of): reported, not an anomaly.
     pub persisted_after_failure: u64,
-    /// Messages observed out of order. Within one partition, for this
-    /// producer, only the FIRST copy of each seq is considered, in offset
+    /// Messages observed out of order. Within one partition of one topic, for
+    /// this producer, only the FIRST copy of each seq is considered, in offset
     /// order; a first copy whose seq is lower than the highest seq already seen
-    /// (from this producer, in this partition) counts 1. Later copies
-    /// (duplicates) are never counted as reorders, so the classes don't
-    /// double-count; a message's first copy is its first in (partition,
-    /// offset) order, so a copy in a second partition is a duplicate only.
+    /// (from this producer, in this partition of this topic) counts 1. Later
+    /// copies (duplicates) are never counted as reorders, so the classes don't
+    /// double-count; a message's first copy is its first in (topic index,
+    /// partition, offset) order (topic index: position in
+    /// [`Observed::topics`]), so a copy in a second partition or topic is a
+    /// duplicate only. Records in different topics are never compared.
     ///
     /// DESIGN.md phrases ordering per "producer and key"; the audit checks per
-    /// (partition, producer) instead, because the course keys every message by
-    /// its unique eventId (which would make per-key ordering vacuous), while
-    /// Kafka's ordering promise holds per partition.
+    /// (topic, partition, producer) instead, because the course keys every
+    /// message by its unique eventId (which would make per-key ordering
+    /// vacuous), while Kafka's ordering promise holds per partition.
     ///
     /// A swap of two adjacent messages counts 1. A message that lands `d`
     /// places too early counts `d` (each message it jumped ahead of is seen
     /// after a higher seq); one that lands `d` places too late counts 1.
     pub reordered: u64,
     /// Acked sends with an offset, `Some(offset)` at `(partition, offset)`,
-    /// where the topic holds another message (of any producer) or nothing at
-    /// all. Such an ack was not truthful about where the message went. An
-    /// acked message that is lost and had an offset is also counted here.
+    /// where the producer's own topic
+    /// ([`ProducerHistory::topic`](crate::run::history::ProducerHistory::topic))
+    /// holds another message (of any producer) or nothing at all. Such an ack
+    /// was not truthful about where the message went. Only the producer's topic is
+    /// looked at: the same message at that `(partition, offset)` of another
+    /// topic is still a mismatch. An acked message that is lost and had an
+    /// offset is also counted here.
+    ///
+    /// When the producer's topic is not among [`Observed::topics`] (it was not
+    /// read), no ack can be checked, and every acked send with an offset counts
+    /// here; its messages are then `lost` too, unless copies of them were read
+    /// from another topic.
     pub offset_mismatch: u64,
     /// Acked sends with no offset (`offset: None`): the broker recognised an
     /// idempotent retry as a duplicate (DUPLICATE_SEQUENCE_NUMBER) and
@@ -125,7 +154,8 @@ pub struct Verdict {
     /// `offset_mismatch`; still checked for `lost`.
     pub acked_without_offset: u64,
     /// Observed records carrying this producer's name whose seq is not in its
-    /// history (every copy counts). Such records are in no other class.
+    /// history (every copy counts, in any topic read). Such records are in no
+    /// other class.
     pub unexpected: u64,
     /// Ack latency (`done_at - sent_at`) of the acked sends.
     pub latency: LatencySummary,
@@ -212,8 +242,12 @@ impl Verdict {
 /// (another producer's or foreign data), except that they do occupy their
 /// offset for the `offset_mismatch` check. Producer names are expected to be
 /// unique; if a name repeats, observed records are attributed to its first
-/// entry. The order of `observed.records` does not matter: records are
-/// examined in (partition, offset) order.
+/// entry. Topic names in `observed.topics` are expected to be unique too; a
+/// producer's topic is the first entry of that name. A record's topic index
+/// is used as it is: an index past the end of `observed.topics` is a topic of
+/// its own, which no producer's acks refer to. The order of
+/// `observed.records` does not matter: records are examined in (topic index,
+/// partition, offset) order.
 pub fn audit(history: &History, observed: &Observed) -> Vec<Verdict> {
     assert!(
         history.producers.len() < FOREIGN as usize,
@@ -231,11 +265,23 @@ pub fn audit(history: &History, observed: &Observed) -> Vec<Verdict> {
         .map(|p| Verdict::empty(&p.name))
         .collect();
     let log = Log::new(&observed.records, &producers);
+    // Index of each producer's topic in `observed.topics`; `None`: not read.
+    let topic_of: Vec<Option<u32>> = history
+        .producers
+        .iter()
+        .map(|p| {
+            observed
+                .topics
+                .iter()
+                .position(|t| *t == p.topic)
+                .and_then(|i| u32::try_from(i).ok())
+        })
+        .collect();
 
-    // Pass 1: the records in (partition, offset) order. Count copies per seq,
-    // unexpected records, and reorders among first copies.
-    // `highest[p]` is the highest seq among producer p's first copies in the
-    // current partition.
+    // Pass 1: the records in (topic index, partition, offset) order. Count
+    // copies per seq (whatever the topic), unexpected records, and reorders
+    // among first copies. `highest[p]` is the highest seq among producer p's
+    // first copies in the current partition of the current topic.
     let mut highest: Vec<Option<u64>> = vec![None; history.producers.len()];
     for part in &log.partitions {
         highest.iter_mut().for_each(|h| *h = None);
@@ -277,8 +323,13 @@ pub fn audit(history: &History, observed: &Observed) -> Vec<Verdict> {
                     }
                     match offset {
                         None => v.acked_without_offset += 1,
+                        // In the producer's own topic only; not read: unchecked,
+                        // so a mismatch.
                         Some(off) => {
-                            if !log.holds(*partition, *off, p as u32, send.seq) {
+                            let holds = topic_of[p].is_some_and(|t| {
+                                log.holds(t, *partition, *off, p as u32, send.seq)
+                            });
+                            if !holds {
                                 v.offset_mismatch += 1;
                             }
                         }

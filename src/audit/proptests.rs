@@ -25,9 +25,16 @@
 //!   they are never first copies and never judged for order, and their
 //!   offsets are past every acked offset.
 //!
+//! Beside it, a second producer "q" writes a clean run to its own topic, over
+//! the same partitions and from offset 0, so the two topics share (partition,
+//! offset) pairs: q must stay clean and p must count exactly its injections
+//! (the topics don't mix). Which of the two topics comes first in
+//! `Observed::topics` is drawn too.
+//!
 //! Two variations must not change the verdict: the read order of the records
-//! (partitions interleaved in random chunks, or fully shuffled) and sparse
-//! seqs (every seq multiplied by a large factor: the map-backed table).
+//! (partitions of both topics interleaved in random chunks, or fully
+//! shuffled) and sparse seqs (every seq of p multiplied by a large factor:
+//! the map-backed table).
 
 use std::time::Duration;
 
@@ -63,6 +70,10 @@ struct Case {
     partition_of: Vec<i32>,
     roles: Vec<Role>,
     acks_follow_swaps: bool,
+    /// Length of q's clean run.
+    other_len: usize,
+    /// Whether p's topic is `Observed::topics[0]` (else q's is).
+    p_topic_first: bool,
     sparse: bool,
     shuffle_fully: bool,
     seed: u64,
@@ -74,15 +85,28 @@ fn case() -> impl Strategy<Value = Case> {
             prop::collection::vec(0..p, n),
             prop::collection::vec(role(), n),
             any::<bool>(),
+            0usize..100,
+            any::<bool>(),
             any::<bool>(),
             any::<bool>(),
             any::<u64>(),
         )
             .prop_map(
-                |(partition_of, roles, acks_follow_swaps, sparse, shuffle_fully, seed)| Case {
+                |(
                     partition_of,
                     roles,
                     acks_follow_swaps,
+                    other_len,
+                    p_topic_first,
+                    sparse,
+                    shuffle_fully,
+                    seed,
+                )| Case {
+                    partition_of,
+                    roles,
+                    acks_follow_swaps,
+                    other_len,
+                    p_topic_first,
                     sparse,
                     shuffle_fully,
                     seed,
@@ -158,18 +182,46 @@ fn build(case: &Case) -> (History, Observed, Expected) {
             },
         })
         .collect();
+    let (p_topic, q_topic) = if case.p_topic_first { (0, 1) } else { (1, 0) };
+    let mut topics = vec![String::new(); 2];
+    topics[p_topic as usize] = "faultlab-p".into();
+    topics[q_topic as usize] = "faultlab-q".into();
+
+    // q: a clean run, message i in partition i % parts at the next offset.
+    let q_partition = |i: usize| (i % parts) as i32;
+    let q_offset = |i: usize| (i / parts) as i64;
+    let q_sends = (0..case.other_len)
+        .map(|i| SendRecord {
+            seq: i as u64,
+            sent_at: Duration::from_millis(i as u64),
+            done_at: Duration::from_millis(i as u64 + 2),
+            outcome: Outcome::Acked {
+                partition: q_partition(i),
+                offset: Some(q_offset(i)),
+            },
+        })
+        .collect();
     let history = History {
-        producers: vec![ProducerHistory {
-            name: "p".into(),
-            sends,
-        }],
+        producers: vec![
+            ProducerHistory {
+                name: "p".into(),
+                topic: topics[p_topic as usize].clone(),
+                sends,
+            },
+            ProducerHistory {
+                name: "q".into(),
+                topic: topics[q_topic as usize].clone(),
+                sends: q_sends,
+            },
+        ],
     };
 
-    // The topic: drops leave holes, duplicates go at the end.
+    // p's topic: drops leave holes, duplicates go at the end.
     let mut rng = StdRng::seed_from_u64(case.seed);
     let mut queues: Vec<Vec<ObservedRecord>> = Vec::new();
     for (p, log) in logs.iter().enumerate() {
         let record = |i: usize, offset: i64| ObservedRecord {
+            topic: p_topic,
             producer: "p".into(),
             seq: seq_of(i),
             partition: p as i32,
@@ -197,8 +249,23 @@ fn build(case: &Case) -> (History, Observed, Expected) {
         }
         queues.push(queue);
     }
+    // q's topic, partition by partition.
+    for p in 0..parts {
+        queues.push(
+            (p..case.other_len)
+                .step_by(parts)
+                .map(|i| ObservedRecord {
+                    topic: q_topic,
+                    producer: "q".into(),
+                    seq: i as u64,
+                    partition: q_partition(i),
+                    offset: q_offset(i),
+                })
+                .collect(),
+        );
+    }
 
-    // Read order: partitions interleaved in random chunks (as a consumer
+    // Read order: partitions of both topics interleaved in random chunks (as a consumer
     // reads), or fully shuffled.
     let mut records = Vec::new();
     let mut heads = vec![0usize; queues.len()];
@@ -219,6 +286,7 @@ fn build(case: &Case) -> (History, Observed, Expected) {
     (
         history,
         Observed {
+            topics,
             records,
             unreadable: 0,
         },
@@ -244,7 +312,7 @@ proptest! {
     fn audit_counts_exactly_what_was_injected(case in case()) {
         let (history, observed, expected) = build(&case);
         let verdicts = audit(&history, &observed);
-        prop_assert_eq!(verdicts.len(), 1);
+        prop_assert_eq!(verdicts.len(), 2);
         let v = &verdicts[0];
         let n = case.roles.len() as u64;
         prop_assert_eq!((v.sent, v.acked, v.failed, v.possibly_persisted, v.unknown), (n, n, 0, 0, 0));
@@ -260,6 +328,16 @@ proptest! {
             (0, 0, 0, 0)
         );
         prop_assert_eq!(v.latency.count, n);
+
+        // q, clean, in a topic sharing p's (partition, offset) pairs.
+        let q = &verdicts[1];
+        let m = case.other_len as u64;
+        prop_assert_eq!((q.sent, q.acked), (m, m));
+        for name in Verdict::METRICS {
+            if !matches!(*name, "sent" | "acked") {
+                prop_assert_eq!(q.metric(name), Some(0), "q's {}", name);
+            }
+        }
     }
 
     #[test]

@@ -67,8 +67,18 @@ fn unknown(seq: u64) -> SendRecord {
     }
 }
 
+/// The topic of [`producer`] and [`rec`], the only one [`observed`] reads.
+const T: &str = "t";
+
+/// A record read from topic 0 ([`T`] in [`observed`]).
 fn rec(producer: &str, seq: u64, partition: i32, offset: i64) -> ObservedRecord {
+    rec_in(0, producer, seq, partition, offset)
+}
+
+/// A record read from the topic with index `topic` in `Observed::topics`.
+fn rec_in(topic: u32, producer: &str, seq: u64, partition: i32, offset: i64) -> ObservedRecord {
     ObservedRecord {
+        topic,
         producer: producer.into(),
         seq,
         partition,
@@ -76,15 +86,27 @@ fn rec(producer: &str, seq: u64, partition: i32, offset: i64) -> ObservedRecord 
     }
 }
 
+/// A producer writing to [`T`].
 fn producer(name: &str, sends: Vec<SendRecord>) -> ProducerHistory {
+    producer_on(name, T, sends)
+}
+
+fn producer_on(name: &str, topic: &str, sends: Vec<SendRecord>) -> ProducerHistory {
     ProducerHistory {
         name: name.into(),
+        topic: topic.into(),
         sends,
     }
 }
 
+/// The records of topic [`T`] only.
 fn observed(records: Vec<ObservedRecord>) -> Observed {
+    observed_topics(&[T], records)
+}
+
+fn observed_topics(topics: &[&str], records: Vec<ObservedRecord>) -> Observed {
     Observed {
+        topics: topics.iter().map(|&t| t.to_owned()).collect(),
         records,
         unreadable: 0,
     }
@@ -427,6 +449,164 @@ fn repeated_offset_in_observed_matches_either_record() {
     let records = vec![rec("p", 0, 0, 3), rec("p", 1, 0, 3)];
     let v = one(sends, records);
     assert_anomalies(&v, &[]);
+}
+
+// ---- topics ---------------------------------------------------------------------
+
+/// `n` messages acked and observed in order in partition 0 of topic index
+/// `topic`, at offsets 0..n.
+fn clean_in(topic: u32, name: &str, n: u64) -> (Vec<SendRecord>, Vec<ObservedRecord>) {
+    let sends = (0..n).map(|s| acked(s, 0, s as i64)).collect();
+    let records = (0..n)
+        .map(|s| rec_in(topic, name, s, 0, s as i64))
+        .collect();
+    (sends, records)
+}
+
+#[test]
+fn two_topics_with_the_same_partitions_and_offsets_do_not_mix() {
+    // The real-run bug: a plain and an idempotent producer, each on its own
+    // topic, acked at identical (partition, offset) pairs. Read order
+    // interleaves the topics; the second topic's log is also the longer one.
+    let (plain_sends, plain_records) = clean_in(0, "plain", 6);
+    let (idem_sends, idem_records) = clean_in(1, "idem", 9);
+    let history = History {
+        producers: vec![
+            producer_on("plain", "faultlab-plain", plain_sends),
+            producer_on("idem", "faultlab-idem", idem_sends),
+        ],
+    };
+    let mut records = Vec::new();
+    for (a, b) in plain_records.chunks(2).zip(idem_records.chunks(3)) {
+        records.extend_from_slice(b);
+        records.extend_from_slice(a);
+    }
+    let topics = ["faultlab-plain", "faultlab-idem"];
+    let v = audit(&history, &observed_topics(&topics, records.clone()));
+    assert_anomalies(&v[0], &[]);
+    assert_anomalies(&v[1], &[]);
+    // The topic order in `Observed` is only a naming: swap it, same verdicts.
+    for r in &mut records {
+        r.topic = 1 - r.topic;
+    }
+    let swapped = audit(
+        &history,
+        &observed_topics(&["faultlab-idem", "faultlab-plain"], records),
+    );
+    assert_eq!(swapped, v);
+}
+
+#[test]
+fn ack_is_checked_against_its_own_topic_only() {
+    // p writes to "t" (index 1). Its seq 0 is at (0, 0) of "t"; its seq 1 is
+    // read only from "u", at (0, 1), exactly where its ack points but in the
+    // wrong topic; "t" holds q's message at (0, 1).
+    let history = History {
+        producers: vec![
+            producer_on("p", "t", vec![acked(0, 0, 0), acked(1, 0, 1)]),
+            producer_on("q", "u", vec![acked(0, 0, 0)]),
+        ],
+    };
+    let records = vec![
+        rec_in(1, "p", 0, 0, 0),
+        rec_in(1, "q", 7, 0, 1),
+        rec_in(0, "q", 0, 0, 0),
+        rec_in(0, "p", 1, 0, 1),
+    ];
+    let v = audit(&history, &observed_topics(&["u", "t"], records));
+    // seq 1 is not lost (a copy was read, in "u") but its ack was not truthful.
+    assert_anomalies(&v[0], &[("offset_mismatch", 1)]);
+    // q's seq 7 is not in its history, wherever it was read.
+    assert_anomalies(&v[1], &[("unexpected", 1)]);
+}
+
+#[test]
+fn producer_whose_topic_was_not_read_has_every_offset_ack_mismatched() {
+    let history = History {
+        producers: vec![
+            producer_on(
+                "p",
+                "unread",
+                vec![
+                    acked(0, 0, 0),
+                    acked(1, 0, 1),
+                    acked_no_offset(2, 0),
+                    failed(3),
+                ],
+            ),
+            producer("q", vec![acked(0, 0, 0), acked(1, 0, 1)]),
+        ],
+    };
+    // Topic "t" holds q's messages at exactly p's acked offsets.
+    let records = vec![rec("q", 0, 0, 0), rec("q", 1, 0, 1)];
+    let v = audit(&history, &observed(records));
+    assert_anomalies(
+        &v[0],
+        &[
+            ("lost", 3),
+            ("offset_mismatch", 2),
+            ("acked_without_offset", 1),
+        ],
+    );
+    assert_anomalies(&v[1], &[]);
+    // No topic read at all: the same for every producer.
+    let v = audit(&history, &observed_topics(&[], vec![]));
+    assert_anomalies(
+        &v[0],
+        &[
+            ("lost", 3),
+            ("offset_mismatch", 2),
+            ("acked_without_offset", 1),
+        ],
+    );
+    assert_anomalies(&v[1], &[("lost", 2), ("offset_mismatch", 2)]);
+}
+
+#[test]
+fn copies_read_from_another_topic_count_as_the_producers_messages() {
+    // p writes to "t"; its failed seq 1 and a second copy of seq 0 turn up in
+    // "u", as does a seq it never sent.
+    let history = History {
+        producers: vec![producer("p", vec![acked(0, 0, 0), failed(1)])],
+    };
+    let records = vec![
+        rec_in(0, "p", 0, 0, 0),
+        rec_in(1, "p", 0, 0, 0),
+        rec_in(1, "p", 1, 0, 1),
+        rec_in(1, "p", 9, 0, 2),
+    ];
+    let v = audit(&history, &observed_topics(&[T, "u"], records));
+    assert_anomalies(
+        &v[0],
+        &[("duplicates", 1), ("phantom", 1), ("unexpected", 1)],
+    );
+}
+
+#[test]
+fn reorder_is_judged_per_topic() {
+    // p's seqs 3 4 5 are in partition 0 of its topic "t", at offsets 0 1 2;
+    // seqs 0 1 2 were read from partition 0 of "u", at the same offsets. Each
+    // topic is in seq order. Merged by (partition, offset), the log would read
+    // 3 0 4 1 5 2 or 0 3 1 4 2 5: reordered either way.
+    let mut sends: Vec<SendRecord> = (0..3).map(unknown).collect();
+    sends.extend((3..6).map(|s| acked(s, 0, s as i64 - 3)));
+    let history = History {
+        producers: vec![producer("p", sends)],
+    };
+    for topics in [[T, "u"], ["u", T]] {
+        let (t, u) = if topics[0] == T { (0, 1) } else { (1, 0) };
+        let records: Vec<_> = (0..3i64)
+            .flat_map(|o| {
+                [
+                    rec_in(t, "p", o as u64 + 3, 0, o),
+                    rec_in(u, "p", o as u64, 0, o),
+                ]
+            })
+            .collect();
+        let v = audit(&history, &observed_topics(&topics, records));
+        assert_eq!(v[0].unknown, 3);
+        assert_anomalies(&v[0], &[]);
+    }
 }
 
 // ---- unknown, unexpected, foreign, several producers -----------------------

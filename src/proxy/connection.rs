@@ -1,70 +1,151 @@
 //! One accepted client connection and its server connection: the state the
-//! two links of a connection share, and how the pair is closed.
+//! two links of a connection share, and how its sockets close.
+//!
+//! Closing follows Toxiproxy (link.go, proxy.go): when a link's stream ends
+//! (its source reached end of stream or failed, or a toxic closed it), the
+//! link writes what its chain still delivers and then closes its
+//! destination socket *fully*, not just its write half. The other link,
+//! which reads that socket, stops reading there, so its own stream ends,
+//! and it in turn closes its destination once its chain is flushed. Closing
+//! one side therefore closes both, with no half-open connection left, and a
+//! socket closed with unread data sends an RST, as in Go. A disabled or
+//! deleted proxy closes both sockets at once, dropping what is in flight.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rand::Rng;
 use rand::rngs::SmallRng;
-use std::sync::Mutex;
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::stub::CloseMode;
+use super::toxic::Stream;
+
+/// The two sockets of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Client = 0,
+    Server = 1,
+}
+
+impl Side {
+    /// The socket a stream reads from and the one it writes to.
+    pub fn ends(stream: Stream) -> (Side, Side) {
+        match stream {
+            Stream::Upstream => (Side::Client, Side::Server),
+            Stream::Downstream => (Side::Server, Side::Client),
+        }
+    }
+}
+
+struct Socket {
+    /// The connection's handle; taken when the socket is closed. The links'
+    /// own handles go when they see `closed`, and the last one to go closes
+    /// the file descriptor.
+    stream: Mutex<Option<Arc<TcpStream>>>,
+    /// Cancelled when the socket is closed: whoever reads it stops.
+    closed: CancellationToken,
+}
 
 pub(super) struct Connection {
-    pub client: Arc<TcpStream>,
-    pub server: Arc<TcpStream>,
-    /// Cancelled when the connection must close now; every task of both
-    /// links stops and drops its socket handles, which closes the sockets.
-    pub closing: CancellationToken,
-    /// Directions that finished writing (FIN passed on).
-    done: AtomicU8,
+    sockets: [Socket; 2],
+    /// Cancelled to stop both links at once (proxy disabled or deleted).
+    pub killed: CancellationToken,
+    reset: AtomicBool,
     /// This connection's own random source for toxicity rolls.
     rng: Mutex<SmallRng>,
+    /// Per stream, the version of the proxy's toxics the link has applied
+    /// (`u64::MAX` once the link no longer changes); see `Proxy::settled`.
+    applied: [AtomicU64; 2],
+    settle: Arc<Notify>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Connection {
-    pub fn new(client: TcpStream, server: TcpStream, rng: SmallRng) -> Arc<Self> {
+    pub fn new(client: TcpStream, server: TcpStream, rng: SmallRng, settle: Arc<Notify>) -> Arc<Self> {
+        let socket = |stream| Socket { stream: Mutex::new(Some(Arc::new(stream))), closed: CancellationToken::new() };
         Arc::new(Connection {
-            client: Arc::new(client),
-            server: Arc::new(server),
-            closing: CancellationToken::new(),
-            done: AtomicU8::new(0),
+            sockets: [socket(client), socket(server)],
+            killed: CancellationToken::new(),
+            reset: AtomicBool::new(false),
             rng: Mutex::new(rng),
+            applied: [AtomicU64::new(0), AtomicU64::new(0)],
+            settle,
         })
     }
 
+    /// The socket, unless it is closed already.
+    pub fn stream(&self, side: Side) -> Option<Arc<TcpStream>> {
+        lock(&self.sockets[side as usize].stream).clone()
+    }
+
+    /// Cancelled when `side` is closed.
+    pub fn closed(&self, side: Side) -> CancellationToken {
+        self.sockets[side as usize].closed.clone()
+    }
+
     /// Toxiproxy's toxicity: the toxic applies to this connection with this
-    /// probability, decided once.
+    /// probability.
     pub fn roll(&self, toxicity: f32) -> bool {
         if toxicity >= 1.0 {
             return true;
         }
-        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-        rng.random::<f32>() < toxicity
+        lock(&self.rng).random::<f32>() < toxicity
     }
 
-    /// Close both sockets now. With [`CloseMode::Reset`] they are closed
-    /// with SO_LINGER 0, so each peer gets an RST instead of a FIN.
-    pub fn close(&self, mode: CloseMode) {
-        if mode == CloseMode::Reset {
-            for socket in [&self.client, &self.server] {
-                let _ = socket2::SockRef::from(socket.as_ref()).set_linger(Some(std::time::Duration::ZERO));
+    /// Close one socket, as Go's `Close()`: a FIN, or an RST if the
+    /// connection was reset or unread data is left in it.
+    pub fn close_socket(&self, side: Side) {
+        let socket = &self.sockets[side as usize];
+        let stream = lock(&socket.stream).take();
+        if let Some(stream) = &stream {
+            if self.reset.load(Ordering::Acquire) {
+                set_linger_zero(stream);
             }
         }
-        self.closing.cancel();
+        socket.closed.cancel();
     }
 
-    /// A socket failed (the peer reset it, or went away): close the other side too.
-    pub fn close_after_error(&self) {
-        self.close(CloseMode::Graceful);
-    }
-
-    /// One direction passed its FIN on; when both have, the connection is over.
-    pub fn direction_done(&self) {
-        if self.done.fetch_add(1, Ordering::AcqRel) + 1 == 2 {
-            self.closing.cancel();
+    /// From now on every close of this connection is an RST (SO_LINGER 0
+    /// on both sockets), as Toxiproxy arranges for reset_peer.
+    pub fn set_reset(&self) {
+        self.reset.store(true, Ordering::Release);
+        for socket in &self.sockets {
+            if let Some(stream) = lock(&socket.stream).as_ref() {
+                set_linger_zero(stream);
+            }
         }
     }
+
+    /// Close both sockets now; whatever the links hold is dropped.
+    pub fn kill(&self) {
+        for side in [Side::Client, Side::Server] {
+            self.close_socket(side);
+        }
+        self.killed.cancel();
+    }
+
+    /// Whether both sockets are closed.
+    pub fn is_closed(&self) -> bool {
+        self.sockets.iter().all(|s| s.closed.is_cancelled())
+    }
+
+    /// The link of `stream` has applied the proxy's toxics up to `version`.
+    pub fn set_applied(&self, stream: Stream, version: u64) {
+        self.applied[stream as usize].store(version, Ordering::Release);
+        self.settle.notify_waiters();
+    }
+
+    /// Whether both links have applied `version` (or no longer change).
+    pub fn has_applied(&self, version: u64) -> bool {
+        self.applied.iter().all(|a| a.load(Ordering::Acquire) >= version)
+    }
+}
+
+fn set_linger_zero(stream: &TcpStream) {
+    let _ = socket2::SockRef::from(stream).set_linger(Some(std::time::Duration::ZERO));
 }

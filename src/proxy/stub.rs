@@ -1,5 +1,7 @@
 //! The plumbing one toxic sees: chunks in, chunks out, and an interrupt.
 
+use std::collections::VecDeque;
+
 use bytes::Bytes;
 use rand::rngs::SmallRng;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
@@ -14,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug)]
 pub struct Chunk {
     pub data: Bytes,
+    /// When the bytes were read, moved on by each latency they went through,
+    /// so chained latencies add up as in Toxiproxy.
     pub arrived: Instant,
     pub(super) budget: Option<OwnedSemaphorePermit>,
 }
@@ -28,52 +32,106 @@ impl Chunk {
     pub fn split_to(&mut self, at: usize) -> Chunk {
         Chunk { data: self.data.split_to(at), arrived: self.arrived, budget: None }
     }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
 }
 
 /// How a toxic ended its pipe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PipeEnd {
-    /// The link asked it to stop (the chain is being rebuilt). Nothing it
-    /// held was dropped: it was passed on before returning.
+    /// The link asked it to stop (its chain is changing). Whatever it held
+    /// it put back with [`Stub::unread`]; it runs again on the same queue.
     Interrupted,
-    /// Its input ended (the reading side closed); the link closes this
-    /// direction once everything before it has been written.
+    /// Its input ended: the stream closes after what it already passed on.
     InputClosed,
-    /// The toxic wants the whole connection closed.
+    /// The toxic closes the stream here, like Toxiproxy's `stub.Close()`:
+    /// what it already passed on is still delivered, nothing after it is,
+    /// and then the connection closes (with an RST for [`CloseMode::Reset`]).
     Close(CloseMode),
 }
 
 /// How a connection is closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseMode {
-    /// FIN after the data already passed on.
+    /// A normal close: the peer reads what was sent, then end of stream.
     Graceful,
-    /// RST: SO_LINGER 0, so the peer sees ECONNRESET.
+    /// SO_LINGER 0 on both sockets, so each peer gets an RST (ECONNRESET).
     Reset,
 }
 
-/// One toxic's place in a link's chain.
+/// One toxic's place in a link's chain: the queue in front of it, the
+/// queue after it, and the signal to stop.
 pub struct Stub {
-    pub input: mpsc::UnboundedReceiver<Chunk>,
-    pub output: mpsc::UnboundedSender<Chunk>,
-    pub interrupt: CancellationToken,
+    pub(super) input: mpsc::UnboundedReceiver<Chunk>,
+    pub(super) output: mpsc::UnboundedSender<Chunk>,
+    /// Chunks put back in front of the input (oldest first).
+    pub(super) unread: VecDeque<Chunk>,
+    pub(super) interrupt: CancellationToken,
     /// This link's random source for jitter and sizes, seeded from the proxy's.
     pub rng: SmallRng,
 }
 
 impl Stub {
+    pub(super) fn new(input: mpsc::UnboundedReceiver<Chunk>, output: mpsc::UnboundedSender<Chunk>, rng: SmallRng) -> Self {
+        Stub { input, output, unread: VecDeque::new(), interrupt: CancellationToken::new(), rng }
+    }
+
     /// Pass a chunk on. The stages after this one may already be gone (the
     /// connection is closing); the chunk is then dropped with it.
     pub fn send(&self, chunk: Chunk) {
-        let _ = self.output.send(chunk);
+        if !chunk.is_empty() {
+            let _ = self.output.send(chunk);
+        }
     }
 
-    /// The next chunk, or why there is none.
+    /// Put a chunk this toxic took but did not pass on back in front of its
+    /// input, so that nothing is lost, reordered, or released early when the
+    /// chain changes: the toxic (or whatever replaces it) reads it again.
+    pub fn unread(&mut self, chunk: Chunk) {
+        if !chunk.is_empty() {
+            self.unread.push_front(chunk);
+        }
+    }
+
+    /// Whether the link asked this toxic to stop.
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.is_cancelled()
+    }
+
+    /// Resolves when the link asks this toxic to stop.
+    pub async fn interruption(&self) {
+        self.interrupt.cancelled().await
+    }
+
+    /// The next chunk, or why there is none. Cancel-safe.
     pub async fn recv(&mut self) -> Result<Chunk, PipeEnd> {
+        if self.interrupt.is_cancelled() {
+            return Err(PipeEnd::Interrupted);
+        }
+        if let Some(chunk) = self.unread.pop_front() {
+            return Ok(chunk);
+        }
         tokio::select! {
             biased;
             _ = self.interrupt.cancelled() => Err(PipeEnd::Interrupted),
             chunk = self.input.recv() => chunk.ok_or(PipeEnd::InputClosed),
+        }
+    }
+
+    /// Move everything queued for this stage (put back or waiting) on to its
+    /// output, in order: used when the stage is removed from its chain.
+    pub(super) fn flush_queue(&mut self) {
+        while let Some(chunk) = self.unread.pop_front() {
+            self.send(chunk);
+        }
+        while let Ok(chunk) = self.input.try_recv() {
+            self.send(chunk);
         }
     }
 }

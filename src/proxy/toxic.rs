@@ -7,8 +7,9 @@
 //! are zero, as in Go.
 
 use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
 
-use super::stub::{PipeEnd, Stub};
+use super::stub::{CloseMode, PipeEnd, Stub};
 use super::toxics;
 
 /// Which way the bytes flow. Toxiproxy's words: upstream is client to
@@ -26,6 +27,15 @@ impl Stream {
         match self {
             Stream::Upstream => "upstream",
             Stream::Downstream => "downstream",
+        }
+    }
+
+    /// Toxiproxy's parsing: either word, in any case.
+    pub fn parse(text: &str) -> Option<Stream> {
+        match text.to_ascii_lowercase().as_str() {
+            "upstream" => Some(Stream::Upstream),
+            "downstream" => Some(Stream::Downstream),
+            _ => None,
         }
     }
 }
@@ -61,39 +71,82 @@ impl Toxic {
     }
 }
 
-/// The toxic types and their attributes.
+/// The toxic types and their attributes (Toxiproxy's names, units and
+/// defaults; one module each under [`toxics`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
 pub enum ToxicKind {
     Latency(toxics::latency::Latency),
+    Bandwidth(toxics::bandwidth::Bandwidth),
+    SlowClose(toxics::slow_close::SlowClose),
+    Timeout(toxics::timeout::Timeout),
+    ResetPeer(toxics::reset_peer::ResetPeer),
+    Slicer(toxics::slicer::Slicer),
+    LimitData(toxics::limit_data::LimitData),
 }
 
 impl ToxicKind {
     /// Every type name accepted, for error messages.
-    pub const TYPE_NAMES: &'static [&'static str] = &["latency"];
+    pub const TYPE_NAMES: &'static [&'static str] =
+        &["latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"];
 
     pub fn type_name(&self) -> &'static str {
         match self {
             ToxicKind::Latency(_) => "latency",
+            ToxicKind::Bandwidth(_) => "bandwidth",
+            ToxicKind::SlowClose(_) => "slow_close",
+            ToxicKind::Timeout(_) => "timeout",
+            ToxicKind::ResetPeer(_) => "reset_peer",
+            ToxicKind::Slicer(_) => "slicer",
+            ToxicKind::LimitData(_) => "limit_data",
+        }
+    }
+
+    /// Reject attribute values that Toxiproxy cannot run (its goroutine
+    /// panics or spins on them). The message names the attribute and what
+    /// would be accepted. Every other value means what it means in Go
+    /// (negative delays are no delay, and so on).
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            ToxicKind::Bandwidth(t) => t.validate(),
+            ToxicKind::Slicer(t) => t.validate(),
+            _ => Ok(()),
         }
     }
 
     /// Run this toxic over one link's chunk stream until it is interrupted,
-    /// its input ends, or it decides the connection must close.
-    pub async fn pipe(&mut self, stub: &mut Stub) -> PipeEnd {
+    /// its input ends, or it closes the stream.
+    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
         match self {
             ToxicKind::Latency(t) => t.pipe(stub).await,
+            ToxicKind::Bandwidth(t) => t.pipe(stub, state).await,
+            ToxicKind::SlowClose(t) => t.pipe(stub).await,
+            ToxicKind::Timeout(t) => t.pipe(stub, state).await,
+            ToxicKind::ResetPeer(t) => t.pipe(stub).await,
+            ToxicKind::Slicer(t) => t.pipe(stub).await,
+            ToxicKind::LimitData(t) => t.pipe(stub, state).await,
+        }
+    }
+
+    /// What removing this toxic does to a connection it applied to. Most
+    /// toxics just stop; Toxiproxy's timeout toxic (its `Cleanup`) closes
+    /// the stream it was holding.
+    pub fn on_removed(&self) -> Option<CloseMode> {
+        match self {
+            ToxicKind::Timeout(_) => Some(CloseMode::Graceful),
+            _ => None,
         }
     }
 }
 
-impl ToxicKind {
-    /// What removing this toxic does to a connection it applied to. Most
-    /// toxics just stop; Toxiproxy's timeout toxic closes the connections
-    /// it was holding.
-    pub fn on_removed(&self) -> Option<super::stub::CloseMode> {
-        match self {
-            ToxicKind::Latency(_) => None,
-        }
-    }
+/// What a toxic remembers on one link while it stays in the chain, across
+/// restarts of its pipe when other toxics of the stream change: limit_data's
+/// count of bytes passed, timeout's and bandwidth's clock. Toxiproxy keeps
+/// limit_data's count the same way; see [`crate::proxy::link`] for why the
+/// clocks are kept too. An update of the toxic's own attributes resets the
+/// clock (`deadline`) but keeps the count.
+#[derive(Debug, Default, Clone)]
+pub struct LinkState {
+    pub bytes: u64,
+    pub deadline: Option<Instant>,
 }

@@ -48,9 +48,10 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     for window in report.repeats.first().map(|r| r.faults.as_slice()).unwrap_or_default() {
         let toxic = &window.toxic;
         let attributes = serde_json::to_value(&toxic.kind).ok().and_then(|v| v.get("attributes").cloned()).unwrap_or_default();
+        let ms = |d: std::time::Duration| format_duration(std::time::Duration::from_millis(d.as_millis() as u64));
         let when = match (window.added_at, window.removed_at) {
-            (Some(added), Some(removed)) => format!("{} → {}", format_duration(added), format_duration(removed)),
-            (Some(added), None) => format!("from {}", format_duration(added)),
+            (Some(added), Some(removed)) => format!("{} → {}", ms(added), ms(removed)),
+            (Some(added), None) => format!("from {}", ms(added)),
             _ => "not played (producing ended first)".to_string(),
         };
         let _ = writeln!(out, "   fault {} [{} {}, toxicity {}] {}: {}", toxic.name, toxic.kind.type_name(), toxic.stream, toxic.toxicity, attributes, when);

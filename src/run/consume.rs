@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::history::{Observed, ObservedRecord};
 use super::message::MessageValue;
@@ -19,13 +19,13 @@ use super::message::MessageValue;
 /// `observed`, decoding each value; records of another run are counted as unreadable.
 /// Blocking: call it from a blocking task.
 pub fn read_topic(observed: &mut Observed, bootstrap: &str, topic: &str, partitions: i32, run_id: &str, patience: Duration) -> anyhow::Result<()> {
-    let consumer: BaseConsumer = ClientConfig::new()
+    let consumer: BaseConsumer<QuietAtEof> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("faultlab-audit-{}", uuid::Uuid::new_v4().simple()))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
-        .create()
+        .create_with_context(QuietAtEof)
         .context("creating the audit consumer")?;
     let mut assignment = TopicPartitionList::new();
     for partition in 0..partitions {
@@ -64,3 +64,19 @@ pub fn read_topic(observed: &mut Observed, bootstrap: &str, topic: &str, partiti
     }
     Ok(())
 }
+
+/// The audit consumer's context: reaching the end of a partition is how
+/// reading stops, not an error worth logging.
+struct QuietAtEof;
+
+impl ClientContext for QuietAtEof {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let at_end = matches!(error, KafkaError::PartitionEOF(_))
+            || error.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::PartitionEOF);
+        if !at_end {
+            tracing::warn!("audit consumer: {error}: {reason}");
+        }
+    }
+}
+
+impl ConsumerContext for QuietAtEof {}

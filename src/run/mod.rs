@@ -5,6 +5,7 @@ pub mod consume;
 pub mod history;
 pub mod message;
 pub mod producer;
+pub mod progress;
 pub mod timeline;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use crate::scenario::{ProducerSpec, Scenario, Workload};
 use history::{History, Observed};
 use message::{MessageValue, key_for};
 use producer::{ClientEvents, RecordingProducer};
+use progress::Progress;
 use timeline::{FaultWindow, Timeline};
 
 /// One producer as it ran: where it wrote and with which settings.
@@ -50,7 +52,7 @@ pub fn topic_name(scenario: &Scenario, producer: &ProducerSpec, run_id: &str) ->
 
 /// Run `scenario` once on `env`: create the topics, produce while the faults
 /// play, wait for every delivery report, remove the faults, read back.
-pub async fn run_once(scenario: &Scenario, env: &Environment, run_id: &str) -> anyhow::Result<RunOutput> {
+pub async fn run_once(scenario: &Scenario, env: &Environment, run_id: &str, progress: Option<&Progress>) -> anyhow::Result<RunOutput> {
     let workload = &scenario.workload;
     let mut producers = Vec::new();
     for spec in &scenario.producers {
@@ -65,14 +67,34 @@ pub async fn run_once(scenario: &Scenario, env: &Environment, run_id: &str) -> a
         running.push((RecordingProducer::new(&spec.name, &env.bootstrap, settings, started)?, topic.clone()));
     }
     let timeline = Timeline::play(&scenario.faults, env.faults.clone(), started);
-    let sending = running.iter().map(|(producer, topic)| drive(producer, topic, workload, run_id, started));
-    let sent = futures::future::try_join_all(sending).await;
-    // Faults without a duration last until the last message is handed over;
-    // the flush then runs on a healthy network.
-    let faults = timeline.finish().await.context("playing the fault timeline")?;
-    sent?;
     let patience = flush_patience(&producers.iter().map(|(_, _, s)| s).collect::<Vec<_>>());
-    futures::future::join_all(running.iter().map(|(producer, _)| producer.flush(patience))).await;
+    let producing = async {
+        let sending = running.iter().map(|(producer, topic)| drive(producer, topic, workload, run_id, started));
+        let sent = futures::future::try_join_all(sending).await;
+        // Faults without a duration last until the last message is handed
+        // over; the flush then runs on a healthy network.
+        let faults = timeline.finish().await.context("playing the fault timeline");
+        if sent.is_ok() && faults.is_ok() {
+            futures::future::join_all(running.iter().map(|(producer, _)| producer.flush(patience))).await;
+        }
+        sent.and(faults)
+    };
+    let stop_tracking = tokio_util::sync::CancellationToken::new();
+    let tracking = async {
+        if let Some(progress) = progress {
+            let producers: Vec<&RecordingProducer> = running.iter().map(|(p, _)| p).collect();
+            progress.track(&producers, &scenario.faults, started, stop_tracking.clone()).await;
+        }
+    };
+    let (faults, ()) = tokio::join!(
+        async {
+            let result = producing.await;
+            stop_tracking.cancel();
+            result
+        },
+        tracking
+    );
+    let faults = faults?;
     let producing = started.elapsed();
 
     let mut history = History::default();

@@ -5,6 +5,7 @@
 //! persisted (`rd_kafka_message_status`), which the audit needs.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +42,9 @@ struct Recorder {
     started: Instant,
     sends: Mutex<Vec<SendRecord>>,
     events: Mutex<ClientEvents>,
+    /// Live counts for the progress display.
+    acked: AtomicU64,
+    failed: AtomicU64,
 }
 
 struct RecordingContext(Arc<Recorder>);
@@ -72,11 +76,15 @@ impl ProducerContext for RecordingContext {
     fn delivery(&self, result: &DeliveryResult<'_>, index: usize) {
         let done_at = self.0.started.elapsed();
         let outcome = match result {
-            Ok(message) => Outcome::Acked {
+            Ok(message) => {
+                self.0.acked.fetch_add(1, Ordering::Relaxed);
+                Outcome::Acked {
                 partition: message.partition(),
                 offset: (message.offset() >= 0).then_some(message.offset()),
-            },
+                }
+            }
             Err((error, message)) => {
+                self.0.failed.fetch_add(1, Ordering::Relaxed);
                 // SAFETY: the pointer is the live message librdkafka handed
                 // to this callback; the status call only reads it.
                 let status = unsafe { rdkafka::bindings::rd_kafka_message_status(message.ptr()) };
@@ -98,6 +106,14 @@ impl ProducerContext for RecordingContext {
     }
 }
 
+/// A producer's progress so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub sent: u64,
+    pub acked: u64,
+    pub failed: u64,
+}
+
 /// One producer of a run.
 pub struct RecordingProducer {
     name: String,
@@ -115,7 +131,13 @@ impl RecordingProducer {
         }
         config.set("bootstrap.servers", bootstrap);
         config.set_log_level(RDKafkaLogLevel::Warning);
-        let recorder = Arc::new(Recorder { started, sends: Mutex::default(), events: Mutex::default() });
+        let recorder = Arc::new(Recorder {
+            started,
+            sends: Mutex::default(),
+            events: Mutex::default(),
+            acked: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        });
         let producer = config
             .create_with_context(RecordingContext(recorder.clone()))
             .with_context(|| format!("creating producer {name} (check its librdkafka settings)"))?;
@@ -163,13 +185,13 @@ impl RecordingProducer {
         }
     }
 
-    pub fn acked(&self) -> u64 {
-        let sends = self.recorder.sends.lock().unwrap_or_else(|e| e.into_inner());
-        sends.iter().filter(|s| matches!(s.outcome, Outcome::Acked { .. })).count() as u64
-    }
-
-    pub fn sent(&self) -> u64 {
-        self.recorder.sends.lock().unwrap_or_else(|e| e.into_inner()).len() as u64
+    /// Messages handed over, acked and failed so far.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            sent: self.recorder.sends.lock().unwrap_or_else(|e| e.into_inner()).len() as u64,
+            acked: self.recorder.acked.load(Ordering::Relaxed),
+            failed: self.recorder.failed.load(Ordering::Relaxed),
+        }
     }
 
     /// Stop and hand over what was recorded. Messages with no delivery

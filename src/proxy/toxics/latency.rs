@@ -3,7 +3,9 @@
 //! Each chunk is delayed from its own arrival, so chunks that follow each
 //! other closely (pipelined Kafka requests) keep their spacing instead of
 //! queueing one delay behind another. With jitter, a chunk never overtakes
-//! the one before it: order on a TCP stream is preserved.
+//! the one before it: order on a TCP stream is preserved. A chunk leaves
+//! stamped with the time it was due, so two latency toxics in one chain add
+//! up, as in Toxiproxy.
 
 use std::time::Duration;
 
@@ -27,24 +29,28 @@ pub struct Latency {
 impl Latency {
     fn delay(&self, stub: &mut Stub) -> Duration {
         let jitter = if self.jitter > 0 { stub.rng.random_range(-self.jitter..=self.jitter) } else { 0 };
-        Duration::from_millis((self.latency + jitter).max(0) as u64)
+        super::millis(self.latency.saturating_add(jitter))
     }
 
     pub async fn pipe(&self, stub: &mut Stub) -> PipeEnd {
         loop {
-            let chunk = match stub.recv().await {
+            let mut chunk = match stub.recv().await {
                 Ok(chunk) => chunk,
                 Err(end) => return end,
             };
             let due = chunk.arrived + self.delay(stub);
             tokio::select! {
                 biased;
-                _ = stub.interrupt.cancelled() => {
-                    // Removed while holding data: pass it on now, drop nothing.
-                    stub.send(chunk);
+                _ = stub.interruption() => {
+                    // The chain is changing: hand the chunk back with its
+                    // arrival time, so it is still due when it was due.
+                    stub.unread(chunk);
                     return PipeEnd::Interrupted;
                 }
-                _ = sleep_until(due) => stub.send(chunk),
+                _ = sleep_until(due) => {
+                    chunk.arrived = due;
+                    stub.send(chunk);
+                }
             }
         }
     }

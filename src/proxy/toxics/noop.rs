@@ -1,4 +1,5 @@
-//! The pass-through that stands in a link's chain when no toxic applies.
+//! The pass-through at the head of every chain (Toxiproxy keeps one too),
+//! and what a toxic runs as on a connection its toxicity roll spared.
 
 use crate::proxy::stub::{PipeEnd, Stub};
 
