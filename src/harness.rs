@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use rand::Rng;
+use tokio_util::sync::CancellationToken;
 
 use crate::audit::audit;
 use crate::check::check;
@@ -30,6 +31,9 @@ pub struct Options {
     pub only: Vec<String>,
     /// Draw live progress on stderr (when it is a terminal).
     pub progress: bool,
+    /// Cancelled to stop early (Ctrl-C): the run in progress removes its
+    /// toxics, reads back what was written, and the report says interrupted.
+    pub interrupt: CancellationToken,
 }
 
 /// Run every scenario in turn, each on a fresh environment.
@@ -39,9 +43,14 @@ pub async fn run_all(scenarios: &[Scenario], options: &Options) -> anyhow::Resul
         .unwrap_or_default();
     let mut reports = Vec::new();
     for scenario in scenarios {
+        if options.interrupt.is_cancelled() {
+            break;
+        }
         reports.push(run_scenario(scenario, options).await.with_context(|| format!("scenario {}", scenario.name))?);
     }
-    Ok(RunReport::new(reports, started_at))
+    let mut report = RunReport::new(reports, started_at);
+    report.interrupted = options.interrupt.is_cancelled();
+    Ok(report)
 }
 
 /// Run one scenario `repeat` times on one environment and check its expectations.
@@ -59,7 +68,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
         let names: Vec<&str> = scenario.producers.iter().map(|p| p.name.as_str()).collect();
         let title = format!("{} (run {}/{repeats}, {run_id}) on {}", scenario.name, repeat + 1, env.info.backend);
         let progress = options.progress.then(|| Progress::new(&title, &names, scenario.workload.messages));
-        let output = run_once(&scenario, &env, &run_id, progress.as_ref()).await;
+        let output = run_once(&scenario, &env, &run_id, progress.as_ref(), &options.interrupt).await;
         if let Some(progress) = &progress {
             progress.clear();
         }
@@ -71,6 +80,9 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
             producers: output.producers,
             producing_ms: output.producing.as_millis() as u64,
         });
+        if output.interrupted {
+            break;
+        }
     }
     let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
     Ok(ScenarioReport {

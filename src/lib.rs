@@ -20,3 +20,5 @@ pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod serve;
+pub mod toxiproxy;

@@ -83,7 +83,15 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(errors) => return report_errors(&errors),
     };
-    let options = Options { backend: args.backend, seed: args.seed, repeat: args.repeat, only: args.only, progress: true };
+    let interrupt = tokio_util::sync::CancellationToken::new();
+    let options = Options {
+        backend: args.backend,
+        seed: args.seed,
+        repeat: args.repeat,
+        only: args.only,
+        progress: true,
+        interrupt: interrupt.clone(),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -91,24 +99,25 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(FAILED);
         }
     };
-    let outcome = runtime.block_on(async {
-        tokio::select! {
-            report = harness::run_all(&scenarios, &options) => Some(report),
-            _ = tokio::signal::ctrl_c() => None,
+    runtime.spawn(async move {
+        // The first Ctrl-C stops the run cleanly; a second one stops now.
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: removing toxics and reading back what was written (Ctrl-C again to quit at once)");
+            interrupt.cancel();
+        }
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(i32::from(INTERRUPTED));
         }
     });
-    // Dropping the runtime stops the broker and the proxy of an interrupted run.
+    let outcome = runtime.block_on(harness::run_all(&scenarios, &options));
+    // Dropping the runtime stops every broker and proxy still running.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     let report = match outcome {
-        None => {
-            eprintln!("interrupted: every toxic and broker of this run is stopped");
-            return ExitCode::from(INTERRUPTED);
-        }
-        Some(Err(e)) => {
+        Err(e) => {
             eprintln!("error: {e:#}");
-            return ExitCode::from(FAILED);
+            return ExitCode::from(if options.interrupt.is_cancelled() { INTERRUPTED } else { FAILED });
         }
-        Some(Ok(report)) => report,
+        Ok(report) => report,
     };
     print!("{}", terminal::render(&report));
     if let Some(path) = &args.json {
@@ -117,5 +126,11 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(FAILED);
         }
     }
-    if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(FAILED) }
+    if report.interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    }
 }

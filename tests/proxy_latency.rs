@@ -47,15 +47,18 @@ async fn latency_added_on_an_open_connection_delays_each_round_trip() {
     assert!(before < Duration::from_millis(50), "no toxic: {before:?}");
 
     proxy.add_toxic(latency("slow", Stream::Downstream, 200)).unwrap();
+    proxy.settled().await;
     let during = round_trip(&mut client, b"ping").await;
     assert!(during >= Duration::from_millis(200), "downstream latency applies: {during:?}");
     assert!(during < Duration::from_millis(400), "delay is added once: {during:?}");
 
     proxy.add_toxic(latency("slow-up", Stream::Upstream, 100)).unwrap();
+    proxy.settled().await;
     let both = round_trip(&mut client, b"ping").await;
     assert!(both >= Duration::from_millis(300), "both streams add up: {both:?}");
 
     proxy.remove_all_toxics();
+    proxy.settled().await;
     let after = round_trip(&mut client, b"ping").await;
     assert!(after < Duration::from_millis(50), "removed: {after:?}");
 }
@@ -64,6 +67,7 @@ async fn latency_added_on_an_open_connection_delays_each_round_trip() {
 async fn pipelined_chunks_keep_their_spacing() {
     let (proxy, client) = proxied_echo().await;
     proxy.add_toxic(latency("slow", Stream::Downstream, 300)).unwrap();
+    proxy.settled().await;
     // Five requests 40 ms apart; each answer must arrive about 300 ms after
     // its own request, not 300 ms after the previous answer.
     let (mut read_half, mut write_half) = client.into_split();
@@ -96,6 +100,7 @@ async fn pipelined_chunks_keep_their_spacing() {
 async fn removing_latency_releases_held_bytes_at_once() {
     let (proxy, mut client) = proxied_echo().await;
     proxy.add_toxic(latency("long", Stream::Downstream, 10_000)).unwrap();
+    proxy.settled().await;
     let started = Instant::now();
     client.write_all(b"held").await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -113,4 +118,35 @@ async fn toxic_names_are_unique_and_removal_of_unknown_fails() {
     assert!(proxy.add_toxic(latency("a", Stream::Upstream, 1)).is_err());
     assert!(proxy.remove_toxic("nope").is_err());
     assert_eq!(proxy.toxics().len(), 1);
+}
+
+#[tokio::test]
+async fn chained_latencies_add_up() {
+    let (proxy, mut client) = proxied_echo().await;
+    proxy.add_toxic(latency("first", Stream::Downstream, 150)).unwrap();
+    proxy.add_toxic(latency("second", Stream::Downstream, 150)).unwrap();
+    proxy.settled().await;
+    let took = round_trip(&mut client, b"ping").await;
+    assert!(took >= Duration::from_millis(300), "150 + 150 ms, as in Toxiproxy: {took:?}");
+    assert!(took < Duration::from_millis(600), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_change_to_the_chain_does_not_release_held_bytes_early() {
+    let (proxy, mut client) = proxied_echo().await;
+    proxy.add_toxic(latency("slow", Stream::Downstream, 600)).unwrap();
+    proxy.settled().await;
+    let started = Instant::now();
+    client.write_all(b"held").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Another toxic on the same stream restarts the chain; the held chunk
+    // must still wait out its own 600 ms.
+    proxy.add_toxic(latency("more", Stream::Downstream, 0)).unwrap();
+    proxy.settled().await;
+    let mut back = [0u8; 4];
+    client.read_exact(&mut back).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(&back, b"held");
+    assert!(took >= Duration::from_millis(600), "not released by the change: {took:?}");
+    assert!(took < Duration::from_millis(1000), "{took:?}");
 }

@@ -878,3 +878,46 @@ fn long_latencies_grow_the_histogram() {
     assert!((l.p50_ms - 7_200_000.0).abs() <= 7_200.0, "{l:?}");
     assert_eq!(l.p99_ms, l.p50_ms);
 }
+
+#[test]
+#[ignore]
+fn tmp_perf_10m() {
+    let per = 5_050_000u64;
+    let parts = 6u64;
+    let names = ["plain", "idem"];
+    let history = History {
+        producers: names
+            .iter()
+            .map(|n| {
+                producer_on(
+                    n,
+                    &format!("topic-{n}"),
+                    (0..per).map(|s| acked(s, (s % parts) as i32, (s / parts) as i64)).collect(),
+                )
+            })
+            .collect(),
+    };
+    let mut records = Vec::with_capacity(2 * per as usize);
+    // Per topic and partition in chunks of 500, partitions interleaved.
+    let chunk = 500u64;
+    let per_part = per / parts;
+    let mut start = 0;
+    while start < per_part {
+        for (t, n) in names.iter().enumerate() {
+            for p in 0..parts {
+                for o in start..(start + chunk).min(per_part) {
+                    records.push(rec_in(t as u32, n, o * parts + p, p as i32, o as i64));
+                }
+            }
+        }
+        start += chunk;
+    }
+    let obs = observed_topics(&["topic-plain", "topic-idem"], records);
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let v = audit(&history, &obs);
+        eprintln!("{} records: {:?}", obs.records.len(), t.elapsed());
+        assert_anomalies(&v[0], &[]);
+        assert_anomalies(&v[1], &[]);
+    }
+}

@@ -129,11 +129,6 @@ impl Connection {
         self.killed.cancel();
     }
 
-    /// Whether both sockets are closed.
-    pub fn is_closed(&self) -> bool {
-        self.sockets.iter().all(|s| s.closed.is_cancelled())
-    }
-
     /// The link of `stream` has applied the proxy's toxics up to `version`.
     pub fn set_applied(&self, stream: Stream, version: u64) {
         self.applied[stream as usize].store(version, Ordering::Release);

@@ -87,12 +87,11 @@ async fn read_loop(source: Arc<TcpStream>, closed: CancellationToken, head: mpsc
         }
         // The buffer lives only between readiness and the read, so an idle
         // connection holds none.
-        let mut buf = vec![0u8; READ_SIZE];
+        let mut buf = [0u8; READ_SIZE];
         match source.try_read(&mut buf) {
             Ok(0) => return,
             Ok(n) => {
-                buf.truncate(n);
-                let mut chunk = Chunk::new(bytes::Bytes::from(buf), tokio::time::Instant::now());
+                let mut chunk = Chunk::new(bytes::Bytes::copy_from_slice(&buf[..n]), tokio::time::Instant::now());
                 chunk.budget = permit.split(n);
                 if head.send(chunk).is_err() {
                     return;

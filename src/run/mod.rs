@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
 
 use crate::env::Environment;
 use crate::scenario::{ProducerSpec, Scenario, Workload};
@@ -43,6 +44,8 @@ pub struct RunOutput {
     pub producers: Vec<ProducerRun>,
     /// From the first send to the last delivery report.
     pub producing: Duration,
+    /// The run was stopped before every message had its delivery report.
+    pub interrupted: bool,
 }
 
 /// Each producer writes to its own topic, so their counts never mix.
@@ -52,71 +55,105 @@ pub fn topic_name(scenario: &Scenario, producer: &ProducerSpec, run_id: &str) ->
 
 /// Run `scenario` once on `env`: create the topics, produce while the faults
 /// play, wait for every delivery report, remove the faults, read back.
-pub async fn run_once(scenario: &Scenario, env: &Environment, run_id: &str, progress: Option<&Progress>) -> anyhow::Result<RunOutput> {
+///
+/// When `interrupt` is cancelled, sending stops, every toxic is removed, and
+/// what was measured so far is read back and returned with
+/// [`RunOutput::interrupted`] set; messages with no delivery report yet stay
+/// [`Outcome::Unknown`](history::Outcome::Unknown).
+pub async fn run_once(
+    scenario: &Scenario,
+    env: &Environment,
+    run_id: &str,
+    progress: Option<&Progress>,
+    interrupt: &CancellationToken,
+) -> anyhow::Result<RunOutput> {
     let workload = &scenario.workload;
     let mut producers = Vec::new();
     for spec in &scenario.producers {
         let topic = topic_name(scenario, spec, run_id);
         env.create_topic(&topic, workload.partitions).await.with_context(|| format!("creating topic {topic}"))?;
-        producers.push((spec, topic, scenario.effective_settings(spec)));
+        let settings = scenario.effective_settings(spec);
+        producers.push((spec.name.clone(), topic, settings));
     }
 
     let started = Instant::now();
     let mut running = Vec::new();
-    for (spec, topic, settings) in &producers {
-        running.push((RecordingProducer::new(&spec.name, &env.bootstrap, settings, started)?, topic.clone()));
+    for (name, topic, settings) in &producers {
+        running.push((RecordingProducer::new(name, &env.bootstrap, settings, started)?, topic.clone()));
     }
-    let timeline = Timeline::play(&scenario.faults, env.faults.clone(), started);
     let patience = flush_patience(&producers.iter().map(|(_, _, s)| s).collect::<Vec<_>>());
-    let producing = async {
-        let sending = running.iter().map(|(producer, topic)| drive(producer, topic, workload, run_id, started));
-        let sent = futures::future::try_join_all(sending).await;
-        // Faults without a duration last until the last message is handed
-        // over; the flush then runs on a healthy network.
-        let faults = timeline.finish().await.context("playing the fault timeline");
-        if sent.is_ok() && faults.is_ok() {
-            futures::future::join_all(running.iter().map(|(producer, _)| producer.flush(patience))).await;
-        }
-        sent.and(faults)
-    };
-    let stop_tracking = tokio_util::sync::CancellationToken::new();
+
+    let stop_tracking = CancellationToken::new();
     let tracking = async {
         if let Some(progress) = progress {
             let producers: Vec<&RecordingProducer> = running.iter().map(|(p, _)| p).collect();
             progress.track(&producers, &scenario.faults, started, stop_tracking.clone()).await;
         }
     };
-    let (faults, ()) = tokio::join!(
-        async {
-            let result = producing.await;
-            stop_tracking.cancel();
-            result
-        },
-        tracking
-    );
-    let faults = faults?;
+    let producing = async {
+        let played = produce(scenario, env, &running, run_id, started, patience, interrupt).await;
+        stop_tracking.cancel();
+        played
+    };
+    let (played, ()) = tokio::join!(producing, tracking);
+    let (faults, interrupted) = played?;
     let producing = started.elapsed();
 
     let mut history = History::default();
     let mut runs = Vec::new();
-    for ((producer, _), (spec, topic, settings)) in running.into_iter().zip(producers) {
+    for ((producer, _), (name, topic, settings)) in running.into_iter().zip(producers) {
         let (mut record, events) = producer.finish();
         record.topic = topic.clone();
         history.producers.push(record);
-        runs.push(ProducerRun { name: spec.name.clone(), topic, settings, events });
+        runs.push(ProducerRun { name, topic, settings, events });
     }
+    let observed = read_back(env, &runs, run_id, workload.partitions).await?;
+    Ok(RunOutput { run_id: run_id.to_string(), history, observed, faults, producers: runs, producing, interrupted })
+}
 
+/// Send every producer's messages while the fault timeline plays, then
+/// wait for the delivery reports on a healthy network. Returns the fault
+/// windows as played and whether `interrupt` cut it short.
+async fn produce(
+    scenario: &Scenario,
+    env: &Environment,
+    running: &[(RecordingProducer, String)],
+    run_id: &str,
+    started: Instant,
+    patience: Duration,
+    interrupt: &CancellationToken,
+) -> anyhow::Result<(Vec<FaultWindow>, bool)> {
+    let timeline = Timeline::play(&scenario.faults, env.faults.clone(), started);
+    let sending = running.iter().map(|(producer, topic)| drive(producer, topic, &scenario.workload, run_id, started));
+    let sent = tokio::select! {
+        sent = futures::future::try_join_all(sending) => Some(sent),
+        _ = interrupt.cancelled() => None,
+    };
+    // Faults without a duration last until the last message is handed over.
+    // The timeline always ends here, so no toxic outlives the run.
+    let faults = timeline.finish().await.context("playing the fault timeline")?;
+    let Some(sent) = sent else { return Ok((faults, true)) };
+    sent?;
+    let flushed = futures::future::join_all(running.iter().map(|(producer, _)| producer.flush(patience)));
+    let interrupted = tokio::select! {
+        _ = flushed => false,
+        _ = interrupt.cancelled() => true,
+    };
+    Ok((faults, interrupted))
+}
+
+/// Read every producer's topic back from the beginning.
+async fn read_back(env: &Environment, runs: &[ProducerRun], run_id: &str, partitions: i32) -> anyhow::Result<Observed> {
     let topics: Vec<String> = runs.iter().map(|r| r.topic.clone()).collect();
-    let (bootstrap, id, partitions) = (env.bootstrap.clone(), run_id.to_string(), workload.partitions);
-    let observed = tokio::task::spawn_blocking(move || {
+    let (bootstrap, run_id) = (env.bootstrap.clone(), run_id.to_string());
+    tokio::task::spawn_blocking(move || {
         let mut observed = Observed::default();
         for topic in &topics {
-            consume::read_topic(&mut observed, &bootstrap, topic, partitions, &id, Duration::from_secs(60))?;
+            consume::read_topic(&mut observed, &bootstrap, topic, partitions, &run_id, Duration::from_secs(60))?;
         }
         anyhow::Ok(observed)
     })
-    .await??;
-    Ok(RunOutput { run_id: run_id.to_string(), history, observed, faults, producers: runs, producing })
+    .await?
 }
 
 /// Send the workload's messages, paced at its rate.

@@ -53,7 +53,7 @@ impl std::error::Error for DurationError {}
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let s = text.trim();
     if s.starts_with('-') {
-        return Err(DurationError(format!("`{text}`: durations cannot be negative")));
+        return Err(DurationError(format!("`{text}`: durations cannot be negative; accepted: {ACCEPTED}")));
     }
     let s = s.strip_prefix('+').unwrap_or(s);
     let number_len = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());

@@ -72,7 +72,7 @@ impl fmt::Display for Metric {
 }
 
 /// How much a failed expectation matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// Failing it fails the run (the exit code says so).
@@ -133,7 +133,7 @@ impl Bound {
         let number = |n: &str| -> Result<u64, String> {
             let n = n.trim();
             if n.starts_with('-') {
-                return Err(format!("`{text}`: bounds count messages and cannot be negative"));
+                return Err(format!("`{text}`: bounds count messages and cannot be negative; accepted: {BOUND_FORMS}"));
             }
             n.parse::<u64>().map_err(|_| invalid())
         };
@@ -222,6 +222,6 @@ impl<'de> Visitor<'de> for BoundVisitor {
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Bound, E> {
         u64::try_from(v)
             .map(Bound::Exactly)
-            .map_err(|_| E::custom(format!("`{v}`: bounds count messages and cannot be negative")))
+            .map_err(|_| E::custom(format!("`{v}`: bounds count messages and cannot be negative; accepted: {BOUND_FORMS}")))
     }
 }

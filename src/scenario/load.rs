@@ -321,6 +321,7 @@ impl<'i> Checker<'_, 'i> {
         let absent = document_attributes.is_none();
         let attributes =
             document_attributes.unwrap_or_else(|| Spanned::new(fault_span.clone(), DeValue::Table(DeTable::new())));
+        let attributes_doc = attributes.clone();
         let kind = raw::toxic_kind(type_name, attributes).map_err(|e| {
             let mut err = ScenarioError::from_toml(self.source, self.text, Some(self.root), &e, fault_span.clone());
             let base = format!("faults[{i}]");
@@ -331,6 +332,9 @@ impl<'i> Checker<'_, 'i> {
             }
             err
         })?;
+        // Values the proxy cannot run (a negative bandwidth, a slicer
+        // without a size) are refused here, before anything starts.
+        kind.validate().map_err(|message| self.attribute_error(i, &attributes_doc, &message))?;
 
         let name = match f.name {
             Some(n) if n.get_ref().trim().is_empty() => {
@@ -344,6 +348,28 @@ impl<'i> Checker<'_, 'i> {
             None => default_fault_name(&kind, stream, i),
         };
         Ok(Fault { name, kind, stream, toxicity, at: f.at.0, duration })
+    }
+}
+
+impl<'i> Checker<'_, 'i> {
+    /// An error from [`ToxicKind::validate`], at the attribute it names
+    /// (`attributes.rate: ...`) when it is in the file, else at the
+    /// `attributes` table (or the fault, when the table is left out).
+    fn attribute_error(&self, i: usize, attributes: &Spanned<DeValue<'i>>, message: &str) -> ScenarioError {
+        let named = message
+            .split_once(": ")
+            .and_then(|(head, rest)| Some((head.strip_prefix("attributes.")?, rest)))
+            .filter(|(name, _)| !name.is_empty() && !name.contains(' '));
+        let base = format!("faults[{i}].attributes");
+        let Some((name, rest)) = named else {
+            return self.err(attributes.span(), base, message);
+        };
+        let span = attributes
+            .get_ref()
+            .as_table()
+            .and_then(|t| raw::lookup(t, name))
+            .map_or_else(|| attributes.span(), |v| v.span());
+        self.err(span, format!("{base}.{name}"), rest)
     }
 }
 

@@ -21,6 +21,7 @@ mod error;
 mod expect;
 mod load;
 mod raw;
+mod schema;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +30,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
@@ -37,6 +39,7 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use expect::{BOUND_FORMS, Bound, Expectation, Level, Metric};
 pub use load::{collect, load, parse};
+pub use schema::scenario_schema;
 
 /// One scenario, validated.
 ///
@@ -124,9 +127,14 @@ pub struct Workload {
 /// reordering is only counted among messages with the same key.
 ///
 /// Serialised as in the file: `"event-id"`, `{ fixed = "..." }`,
-/// `{ spread = 8 }`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// `{ spread = 8 }`, which is also the form the file's JSON Schema gives.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(
+    rename = "Key",
+    description = "How message keys are chosen: \"event-id\", { fixed = \"<key>\" } or { spread = <number of keys> }. \
+                   The key decides the partition, and reordering is only counted among messages with the same key."
+)]
 pub enum KeyStrategy {
     /// Each message's own unique id (the course's eventId).
     #[default]
@@ -135,6 +143,7 @@ pub enum KeyStrategy {
     /// The same key for every message: one partition, one total order.
     Fixed(String),
     /// `n` keys, `key-0` .. `key-{n-1}`, chosen by sequence number % n (n >= 1).
+    #[schemars(transform = schema::spread_at_least_one)]
     Spread(u32),
 }
 
@@ -148,7 +157,7 @@ pub struct ProducerSpec {
 }
 
 /// The reliability settings a producer starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
     /// acks=1, no idempotence: the course's "before".

@@ -1,7 +1,9 @@
 //! The file as written: serde types with source spans.
 //!
-//! These mirror the TOML one to one, with `deny_unknown_fields` everywhere
-//! so a misspelt key is an error (with a suggestion) rather than silently
+//! These mirror the TOML one to one, and are also what the file format's
+//! JSON Schema is derived from (see [`super::schema`]): their doc comments
+//! are the help an editor shows, so they are written for the person editing
+//! the file. `deny_unknown_fields` is on every table, so a misspelt key is an error (with a suggestion) rather than silently
 //! ignored. Values that need checks serde cannot express (`messages >= 1`,
 //! unique names, a known producer) are `Spanned`, so [`super::load`] can
 //! point at them after deserialisation. Integers are read as `i64` (TOML's
@@ -11,104 +13,212 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, IntoDeserializer, MapAccess, Visitor};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::Preset;
 use super::duration::DurationValue;
 use super::expect::{Bound, Level, Metric};
+use super::load::MAX_PAYLOAD_BYTES;
+use super::schema::{AttributesTable, StreamName, ToxicTypeName, ZERO_DURATION_PATTERN};
+use super::{KeyStrategy, Preset};
 use crate::proxy::toxic::{Stream, ToxicKind};
 
-#[derive(Deserialize)]
+/// A faultlab scenario: what to produce, with which producer settings,
+/// under which faults, and what the audit is expected to count. Run it with
+/// `faultlab run FILE`; check it with `faultlab validate FILE`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "faultlab scenario",
+    extend("x-taplo" = { "initKeys": ["name", "description", "workload", "producers"] })
+)]
 pub(super) struct RawScenario {
+    /// The scenario's name: lowercase letters a-z, digits and `-`, not empty
+    /// (it is used in topic names). E.g. "response-delay".
+    #[schemars(with = "String", extend("pattern" = "^[a-z0-9-]+$"))]
     pub name: Spanned<String>,
+    /// One paragraph saying what the scenario shows. Not empty.
+    #[schemars(with = "String", extend("pattern" = "\\S"))]
     pub description: Spanned<String>,
+    /// What to look at in the report (printed with it).
     #[serde(default)]
+    #[schemars(with = "String")]
     pub observe: Option<String>,
+    /// Seed for every random choice (an integer >= 0); `--seed` overrides it.
+    /// Without one a random seed is used, which the report shows.
     #[serde(default)]
+    #[schemars(with = "i64", range(min = 0))]
     pub seed: Option<Spanned<i64>>,
+    /// How many times to run the scenario (default 1); each repeat is
+    /// audited on its own. `--repeat` overrides it.
     #[serde(default)]
+    #[schemars(with = "i64", range(min = 1, max = 4294967295i64), extend("default" = 1))]
     pub repeat: Option<Spanned<i64>>,
+    /// What each producer sends.
     pub workload: RawWorkload,
+    /// librdkafka properties for every producer, applied after each
+    /// producer's preset and before its own `settings`. Quote the names,
+    /// which contain dots: "socket.timeout.ms" = 2000.
     #[serde(default)]
     pub client: BTreeMap<String, SettingValue>,
+    /// The producers, all run at the same time against the same faults
+    /// (one topic each). At least one; names unique.
+    #[schemars(with = "Vec<RawProducer>", length(min = 1))]
     pub producers: Spanned<Vec<Spanned<RawProducer>>>,
+    /// Faults on the timeline, in any order; they may overlap in time.
     #[serde(default)]
+    #[schemars(with = "Vec<RawFault>")]
     pub faults: Vec<Spanned<RawFault>>,
+    /// What the audit is expected to count, per producer. A failed
+    /// `required` expectation fails the run (exit code 1).
     #[serde(default)]
+    #[schemars(with = "Vec<RawExpect>")]
     pub expect: Vec<Spanned<RawExpect>>,
 }
 
-#[derive(Deserialize)]
+/// What each producer sends.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Workload")]
 pub(super) struct RawWorkload {
+    /// Messages each producer sends, 1 or more.
+    #[schemars(with = "i64", range(min = 1))]
     pub messages: Spanned<i64>,
+    /// Messages per second per producer, a number > 0; leave it out to send
+    /// as fast as possible.
     #[serde(default)]
+    #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
     pub rate: Option<Spanned<f64>>,
+    /// Partitions of each producer's topic (default 1).
     #[serde(default)]
+    #[schemars(with = "i64", range(min = 1, max = 2147483647i64), extend("default" = 1))]
     pub partitions: Option<Spanned<i64>>,
+    /// How message keys are chosen (default "event-id"). The key decides the
+    /// partition, and reordering is only counted among messages with the
+    /// same key.
     #[serde(default)]
+    #[schemars(with = "KeyStrategy", extend("default" = "event-id"))]
     pub key: Option<RawKey>,
+    /// Extra padding bytes in each message value (default 0, at most 64 MiB).
     #[serde(default)]
+    #[schemars(with = "i64", range(min = 0, max = MAX_PAYLOAD_BYTES), extend("default" = 0))]
     pub payload_bytes: Option<Spanned<i64>>,
 }
 
-#[derive(Deserialize)]
+/// One producer: a name (used in reports and message values), a preset and
+/// its own librdkafka overrides.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Producer")]
 pub(super) struct RawProducer {
+    /// Unique among the producers: lowercase letters a-z, digits, `-` and
+    /// `_`. `[[expect]]` tables refer to it.
+    #[schemars(with = "String", extend("pattern" = "^[a-z0-9_-]+$"))]
     pub name: Spanned<String>,
+    /// The reliability settings the producer starts from.
     pub preset: Preset,
+    /// librdkafka properties for this producer only; they win over the
+    /// preset and `[client]`. Quote the names: { "linger.ms" = 5 }.
     #[serde(default)]
     pub settings: BTreeMap<String, SettingValue>,
 }
 
-#[derive(Deserialize)]
+/// One fault: a Toxiproxy toxic added `at` after producing starts and
+/// removed after `duration` (or left until producing ends).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Fault", transform = super::schema::toxic_variants)]
 pub(super) struct RawFault {
+    /// The toxic type (Toxiproxy's names); it decides which `attributes`
+    /// are accepted.
     #[serde(rename = "type")]
+    #[schemars(with = "ToxicTypeName")]
     pub kind: Spanned<String>,
+    /// Which direction it affects (default "downstream").
     #[serde(default)]
+    #[schemars(with = "StreamName", extend("default" = "downstream"))]
     pub stream: Option<Stream>,
+    /// The probability, 0.0 to 1.0, that the toxic applies to a connection,
+    /// rolled once per connection (default 1.0).
     #[serde(default)]
+    #[schemars(with = "f64", range(min = 0, max = 1), extend("default" = 1.0))]
     pub toxicity: Option<Spanned<f64>>,
+    /// When the toxic is added, counted from when producing starts,
+    /// e.g. "1.5s".
     pub at: DurationValue,
+    /// How long the toxic stays, more than 0, e.g. "3s"; leave it out to
+    /// keep it until producing ends.
     #[serde(default)]
+    #[schemars(with = "DurationValue", extend("not" = { "pattern": ZERO_DURATION_PATTERN }))]
     pub duration: Option<Spanned<DurationValue>>,
+    /// Unique among the faults (the proxy identifies toxics by name);
+    /// default `<type>_<stream>_<index>`.
     #[serde(default)]
+    #[schemars(with = "String", extend("pattern" = "\\S"))]
     pub name: Option<Spanned<String>>,
-    /// Read separately by [`toxic_kind`], from the document itself, so its
-    /// errors keep their spans.
+    // Read separately by [`toxic_kind`], from the document itself, so its
+    // errors keep their spans.
+    /// The toxic's attributes, with Toxiproxy's names and units (mostly
+    /// milliseconds); which are accepted depends on `type`. Leave out any
+    /// to take its default.
     #[serde(default, rename = "attributes")]
+    #[schemars(with = "AttributesTable")]
     _attributes: Option<IgnoredAny>,
 }
 
-/// One `[[expect]]` table. The metric fields must stay in step with
-/// [`Metric::ALL`]; [`RawExpect::bounds`] and a test check that.
-#[derive(Deserialize)]
+// The metric fields must stay in step with [`Metric::ALL`];
+// [`RawExpect::bounds`] and a test check that.
+/// What the audit should count for one producer: one or more metrics, each
+/// bounded by an integer N (exactly N) or a string "N", ">= N", "> N",
+/// "<= N", "< N" or "N..M" (inclusive range).
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Expect", transform = super::schema::require_a_metric)]
 pub(super) struct RawExpect {
+    /// The `name` of one of the `[[producers]]`.
+    #[schemars(with = "String")]
     pub producer: Spanned<String>,
+    /// What a miss means (default "required").
     #[serde(default)]
+    #[schemars(extend("default" = "required"))]
     pub level: Level,
+    /// Extra copies in the topic beyond the first, per message.
     #[serde(default)]
+    #[schemars(with = "Bound")]
     duplicates: Option<Bound>,
+    /// Acknowledged, yet not in the topic.
     #[serde(default)]
+    #[schemars(with = "Bound")]
     lost: Option<Bound>,
+    /// Reported failed, yet in the topic.
     #[serde(default)]
+    #[schemars(with = "Bound")]
     phantom: Option<Bound>,
+    /// Within one partition, messages that landed after one their producer
+    /// sent later (first copies only).
     #[serde(default)]
+    #[schemars(with = "Bound")]
     reordered: Option<Bound>,
+    /// Messages the client gave up on cleanly.
     #[serde(default)]
+    #[schemars(with = "Bound")]
     failed: Option<Bound>,
+    /// Messages the client gave up on while they were in flight: they may be
+    /// in the topic anyway (librdkafka's POSSIBLY_PERSISTED).
     #[serde(default)]
+    #[schemars(with = "Bound")]
     possibly_persisted: Option<Bound>,
+    /// Acknowledged at an offset where the topic holds another message.
     #[serde(default)]
+    #[schemars(with = "Bound")]
     offset_mismatch: Option<Bound>,
+    /// Messages the broker acknowledged.
     #[serde(default)]
+    #[schemars(with = "Bound")]
     acked: Option<Bound>,
 }
 

@@ -1,0 +1,315 @@
+//! The service's settings: the course's KAFKA_* environment variables, the
+//! same settings as command-line flags ([`ServeArgs`], flags win over the
+//! environment), and the checks that turn a bad value into a message naming
+//! the variable and what it accepts.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A setting that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{source_name}: {value:?} is not accepted; {accepted}")]
+    Invalid { source_name: String, value: String, accepted: String },
+}
+
+/// Everything `faultlab serve` needs besides its listening socket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeConfig {
+    /// bootstrap.servers (KAFKA_BOOTSTRAP_SERVERS).
+    pub bootstrap_servers: String,
+    /// request.timeout.ms: the broker-side acknowledgement timeout (KAFKA_REQUEST_TIMEOUT_MS).
+    pub request_timeout: Duration,
+    /// message.timeout.ms, alias delivery.timeout.ms (KAFKA_DELIVERY_TIMEOUT_MS).
+    /// Also bounds the flush at shutdown.
+    pub delivery_timeout: Duration,
+    /// socket.timeout.ms: when the client gives up on a request (KAFKA_SOCKET_TIMEOUT_MS).
+    pub socket_timeout: Duration,
+    /// retries (KAFKA_RETRIES).
+    pub retries: u32,
+    /// retry.backoff.ms (KAFKA_RETRY_BACKOFF_MS).
+    pub retry_backoff: Duration,
+    /// linger.ms (KAFKA_LINGER_MS).
+    pub linger: Duration,
+    /// Where the CLI binds; [`super::serve`] itself takes a bound listener.
+    pub listen: SocketAddr,
+    /// How many async send results are kept (FAULTLAB_STATUS_CAPACITY).
+    pub status_capacity: usize,
+    /// How long an async send result is kept (FAULTLAB_STATUS_TTL_MS).
+    pub status_ttl: Duration,
+    /// Further librdkafka properties for both producers (`--librdkafka KEY=VALUE`).
+    /// acks and enable.idempotence are the modes' and cannot be set here.
+    pub librdkafka: Vec<(String, String)>,
+}
+
+impl Default for ServeConfig {
+    /// librdkafka's defaults, except the delivery timeout: 120 s (the Java
+    /// client's delivery.timeout.ms) instead of 300 s, because it also bounds
+    /// the flush at shutdown.
+    fn default() -> Self {
+        ServeConfig {
+            bootstrap_servers: "localhost:9092".into(),
+            request_timeout: Duration::from_millis(30_000),
+            delivery_timeout: Duration::from_millis(120_000),
+            socket_timeout: Duration::from_millis(60_000),
+            retries: i32::MAX as u32,
+            retry_backoff: Duration::from_millis(100),
+            linger: Duration::from_millis(5),
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            status_capacity: 10_000,
+            status_ttl: Duration::from_secs(600),
+            librdkafka: Vec::new(),
+        }
+    }
+}
+
+/// One numeric setting: its variable, its flag and librdkafka's range.
+struct Numeric {
+    env: &'static str,
+    flag: &'static str,
+    min: u64,
+    max: u64,
+    unit: &'static str,
+}
+
+const REQUEST_TIMEOUT: Numeric = Numeric { env: "KAFKA_REQUEST_TIMEOUT_MS", flag: "--request-timeout-ms", min: 1, max: 900_000, unit: "milliseconds" };
+// 0 would mean "never time out" to librdkafka, and shutdown could then wait forever.
+const DELIVERY_TIMEOUT: Numeric = Numeric { env: "KAFKA_DELIVERY_TIMEOUT_MS", flag: "--delivery-timeout-ms", min: 1, max: 2_147_483_647, unit: "milliseconds" };
+const SOCKET_TIMEOUT: Numeric = Numeric { env: "KAFKA_SOCKET_TIMEOUT_MS", flag: "--socket-timeout-ms", min: 10, max: 300_000, unit: "milliseconds" };
+const RETRIES: Numeric = Numeric { env: "KAFKA_RETRIES", flag: "--retries", min: 0, max: 2_147_483_647, unit: "retries" };
+const RETRY_BACKOFF: Numeric = Numeric { env: "KAFKA_RETRY_BACKOFF_MS", flag: "--retry-backoff-ms", min: 1, max: 300_000, unit: "milliseconds" };
+const LINGER: Numeric = Numeric { env: "KAFKA_LINGER_MS", flag: "--linger-ms", min: 0, max: 900_000, unit: "milliseconds" };
+const STATUS_CAPACITY: Numeric = Numeric { env: "FAULTLAB_STATUS_CAPACITY", flag: "--status-capacity", min: 1, max: 10_000_000, unit: "entries" };
+const STATUS_TTL: Numeric = Numeric { env: "FAULTLAB_STATUS_TTL_MS", flag: "--status-ttl-ms", min: 1, max: 604_800_000, unit: "milliseconds" };
+const LISTEN: (&str, &str) = ("FAULTLAB_LISTEN", "--listen");
+const BOOTSTRAP: (&str, &str) = ("KAFKA_BOOTSTRAP_SERVERS", "--bootstrap-servers");
+
+impl Numeric {
+    fn parse(&self, source_name: &str, value: &str) -> Result<u64, ConfigError> {
+        let invalid = || ConfigError::Invalid {
+            source_name: source_name.to_string(),
+            value: value.to_string(),
+            accepted: format!("accepted: a whole number of {} from {} to {}", self.unit, self.min, self.max),
+        };
+        let number: u64 = value.trim().parse().map_err(|_| invalid())?;
+        if number < self.min || number > self.max {
+            return Err(invalid());
+        }
+        Ok(number)
+    }
+}
+
+impl ServeConfig {
+    /// Read the course's environment variables (and FAULTLAB_LISTEN,
+    /// FAULTLAB_STATUS_CAPACITY, FAULTLAB_STATUS_TTL_MS); unset ones keep
+    /// their [`Default`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok(), false)
+    }
+
+    /// Build from a lookup of settings by variable name. With `flags`,
+    /// errors name the flag and its variable (for [`ServeArgs`]).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, flags: bool) -> Result<Self, ConfigError> {
+        let name = |env: &str, flag: &str| if flags { format!("{flag} (or {env})") } else { env.to_string() };
+        let mut config = ServeConfig::default();
+        let number = |setting: &Numeric| -> Result<Option<u64>, ConfigError> {
+            lookup(setting.env).map(|value| setting.parse(&name(setting.env, setting.flag), &value)).transpose()
+        };
+        let ms = |setting: &Numeric| Ok::<_, ConfigError>(number(setting)?.map(Duration::from_millis));
+        if let Some(value) = lookup(BOOTSTRAP.0) {
+            config.bootstrap_servers = parse_bootstrap(&name(BOOTSTRAP.0, BOOTSTRAP.1), &value)?;
+        }
+        if let Some(value) = lookup(LISTEN.0) {
+            config.listen = value.trim().parse().map_err(|_| ConfigError::Invalid {
+                source_name: name(LISTEN.0, LISTEN.1),
+                value: value.clone(),
+                accepted: "accepted: an IP address and port, e.g. 0.0.0.0:8080 or 127.0.0.1:8080".into(),
+            })?;
+        }
+        config.request_timeout = ms(&REQUEST_TIMEOUT)?.unwrap_or(config.request_timeout);
+        config.delivery_timeout = ms(&DELIVERY_TIMEOUT)?.unwrap_or(config.delivery_timeout);
+        config.socket_timeout = ms(&SOCKET_TIMEOUT)?.unwrap_or(config.socket_timeout);
+        config.retry_backoff = ms(&RETRY_BACKOFF)?.unwrap_or(config.retry_backoff);
+        config.linger = ms(&LINGER)?.unwrap_or(config.linger);
+        config.status_ttl = ms(&STATUS_TTL)?.unwrap_or(config.status_ttl);
+        if let Some(retries) = number(&RETRIES)? {
+            config.retries = retries as u32;
+        }
+        if let Some(capacity) = number(&STATUS_CAPACITY)? {
+            config.status_capacity = capacity as usize;
+        }
+        Ok(config)
+    }
+
+    /// The librdkafka properties both modes share (bootstrap, timeouts,
+    /// retries, linger, then the extra properties).
+    pub fn common_properties(&self) -> Vec<(String, String)> {
+        let ms = |d: Duration| d.as_millis().to_string();
+        let mut properties = vec![
+            ("bootstrap.servers".to_string(), self.bootstrap_servers.clone()),
+            ("request.timeout.ms".to_string(), ms(self.request_timeout)),
+            ("message.timeout.ms".to_string(), ms(self.delivery_timeout)),
+            ("socket.timeout.ms".to_string(), ms(self.socket_timeout)),
+            ("retries".to_string(), self.retries.to_string()),
+            ("retry.backoff.ms".to_string(), ms(self.retry_backoff)),
+            // librdkafka refuses a backoff above its maximum backoff (1 s by default).
+            ("retry.backoff.max.ms".to_string(), ms(self.retry_backoff.max(Duration::from_secs(1)))),
+            ("linger.ms".to_string(), ms(self.linger)),
+        ];
+        properties.extend(self.librdkafka.iter().cloned());
+        properties
+    }
+}
+
+fn parse_bootstrap(source_name: &str, value: &str) -> Result<String, ConfigError> {
+    let servers: Vec<&str> = value.split(',').map(str::trim).collect();
+    let valid = |server: &&str| server.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+    if servers.is_empty() || !servers.iter().all(valid) {
+        return Err(ConfigError::Invalid {
+            source_name: source_name.to_string(),
+            value: value.to_string(),
+            accepted: "accepted: comma-separated host:port pairs, e.g. kafka:9092 or toxiproxy:19092,localhost:9092".into(),
+        });
+    }
+    Ok(servers.join(","))
+}
+
+/// Parse one `--librdkafka KEY=VALUE`.
+fn parse_property(value: &str) -> Result<(String, String), ConfigError> {
+    let invalid = |accepted: &str| ConfigError::Invalid {
+        source_name: "--librdkafka".into(),
+        value: value.to_string(),
+        accepted: accepted.to_string(),
+    };
+    let (key, setting) = value.split_once('=').ok_or_else(|| invalid("accepted: KEY=VALUE, e.g. compression.type=lz4"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(invalid("accepted: KEY=VALUE with a non-empty librdkafka property name"));
+    }
+    if matches!(key, "acks" | "request.required.acks" | "enable.idempotence") {
+        return Err(invalid("acks and enable.idempotence belong to the mode (plain or idempotent) and cannot be set"));
+    }
+    Ok((key.to_string(), setting.trim().to_string()))
+}
+
+/// `faultlab serve`'s flags. Each falls back to its environment variable;
+/// values are strings here so that a bad one is reported by
+/// [`ServeArgs::into_config`] naming both the flag and the variable.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 0.0.0.0:8080]
+    #[arg(long, env = "FAULTLAB_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Kafka bootstrap servers, host:port[,host:port...] [default: localhost:9092]
+    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS", value_name = "SERVERS")]
+    pub bootstrap_servers: Option<String>,
+    /// request.timeout.ms: the broker-side ack timeout [default: 30000]
+    #[arg(long, env = "KAFKA_REQUEST_TIMEOUT_MS", value_name = "MS")]
+    pub request_timeout_ms: Option<String>,
+    /// message.timeout.ms (delivery.timeout.ms); also bounds the flush at shutdown [default: 120000]
+    #[arg(long, env = "KAFKA_DELIVERY_TIMEOUT_MS", value_name = "MS")]
+    pub delivery_timeout_ms: Option<String>,
+    /// socket.timeout.ms: when the client gives up on a request and retries [default: 60000]
+    #[arg(long, env = "KAFKA_SOCKET_TIMEOUT_MS", value_name = "MS")]
+    pub socket_timeout_ms: Option<String>,
+    /// retries [default: 2147483647]
+    #[arg(long, env = "KAFKA_RETRIES", value_name = "N")]
+    pub retries: Option<String>,
+    /// retry.backoff.ms [default: 100]
+    #[arg(long, env = "KAFKA_RETRY_BACKOFF_MS", value_name = "MS")]
+    pub retry_backoff_ms: Option<String>,
+    /// linger.ms [default: 5]
+    #[arg(long, env = "KAFKA_LINGER_MS", value_name = "MS")]
+    pub linger_ms: Option<String>,
+    /// How many async send results /api/v1/status keeps [default: 10000]
+    #[arg(long, env = "FAULTLAB_STATUS_CAPACITY", value_name = "N")]
+    pub status_capacity: Option<String>,
+    /// How long /api/v1/status keeps an async send result [default: 600000]
+    #[arg(long, env = "FAULTLAB_STATUS_TTL_MS", value_name = "MS")]
+    pub status_ttl_ms: Option<String>,
+    /// A further librdkafka property for both producers (repeatable), e.g. compression.type=lz4
+    #[arg(long = "librdkafka", value_name = "KEY=VALUE")]
+    pub librdkafka: Vec<String>,
+}
+
+impl ServeArgs {
+    /// Check every value; an error names the flag, its variable and what is accepted.
+    pub fn into_config(self) -> Result<ServeConfig, ConfigError> {
+        let lookup = |env: &str| -> Option<String> {
+            match env {
+                "FAULTLAB_LISTEN" => self.listen.clone(),
+                "KAFKA_BOOTSTRAP_SERVERS" => self.bootstrap_servers.clone(),
+                "KAFKA_REQUEST_TIMEOUT_MS" => self.request_timeout_ms.clone(),
+                "KAFKA_DELIVERY_TIMEOUT_MS" => self.delivery_timeout_ms.clone(),
+                "KAFKA_SOCKET_TIMEOUT_MS" => self.socket_timeout_ms.clone(),
+                "KAFKA_RETRIES" => self.retries.clone(),
+                "KAFKA_RETRY_BACKOFF_MS" => self.retry_backoff_ms.clone(),
+                "KAFKA_LINGER_MS" => self.linger_ms.clone(),
+                "FAULTLAB_STATUS_CAPACITY" => self.status_capacity.clone(),
+                "FAULTLAB_STATUS_TTL_MS" => self.status_ttl_ms.clone(),
+                _ => None,
+            }
+        };
+        let mut config = ServeConfig::from_lookup(lookup, true)?;
+        config.librdkafka = self.librdkafka.iter().map(|p| parse_property(p)).collect::<Result<_, _>>()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn unset_variables_keep_the_defaults() {
+        assert_eq!(ServeConfig::from_lookup(lookup(&[]), false).unwrap(), ServeConfig::default());
+    }
+
+    #[test]
+    fn the_course_variables_are_read() {
+        let config = ServeConfig::from_lookup(
+            lookup(&[
+                ("KAFKA_BOOTSTRAP_SERVERS", "toxiproxy:19092"),
+                ("KAFKA_REQUEST_TIMEOUT_MS", "1000"),
+                ("KAFKA_DELIVERY_TIMEOUT_MS", "5000"),
+                ("KAFKA_RETRY_BACKOFF_MS", "200"),
+                ("KAFKA_RETRIES", "3"),
+                ("KAFKA_LINGER_MS", "0"),
+                ("KAFKA_SOCKET_TIMEOUT_MS", "1000"),
+            ]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(config.bootstrap_servers, "toxiproxy:19092");
+        assert_eq!(config.request_timeout, Duration::from_secs(1));
+        assert_eq!(config.delivery_timeout, Duration::from_secs(5));
+        assert_eq!(config.retry_backoff, Duration::from_millis(200));
+        assert_eq!(config.retries, 3);
+        assert_eq!(config.linger, Duration::ZERO);
+        assert_eq!(config.socket_timeout, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable_and_the_range() {
+        let error = ServeConfig::from_lookup(lookup(&[("KAFKA_SOCKET_TIMEOUT_MS", "5")]), false).unwrap_err().to_string();
+        assert_eq!(error, r#"KAFKA_SOCKET_TIMEOUT_MS: "5" is not accepted; accepted: a whole number of milliseconds from 10 to 300000"#);
+        let error = ServeConfig::from_lookup(lookup(&[("KAFKA_RETRIES", "many")]), false).unwrap_err().to_string();
+        assert!(error.starts_with("KAFKA_RETRIES: \"many\""), "{error}");
+        let error = ServeConfig::from_lookup(lookup(&[("KAFKA_BOOTSTRAP_SERVERS", "kafka")]), false).unwrap_err().to_string();
+        assert!(error.contains("host:port"), "{error}");
+    }
+
+    #[test]
+    fn flags_are_named_with_their_variable() {
+        let args = ServeArgs { linger_ms: Some("-1".into()), ..ServeArgs::default() };
+        let error = args.into_config().unwrap_err().to_string();
+        assert!(error.starts_with(r#"--linger-ms (or KAFKA_LINGER_MS): "-1" is not accepted"#), "{error}");
+        let args = ServeArgs { librdkafka: vec!["acks=0".into()], ..ServeArgs::default() };
+        assert!(args.into_config().unwrap_err().to_string().contains("belong to the mode"));
+    }
+}
