@@ -103,7 +103,10 @@ async fn the_status_store_is_bounded() {
         config.status_ttl = Duration::from_secs(5);
     })
     .await;
-    let send = |event_id: &'static str| service.post("api/v1/send", &[("mode", "idempotent"), ("eventId", event_id), ("sendMode", "async")]);
+    let svc = &service;
+    let send = move |event_id: &'static str| async move {
+        svc.post("api/v1/send", &[("mode", "idempotent"), ("eventId", event_id), ("sendMode", "async")]).await
+    };
     let request_id = |body: Value| body["requestId"].as_str().unwrap().to_string();
 
     let mut ids = Vec::new();
