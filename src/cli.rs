@@ -23,6 +23,27 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Serve Toxiproxy's HTTP API over faultlab's proxy, so Toxiproxy
+    /// clients in any language can drive it.
+    Proxy {
+        /// Address of the HTTP API (Toxiproxy's default is 127.0.0.1:8474).
+        #[arg(long, default_value = "127.0.0.1:8474")]
+        listen: std::net::SocketAddr,
+        /// Seed for toxicity rolls and other random choices.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Re-render saved JSON runs, or compare two of them.
+    Report {
+        /// Saved runs (written by `faultlab run --json`).
+        #[arg(required = true)]
+        runs: Vec<PathBuf>,
+        /// Show what changed from the first run to the second.
+        #[arg(long)]
+        compare: bool,
+        #[command(flatten)]
+        outputs: Outputs,
+    },
     /// List the scenarios in files or directories: name and description.
     List {
         /// Scenario files or directories.
@@ -48,7 +69,23 @@ pub struct RunArgs {
     /// Run only these producers (repeat the flag or separate with commas).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
-    /// Write the full report as JSON to this file.
+    #[command(flatten)]
+    pub outputs: Outputs,
+}
+
+/// Report files to write, in addition to the terminal table.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Outputs {
+    /// Write the full report as JSON (the saved run; see `faultlab report`).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Append the report as GitHub-flavoured Markdown (works with $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Write JUnit XML: one test case per scenario, producer and expectation.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write one self-contained HTML file with charts.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }

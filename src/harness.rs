@@ -7,10 +7,14 @@ use tokio_util::sync::CancellationToken;
 use crate::audit::audit;
 use crate::check::check;
 use crate::env::{self, Environment};
+use crate::report::series::series;
 use crate::report::{Repeat, RunReport, ScenarioReport};
 use crate::run::progress::Progress;
 use crate::run::run_once;
 use crate::scenario::Scenario;
+
+/// The width of the time buckets the report's charts count acks in.
+const SERIES_BUCKET: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Where the broker and the proxy come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -74,6 +78,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
         }
         let output = output?;
         runs.push(Repeat {
+            series: series(&output.history, &output.observed, SERIES_BUCKET),
             run_id: output.run_id,
             verdicts: audit(&output.history, &output.observed),
             faults: output.faults,

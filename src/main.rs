@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use faultlab::cli::{Cli, Command, RunArgs};
 use faultlab::harness::{self, Options};
-use faultlab::report::{json, terminal};
+use faultlab::report::{json, outputs, terminal};
 use faultlab::scenario::{self, Scenario, ScenarioError};
 
 /// The default log filter: warnings, except from the embedded broker, which
@@ -30,6 +30,8 @@ fn main() -> ExitCode {
         Command::Validate { paths } => validate(&paths),
         Command::List { paths } => list(&paths),
         Command::Run(args) => run(args),
+        Command::Proxy { listen, seed } => proxy(listen, seed),
+        Command::Report { runs, compare, outputs } => report(&runs, compare, &outputs),
     }
 }
 
@@ -78,6 +80,62 @@ fn list(paths: &[std::path::PathBuf]) -> ExitCode {
     }
 }
 
+fn report(runs: &[std::path::PathBuf], compare: bool, outputs: &faultlab::cli::Outputs) -> ExitCode {
+    let mut loaded = Vec::new();
+    for path in runs {
+        match json::read(path) {
+            Ok(report) => loaded.push(report),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(USAGE);
+            }
+        }
+    }
+    if compare {
+        let [before, after] = loaded.as_slice() else {
+            eprintln!("error: --compare takes exactly two saved runs (got {})", loaded.len());
+            return ExitCode::from(USAGE);
+        };
+        print!("{}", faultlab::report::compare::render(before, after));
+        return ExitCode::SUCCESS;
+    }
+    // Several saved runs render as one report, scenarios in the order given.
+    let mut merged = loaded.remove(0);
+    for more in loaded {
+        merged.interrupted |= more.interrupted;
+        merged.scenarios.extend(more.scenarios);
+    }
+    print!("{}", terminal::render(&merged));
+    match outputs::write(&merged, outputs) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
+fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    eprintln!("faultlab proxy: Toxiproxy API on http://{listen} (Ctrl-C to stop)");
+    let served = runtime.block_on(faultlab::proxy::api::serve(listen, seed, async {
+        let _ = tokio::signal::ctrl_c().await;
+    }));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
 fn run(args: RunArgs) -> ExitCode {
     let scenarios = match load_all(&args.paths) {
         Ok(s) => s,
@@ -120,11 +178,9 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(report) => report,
     };
     print!("{}", terminal::render(&report));
-    if let Some(path) = &args.json {
-        if let Err(e) = json::write(&report, path) {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(FAILED);
-        }
+    if let Err(e) = outputs::write(&report, &args.outputs) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(FAILED);
     }
     if report.interrupted {
         ExitCode::from(INTERRUPTED)

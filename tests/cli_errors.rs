@@ -179,7 +179,12 @@ fn assert_points_at(outcome: &Outcome, path: &Path, case: &Case) {
         "{}: no column after `{location}`: {shown}",
         case.what
     );
-    assert!(error.contains(&format!("field `{}`", case.field)), "{}: field `{}` not named: {shown}", case.what, case.field);
+    assert!(
+        error.contains(&format!("field `{}`", case.field)),
+        "{}: field `{}` not named: {shown}",
+        case.what,
+        case.field
+    );
     for word in case.words {
         assert!(error.contains(word), "{}: `{word}` missing: {shown}", case.what);
     }
@@ -246,7 +251,10 @@ fn nonexistent_path() {
         let shown = outcome.shown();
         assert_eq!(outcome.code, Some(USAGE), "{command}: {shown}");
         assert_no_panic(&outcome);
-        assert!(outcome.stderr.contains("error: no-such-scenario.toml: no such file or directory"), "{command}: {shown}");
+        assert!(
+            outcome.stderr.contains("error: no-such-scenario.toml: no such file or directory"),
+            "{command}: {shown}"
+        );
         assert!(outcome.stdout.is_empty(), "{command}: {shown}");
     }
 }

@@ -248,11 +248,11 @@ pub(super) fn reconcile(slots: &mut Vec<Slot>, entries: &[ToxicEntry], connectio
 /// the slot before it now feeds the next one directly; a toxic that closes
 /// the stream when removed stays, marked to close.
 fn remove(slots: &mut Vec<Slot>, i: usize) {
-    if let Some(member) = slots[i].member.as_mut() {
-        if let (true, Some(mode)) = (member.active, member.toxic.kind.on_removed()) {
-            member.closing = Some(mode);
-            return;
-        }
+    if let Some(member) = slots[i].member.as_mut()
+        && let (true, Some(mode)) = (member.active, member.toxic.kind.on_removed())
+    {
+        member.closing = Some(mode);
+        return;
     }
     let mut slot = slots.remove(i);
     slot.stub.flush_queue();
@@ -270,3 +270,7 @@ fn update(member: &mut Member, toxic: &Toxic, connection: &Connection) {
     }
     member.toxic = toxic.clone();
 }
+
+#[cfg(test)]
+#[path = "chain_tests.rs"]
+mod tests;

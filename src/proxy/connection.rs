@@ -102,10 +102,10 @@ impl Connection {
     pub fn close_socket(&self, side: Side) {
         let socket = &self.sockets[side as usize];
         let stream = lock(&socket.stream).take();
-        if let Some(stream) = &stream {
-            if self.reset.load(Ordering::Acquire) {
-                set_linger_zero(stream);
-            }
+        if let Some(stream) = &stream
+            && self.reset.load(Ordering::Acquire)
+        {
+            set_linger_zero(stream);
         }
         socket.closed.cancel();
     }

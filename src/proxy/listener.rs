@@ -130,10 +130,15 @@ impl Proxy {
 }
 
 /// Resolve a `host:port` listen address as Go's `net.Listen` would: an
-/// empty host is every interface, a name resolves with IPv4 first.
+/// empty host is every interface (and an empty address a free port on
+/// every interface), a name resolves with IPv4 first.
 pub(super) async fn resolve_all(listen: &str) -> Result<Vec<SocketAddr>, ListenError> {
     let bad = |why: &str| ListenError::Address(listen.to_string(), why.to_string());
-    let (host, port) = listen.rsplit_once(':').ok_or_else(|| bad("missing port in address"))?;
+    // Go listens on a free port of every interface for "".
+    let (host, port) = match listen {
+        "" => ("", "0"),
+        _ => listen.rsplit_once(':').ok_or_else(|| bad("missing port in address"))?,
+    };
     let port: u16 = port.parse().map_err(|_| bad("invalid port"))?;
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     if host.is_empty() {
@@ -169,7 +174,11 @@ async fn accept_loop(listener: TcpListener, proxy: Weak<Inner>, stop: Cancellati
             _ = stop.cancelled() => return,
             accepted = listener.accept() => accepted,
         };
-        let Ok((client, _)) = accepted else { continue };
+        let Ok((client, _)) = accepted else {
+            // Out of file descriptors, say: wait a little rather than spin.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
         let Some(inner) = proxy.upgrade() else { return };
         let upstream = lock(&inner.config).upstream.clone();
         drop(inner);

@@ -63,3 +63,6 @@ impl ToxicSet {
         self.entries.iter().filter(|e| e.toxic.stream == stream).cloned().collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

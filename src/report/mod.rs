@@ -3,7 +3,15 @@
 //! [`RunReport`] is the model every format renders; its JSON form is the
 //! saved run (versioned by [`SCHEMA_VERSION`]).
 
+mod charts;
+mod common;
+pub mod compare;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod outputs;
+pub mod series;
 pub mod terminal;
 
 use serde::{Deserialize, Serialize};
@@ -73,4 +81,9 @@ pub struct Repeat {
     pub producers: Vec<ProducerRun>,
     /// From the first send to the last delivery report, in milliseconds.
     pub producing_ms: u64,
+    /// Per producer, acknowledgements over time and the duplicated
+    /// messages, for the HTML charts (see [`series::series`]). Empty in
+    /// reports saved before it existed.
+    #[serde(default)]
+    pub series: Vec<series::ProducerSeries>,
 }

@@ -10,7 +10,7 @@ use crate::audit::Verdict;
 use crate::scenario::{Level, format_duration};
 
 /// Rows of the comparison table: label and how to read it off a verdict.
-const ROWS: &[(&str, fn(&Verdict) -> u64)] = &[
+pub(super) const ROWS: &[(&str, fn(&Verdict) -> u64)] = &[
     ("sent", |v| v.sent),
     ("acked", |v| v.acked),
     ("failed", |v| v.failed),

@@ -220,8 +220,8 @@ impl<'de> Visitor<'de> for BoundVisitor {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Bound, E> {
-        u64::try_from(v)
-            .map(Bound::Exactly)
-            .map_err(|_| E::custom(format!("`{v}`: bounds count messages and cannot be negative; accepted: {BOUND_FORMS}")))
+        u64::try_from(v).map(Bound::Exactly).map_err(|_| {
+            E::custom(format!("`{v}`: bounds count messages and cannot be negative; accepted: {BOUND_FORMS}"))
+        })
     }
 }

@@ -111,8 +111,7 @@ pub(crate) const ZERO_DURATION_PATTERN: &str = r"^\s*\+?(0+(\.0*)?|\.0+)\s*(ns|u
 /// What [`Bound::parse`] accepts as a string: `N`, `>= N`, `> N`, `<= N`,
 /// `< N`, `N..M` or `N..=M`, spaces optional (N written as Rust's `u64`
 /// parser reads it, so an optional `+`).
-pub(super) const BOUND_PATTERN: &str =
-    r"^\s*((>=?|<=?)\s*\+?[0-9]+|\+?[0-9]+\s*\.\.=?\s*\+?[0-9]+|\+?[0-9]+)\s*$";
+pub(super) const BOUND_PATTERN: &str = r"^\s*((>=?|<=?)\s*\+?[0-9]+|\+?[0-9]+\s*\.\.=?\s*\+?[0-9]+|\+?[0-9]+)\s*$";
 
 impl JsonSchema for DurationValue {
     fn schema_name() -> Cow<'static, str> {
@@ -474,7 +473,12 @@ mod tests {
         }
         for a in ATTRIBUTES {
             let probe = probe_attributes(a.toxic).unwrap_or_else(|| panic!("unknown toxic type `{}`", a.toxic));
-            assert!(probe.defaults.contains_key(a.name), "ATTRIBUTES describes `{}.{}`, which does not exist", a.toxic, a.name);
+            assert!(
+                probe.defaults.contains_key(a.name),
+                "ATTRIBUTES describes `{}.{}`, which does not exist",
+                a.toxic,
+                a.name
+            );
         }
         for (t, _) in TOXICS {
             assert!(ToxicKind::TYPE_NAMES.contains(t), "TOXICS describes `{t}`, which is not a toxic type");
@@ -508,8 +512,12 @@ mod tests {
     fn fault_has_one_branch_per_toxic_type() {
         let s = schema();
         let fault = &s["definitions"]["Fault"];
-        let branches: Vec<&str> =
-            fault["oneOf"].as_array().unwrap().iter().map(|b| b["properties"]["type"]["const"].as_str().unwrap()).collect();
+        let branches: Vec<&str> = fault["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["properties"]["type"]["const"].as_str().unwrap())
+            .collect();
         assert_eq!(branches, ToxicKind::TYPE_NAMES);
         let latency = &fault["oneOf"][0]["properties"]["attributes"];
         assert_eq!(latency["additionalProperties"], false);
@@ -526,8 +534,8 @@ mod tests {
     fn duration_pattern_agrees_with_the_parser() {
         let v = definition("Duration");
         let forms = [
-            "1.5s", "300ms", "2m", "0s", "1h", "10us", "10µs", "5ns", " 2s ", "2 s", "+2s", ".5s", "5.s", "1.25ms", "-1s",
-            "2", "", "s", "1sec", "1..5s", "1.2.3s", "1 h", "1S", "- 1s", "1e3ms", "1,5s",
+            "1.5s", "300ms", "2m", "0s", "1h", "10us", "10µs", "5ns", " 2s ", "2 s", "+2s", ".5s", "5.s", "1.25ms",
+            "-1s", "2", "", "s", "1sec", "1..5s", "1.2.3s", "1 h", "1S", "- 1s", "1e3ms", "1,5s",
         ];
         for form in forms {
             let parsed = parse_duration(form).is_ok();
@@ -548,15 +556,37 @@ mod tests {
 
     /// A validator for "a string matching `pattern`".
     fn regex_like(pattern: &str) -> jsonschema::Validator {
-        validator(&json!({ "$schema": "http://json-schema.org/draft-07/schema#", "type": "string", "pattern": pattern }))
+        validator(
+            &json!({ "$schema": "http://json-schema.org/draft-07/schema#", "type": "string", "pattern": pattern }),
+        )
     }
 
     #[test]
     fn bound_pattern_agrees_with_the_parser() {
         let v = definition("Bound");
         let forms = [
-            "0", "12", ">= 1", ">=1", "> 0", "<= 5", "< 5", "1..5", "1..=5", " 1 .. 5 ", "+3", "at least 1", "",
-            "-1", ">= -1", "=> 1", "1...5", "1..", "..5", "1.5", ">", "1 ..= 5",
+            "0",
+            "12",
+            ">= 1",
+            ">=1",
+            "> 0",
+            "<= 5",
+            "< 5",
+            "1..5",
+            "1..=5",
+            " 1 .. 5 ",
+            "+3",
+            "at least 1",
+            "",
+            "-1",
+            ">= -1",
+            "=> 1",
+            "1...5",
+            "1..",
+            "..5",
+            "1.5",
+            ">",
+            "1 ..= 5",
         ];
         for form in forms {
             let parsed = Bound::parse(form).is_ok();

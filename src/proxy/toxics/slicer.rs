@@ -58,7 +58,8 @@ impl Slicer {
         let (average, variation) = (self.average_size as usize, self.size_variation as usize);
         // Depth-first over pieces still too big, right half pushed first so
         // the left one comes out first.
-        let mut pending = vec![0..len];
+        let mut pending: Vec<Range<usize>> = Vec::new();
+        pending.push(0..len);
         while let Some(piece) = pending.pop() {
             if piece.len() <= average + variation {
                 slices.push(piece);

@@ -194,6 +194,21 @@ fn unknown_toxic_type() {
     assert_error(&text, 9, "faults[0].type", &["unknown toxic type `latancy`", "did you mean `latency`?", &accepted]);
 }
 
+/// Attribute values the proxy would refuse when the fault starts are
+/// refused while the file is read, at the attribute.
+#[test]
+fn attributes_the_proxy_cannot_run() {
+    let text = base_with("[[faults]]\ntype = \"bandwidth\"\nat = \"1s\"\nattributes = { rate = -5 }\n");
+    assert_error(&text, 11, "faults[0].attributes.rate", &["-5", "accepted"]);
+    let text = base_with(
+        "[[faults]]\ntype = \"slicer\"\nat = \"1s\"\n\n[faults.attributes]\naverage_size = 10\nsize_variation = 20\n",
+    );
+    assert_error(&text, 14, "faults[0].attributes.size_variation", &["20", "accepted"]);
+    // Left out, the attributes are their defaults; the error is at the fault.
+    let text = base_with("[[faults]]\ntype = \"slicer\"\nat = \"1s\"\n");
+    assert_error(&text, 8, "faults[0].attributes.average_size", &["accepted: 1 or more"]);
+}
+
 #[test]
 fn duplicate_fault_names() {
     let fault = "[[faults]]\ntype = \"latency\"\nat = \"1s\"\nname = \"slow\"\n";
