@@ -22,3 +22,16 @@ pub mod run;
 pub mod scenario;
 pub mod serve;
 pub mod toxiproxy;
+
+/// An HTTP client for faultlab's own HTTP calls (Toxiproxy API, the producer
+/// service). tansu's dependencies build reqwest with `rustls-no-provider`,
+/// so a rustls crypto provider must be installed for the process before any
+/// reqwest client exists; this does that once and builds the client.
+pub fn http_client() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // Err means another provider is already installed, which is as good.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}

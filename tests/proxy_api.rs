@@ -138,7 +138,7 @@ async fn reset_version_and_browsers() {
     let version: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert!(version["version"].as_str().unwrap().starts_with("faultlab-"), "{version}");
 
-    let browser = reqwest::Client::new()
+    let browser = faultlab::http_client().build().unwrap()
         .get(api.url("/proxies"))
         .header("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
         .send()
@@ -146,4 +146,22 @@ async fn reset_version_and_browsers() {
         .unwrap();
     assert_eq!(browser.status(), 403, "browsers are refused, as by Toxiproxy");
     assert_eq!(call(&api, Method::PUT, "/proxies", None).await.0, 405);
+}
+
+#[tokio::test]
+async fn stopping_the_api_stops_its_proxies() {
+    let api = TestApi::start().await;
+    let up = common::echo_server().await.to_string();
+    let listen = create(&api, "a", &up).await["listen"].as_str().unwrap().to_string();
+    assert!(echoes(&listen).await);
+    let addr = api.addr;
+    drop(api);
+    for _ in 0..50 {
+        if !echoes(&listen).await {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!echoes(&listen).await, "the proxy stopped with the API");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the API stopped listening");
 }

@@ -142,7 +142,7 @@ impl ToxicKind {
 /// What a toxic remembers on one link while it stays in the chain, across
 /// restarts of its pipe when other toxics of the stream change: limit_data's
 /// count of bytes passed, timeout's and bandwidth's clock. Toxiproxy keeps
-/// limit_data's count the same way; see [`crate::proxy::link`] for why the
+/// limit_data's count the same way; the chain module says why the
 /// clocks are kept too. An update of the toxic's own attributes resets the
 /// clock (`deadline`) but keeps the count.
 #[derive(Debug, Default, Clone)]

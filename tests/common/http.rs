@@ -12,7 +12,7 @@ use super::TestApi;
 /// Send a request; the status and the body as JSON (or as a JSON string
 /// when it is not JSON).
 pub async fn call(api: &TestApi, method: Method, path: &str, body: Option<&str>) -> (u16, Value) {
-    let mut request = reqwest::Client::new().request(method, api.url(path));
+    let mut request = faultlab::http_client().build().unwrap().request(method, api.url(path));
     if let Some(body) = body {
         request = request.body(body.to_string());
     }

@@ -55,7 +55,7 @@ pub async fn start_with(env: Environment, config: ServeConfig) -> Service {
     let serving = tokio::spawn(serve(config, listener, async move {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let client = faultlab::http_client().timeout(Duration::from_secs(60)).build().unwrap();
     Service { env, base, client, stop: Some(stop), serving }
 }
 
