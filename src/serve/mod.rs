@@ -15,6 +15,7 @@
 //! On shutdown the service stops accepting, lets requests in flight finish,
 //! flushes both producers (bounded by the delivery timeout) and returns.
 
+mod args;
 mod config;
 mod handlers;
 mod metrics;
@@ -34,7 +35,8 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
-pub use config::{ConfigError, ServeArgs, ServeConfig};
+pub use args::ServeArgs;
+pub use config::{ConfigError, ServeConfig};
 pub use openapi::document as openapi_document;
 pub use params::{DEFAULT_TOPIC, Mode, SendMode};
 pub use producers::{ServeMessage, mode_properties};
