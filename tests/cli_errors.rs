@@ -139,12 +139,12 @@ const CASES: &[Case] = &[
         words: &["cannot be negative", "accepted:", "\"300ms\""],
     },
     Case {
-        what: "unknown toxic type",
+        what: "unknown fault type",
         from: "type = \"latency\"",
         to: "type = \"latancy\"",
         line: 12,
         field: "faults[0].type",
-        words: &["unknown toxic type `latancy`", "did you mean `latency`?", "accepted: latency, bandwidth"],
+        words: &["unknown fault type `latancy`", "did you mean `latency`?", "accepted: latency, bandwidth"],
     },
 ];
 

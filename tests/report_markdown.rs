@@ -110,7 +110,7 @@ fn producers_side_by_side_show_min_median_max_over_repeats() {
 fn fault_timeline_lists_each_run() {
     let md = markdown::render(&fixture::report());
     let faults = &tables(&md)[5];
-    assert_eq!(faults[0], vec!["toxic", "type", "stream", "toxicity", "attributes", "from → to"]);
+    assert_eq!(faults[0], vec!["fault", "type", "stream", "toxicity", "attributes", "from → to"]);
     assert_eq!(faults[1][1], "latency");
     assert_eq!(faults[1][2], "downstream");
     assert!(faults[1][4].contains("\"latency\":1500"), "{:?}", faults[1]);

@@ -176,6 +176,7 @@ fn broken_files_do_not_validate() {
         ("duration without unit", "at = \"1.5s\"", "at = \"1.5\""),
         ("zero-length fault", "duration = \"300ms\"", "duration = \"0ms\""),
         ("unknown toxic type", "type = \"latency\"", "type = \"latancy\""),
+        ("proxy_down with a toxic's fields", "type = \"latency\"", "type = \"proxy_down\""),
         ("unknown stream", "stream = \"upstream\"", "stream = \"up\""),
         ("toxicity above 1", "toxicity = 0.5", "toxicity = 1.5"),
         ("slicer without average_size", "average_size = 10, ", ""),

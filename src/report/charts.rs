@@ -105,7 +105,7 @@ pub fn timeline(repeat: &Repeat, title: &str) -> Result<String> {
             chart.draw_series([Rectangle::new([(from, 0.0), (to, top)], FAULT_SHADE.filled())]).map_err(err)?;
             let label = TextStyle::from((FONT, 14).into_font()).color(&BLACK).pos(Pos::new(HPos::Left, VPos::Top));
             chart
-                .draw_series([EmptyElement::at((from, top)) + Text::new(w.toxic.name.clone(), (4, 4), label)])
+                .draw_series([EmptyElement::at((from, top)) + Text::new(w.fault.name.clone(), (4, 4), label)])
                 .map_err(err)?;
         }
 

@@ -7,9 +7,8 @@ use std::time::Duration;
 use super::ScenarioReport;
 use crate::audit::Verdict;
 use crate::check::ExpectationResult;
-use crate::proxy::Toxic;
 use crate::run::timeline::FaultWindow;
-use crate::scenario::{Level, format_duration};
+use crate::scenario::{Fault, FaultKind, Level, format_duration};
 
 /// The anomaly classes the charts compare, in chart order.
 pub const ANOMALIES: &[(&str, fn(&Verdict) -> u64)] = &[
@@ -84,9 +83,10 @@ pub fn measured(result: &ExpectationResult) -> String {
     result.measured.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// The toxic's attributes as JSON, `{"jitter":0,"latency":3000}`.
-pub fn fault_attributes(toxic: &Toxic) -> String {
-    serde_json::to_value(&toxic.kind)
+/// The fault's attributes as JSON, `{"jitter":0,"latency":3000}` (empty
+/// when it has none).
+pub fn fault_attributes(fault: &Fault) -> String {
+    serde_json::to_value(&fault.kind)
         .ok()
         .and_then(|v| v.get("attributes").cloned())
         .map(|a| a.to_string())
@@ -192,8 +192,17 @@ pub fn settings(report: &ScenarioReport) -> (Vec<String>, Vec<(String, BTreeMap<
     (keys.into_iter().collect(), per_producer)
 }
 
+/// A toxic's stream and toxicity for a table; blanks for other faults,
+/// which have neither.
+pub fn stream_and_toxicity(fault: &Fault) -> (String, String) {
+    match fault.kind {
+        FaultKind::Toxic(_) => (fault.stream.to_string(), fault.toxicity.to_string()),
+        FaultKind::Backend(_) => (String::new(), String::new()),
+    }
+}
+
 /// For fault `i` of the scenario, its window in each repeat.
-pub fn fault_rows(report: &ScenarioReport) -> Vec<(&Toxic, Vec<String>)> {
+pub fn fault_rows(report: &ScenarioReport) -> Vec<(&Fault, Vec<String>)> {
     let Some(first) = report.repeats.first() else { return Vec::new() };
     first
         .faults
@@ -201,7 +210,7 @@ pub fn fault_rows(report: &ScenarioReport) -> Vec<(&Toxic, Vec<String>)> {
         .enumerate()
         .map(|(i, window)| {
             let when = report.repeats.iter().filter_map(|r| r.faults.get(i)).map(fault_when).collect();
-            (&window.toxic, when)
+            (&window.fault, when)
         })
         .collect()
 }

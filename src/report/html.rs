@@ -164,17 +164,18 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     if faults.is_empty() {
         out.push_str("<p>No fault was played.</p>\n");
     } else {
-        out.push_str("<table class=\"faults\">\n<thead><tr><th>toxic</th><th>type</th><th>stream</th><th>toxicity</th><th>attributes</th><th>from → to (since producing started; one line per run)</th></tr></thead>\n<tbody>\n");
-        for (toxic, when) in faults {
+        out.push_str("<table class=\"faults\">\n<thead><tr><th>fault</th><th>type</th><th>stream</th><th>toxicity</th><th>attributes</th><th>from → to (since producing started; one line per run)</th></tr></thead>\n<tbody>\n");
+        for (fault, when) in faults {
             let when: Vec<String> = when.iter().map(|w| esc(w)).collect();
+            let (stream, toxicity) = common::stream_and_toxicity(fault);
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
-                esc(&toxic.name),
-                esc(toxic.kind.type_name()),
-                toxic.stream,
-                toxic.toxicity,
-                esc(&common::fault_attributes(toxic)),
+                esc(&fault.name),
+                esc(fault.kind.type_name()),
+                stream,
+                toxicity,
+                esc(&common::fault_attributes(fault)),
                 when.join("<br>")
             );
         }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::RunReport;
+use super::{RunReport, SCHEMA_VERSION};
 
 /// Write the report to `path` atomically: a reader never sees half a file,
 /// and a failed write leaves any previous file intact.
@@ -15,9 +15,23 @@ pub fn write(report: &RunReport, path: &Path) -> anyhow::Result<()> {
     write_atomically(path, &json)
 }
 
+/// Read a saved run. A report of another schema version is refused with
+/// both versions named, rather than with whichever field moved first.
 pub fn read(path: &Path) -> anyhow::Result<RunReport> {
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_slice(&text).with_context(|| format!("{} is not a faultlab JSON report", path.display()))
+    let not_a_report = || format!("{} is not a faultlab JSON report", path.display());
+    let value: serde_json::Value = serde_json::from_slice(&text).with_context(not_a_report)?;
+    match value.get("schema_version").and_then(serde_json::Value::as_u64) {
+        Some(version) if version == u64::from(SCHEMA_VERSION) => {}
+        Some(version) => anyhow::bail!(
+            "{} has report schema version {version}; this faultlab ({}) reads version {SCHEMA_VERSION} only \
+             (re-run the scenarios to get a report of this version)",
+            path.display(),
+            env!("CARGO_PKG_VERSION")
+        ),
+        None => anyhow::bail!("{}: no schema_version field", not_a_report()),
+    }
+    serde_json::from_value(value).with_context(not_a_report)
 }
 
 /// Write to a temporary file beside `path`, then rename it into place.

@@ -120,14 +120,15 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
         out.push_str("No fault was played.\n");
     } else {
         out.push_str("Times are since producing started; one line per run.\n\n");
-        let mut table = Table::new(&["toxic", "type", "stream", "toxicity", "attributes", "from → to"]);
-        for (toxic, when) in faults {
+        let mut table = Table::new(&["fault", "type", "stream", "toxicity", "attributes", "from → to"]);
+        for (fault, when) in faults {
+            let (stream, toxicity) = common::stream_and_toxicity(fault);
             table.row(vec![
-                escape(&toxic.name),
-                escape(toxic.kind.type_name()),
-                toxic.stream.to_string(),
-                toxic.toxicity.to_string(),
-                escape(&common::fault_attributes(toxic)),
+                escape(&fault.name),
+                escape(fault.kind.type_name()),
+                stream,
+                toxicity,
+                escape(&common::fault_attributes(fault)),
                 when.iter().map(|w| escape(w)).collect::<Vec<_>>().join("<br>"),
             ]);
         }

@@ -24,7 +24,7 @@ use crate::run::timeline::FaultWindow;
 use crate::scenario::Scenario;
 
 /// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::{RunReport, ScenarioReport};
+use super::{RunReport, ScenarioReport, common};
 use crate::audit::Verdict;
 use crate::scenario::{Level, format_duration};
 
@@ -46,15 +46,16 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     let _ = writeln!(out, "\n== {} ({} run{}, seed {})", scenario.name, report.repeats.len(), if report.repeats.len() == 1 { "" } else { "s" }, report.seed);
     let _ = writeln!(out, "   backend {}: {} {}, proxy: {}, client: {}", backend.backend, backend.broker, backend.broker_version, backend.proxy, backend.client);
     for window in report.repeats.first().map(|r| r.faults.as_slice()).unwrap_or_default() {
-        let toxic = &window.toxic;
-        let attributes = serde_json::to_value(&toxic.kind).ok().and_then(|v| v.get("attributes").cloned()).unwrap_or_default();
+        let fault = &window.fault;
+        let attributes = common::fault_attributes(fault);
         let ms = |d: std::time::Duration| format_duration(std::time::Duration::from_millis(d.as_millis() as u64));
         let when = match (window.added_at, window.removed_at) {
             (Some(added), Some(removed)) => format!("{} → {}", ms(added), ms(removed)),
             (Some(added), None) => format!("from {}", ms(added)),
             _ => "not played (producing ended first)".to_string(),
         };
-        let _ = writeln!(out, "   fault {} [{} {}, toxicity {}] {}: {}", toxic.name, toxic.kind.type_name(), toxic.stream, toxic.toxicity, attributes, when);
+        let attributes = if attributes.is_empty() { String::new() } else { format!(" {attributes}") };
+        let _ = writeln!(out, "   fault {} [{}]{attributes}: {when}", fault.name, fault.describe());
     }
     for note in &report.notes {
         let _ = writeln!(out, "   note: {note}");

@@ -1,5 +1,6 @@
-//! The fault timeline: each fault's toxic is added `at` its time after
-//! producing starts and removed after its `duration`, or when producing ends.
+//! The fault timeline: each fault is played `at` its time after producing
+//! starts (a toxic added, the proxy taken down) and undone after its
+//! `duration`, or when producing ends.
 
 use std::time::Duration;
 
@@ -8,13 +9,12 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
 use crate::env::FaultControl;
-use crate::proxy::Toxic;
-use crate::scenario::Fault;
+use crate::scenario::{Fault, FaultKind};
 
 /// When a fault was actually in force, for the report and its charts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FaultWindow {
-    pub toxic: Toxic,
+    pub fault: Fault,
     /// Since the start of producing; `None` if producing ended first.
     pub added_at: Option<Duration>,
     pub removed_at: Option<Duration>,
@@ -44,7 +44,7 @@ impl Timeline {
         // Stable: at equal times, steps keep the file's order.
         steps.sort_by_key(|(at, _)| *at);
         let mut windows: Vec<FaultWindow> =
-            faults.iter().map(|f| FaultWindow { toxic: f.toxic(), added_at: None, removed_at: None }).collect();
+            faults.iter().map(|f| FaultWindow { fault: f.clone(), added_at: None, removed_at: None }).collect();
         let stop = CancellationToken::new();
         let stopped = stop.clone();
         let task = tokio::spawn(async move {
@@ -55,11 +55,11 @@ impl Timeline {
                 }
                 match step {
                     Step::Add(i) => {
-                        control.add(&windows[i].toxic).await?;
+                        play(&control, &windows[i].fault).await?;
                         windows[i].added_at = Some(started.elapsed());
                     }
                     Step::Remove(i) => {
-                        control.remove(&windows[i].toxic.name).await?;
+                        undo(&control, &windows[i].fault).await?;
                         windows[i].removed_at = Some(started.elapsed());
                     }
                 }
@@ -67,7 +67,7 @@ impl Timeline {
             // Producing is over: whatever is still in force goes now.
             stopped.cancelled().await;
             for window in windows.iter_mut().filter(|w| w.added_at.is_some() && w.removed_at.is_none()) {
-                control.remove(&window.toxic.name).await?;
+                undo(&control, &window.fault).await?;
                 window.removed_at = Some(started.elapsed());
             }
             Ok(windows)
@@ -80,5 +80,19 @@ impl Timeline {
     pub async fn finish(self) -> anyhow::Result<Vec<FaultWindow>> {
         self.stop.cancel();
         self.task.await?
+    }
+}
+
+async fn play(control: &FaultControl, fault: &Fault) -> anyhow::Result<()> {
+    match &fault.kind {
+        FaultKind::Toxic(kind) => control.add(&fault.toxic_of(kind)).await,
+        FaultKind::Backend(backend_fault) => control.begin(backend_fault).await,
+    }
+}
+
+async fn undo(control: &FaultControl, fault: &Fault) -> anyhow::Result<()> {
+    match &fault.kind {
+        FaultKind::Toxic(_) => control.remove(&fault.name).await,
+        FaultKind::Backend(backend_fault) => control.end(backend_fault).await,
     }
 }

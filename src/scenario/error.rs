@@ -205,7 +205,7 @@ fn required_hint(path: &str) -> Option<String> {
         "producers" => "at least one [[producers]] table with `name` and `preset`".into(),
         "producers[].name" => "a string of [a-z0-9-_]".into(),
         "producers[].preset" => "\"plain\", \"idempotent\" or \"none\"".into(),
-        "faults[].type" => format!("one of {}", crate::proxy::toxic::ToxicKind::TYPE_NAMES.join(", ")),
+        "faults[].type" => format!("one of {}", super::FaultKind::type_names().collect::<Vec<_>>().join(", ")),
         "faults[].at" => "a duration after producing starts, e.g. at = \"2s\"".into(),
         "expect[].producer" => "the name of a [[producers]] entry".into(),
         _ => return None,

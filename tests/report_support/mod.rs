@@ -183,7 +183,7 @@ fn window(scenario: &Scenario, added_ms: u64, removed_ms: u64) -> Vec<FaultWindo
         .faults
         .iter()
         .map(|f| FaultWindow {
-            toxic: f.toxic(),
+            fault: f.clone(),
             added_at: Some(Duration::from_millis(added_ms)),
             removed_at: Some(Duration::from_millis(removed_ms)),
         })

@@ -191,7 +191,7 @@ fn toxicity_out_of_range() {
 fn unknown_toxic_type() {
     let text = base_with("[[faults]]\ntype = \"latancy\"\nat = \"1s\"\n");
     let accepted = format!("accepted: {}", ToxicKind::TYPE_NAMES.join(", "));
-    assert_error(&text, 9, "faults[0].type", &["unknown toxic type `latancy`", "did you mean `latency`?", &accepted]);
+    assert_error(&text, 9, "faults[0].type", &["unknown fault type `latancy`", "did you mean `latency`?", &accepted]);
 }
 
 /// Attribute values the proxy would refuse when the fault starts are
@@ -310,4 +310,25 @@ fn no_input_panics() {
         let e = parse(text, Path::new("t.toml")).unwrap_err();
         assert!(e.line.is_some(), "{e}");
     }
+}
+
+#[test]
+fn proxy_down_takes_no_stream_toxicity_or_attributes() {
+    let fault = "[[faults]]\ntype = \"proxy_down\"\nat = \"1s\"\n";
+    assert_error(
+        &base_with(&format!("{fault}stream = \"upstream\"\n")),
+        11,
+        "faults[0].stream",
+        &["applies to toxics only", "`proxy_down` is not one", "leave it out"],
+    );
+    assert_error(&base_with(&format!("{fault}toxicity = 0.5\n")), 11, "faults[0].toxicity", &["toxics only"]);
+    let e = parse_err(&base_with(&format!("{fault}attributes = {{ latency = 1 }}\n")));
+    assert_eq!(e.line, Some(11), "{e}");
+    assert!(e.field.as_deref().is_some_and(|f| f.starts_with("faults[0]")), "{e}");
+}
+
+#[test]
+fn unknown_fault_type_lists_toxics_and_proxy_down() {
+    let text = base_with("[[faults]]\ntype = \"proxy_dwn\"\nat = \"1s\"\n");
+    assert_error(&text, 9, "faults[0].type", &["did you mean `proxy_down`?", "latency", "limit_data, proxy_down"]);
 }

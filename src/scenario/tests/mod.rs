@@ -128,7 +128,7 @@ fn full_file_parses_into_the_model() {
     let json = serde_json::to_value(&f.kind).unwrap();
     assert_eq!(json["attributes"]["latency"], 3000);
     assert_eq!(json["attributes"]["jitter"], 10);
-    let toxic = f.toxic();
+    let toxic = f.toxic().expect("a latency fault is a toxic");
     assert_eq!((toxic.name.as_str(), toxic.stream, toxic.toxicity), ("slow-responses", Stream::Upstream, 0.5));
     // Defaults: downstream, full toxicity, until the end, "<type>_<stream>_<index>".
     let g = &s.faults[1];
