@@ -12,7 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ScenarioError, closest};
 use super::raw::{self, KEY_FORMS, RawKey, RawScenario, SettingValue};
-use super::{Expectation, Fault, KeyStrategy, ProducerSpec, Scenario, Workload};
+use super::{BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, KeyStrategy, Preset, ProducerSpec, Scenario, Workload};
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
 /// The largest `payload_bytes` accepted. Far above Kafka's default 1 MB
@@ -148,7 +148,8 @@ impl<'i> Checker<'_, 'i> {
                 ));
             }
             first_seen.insert(name.clone(), p.name.span());
-            producers.push(ProducerSpec { name, preset: p.preset, settings: settings(p.settings) });
+            let http = self.http_driver(i, &p, &client, &workload)?;
+            producers.push(ProducerSpec { name, preset: p.preset, settings: settings(p.settings), http });
         }
 
         let mut faults = Vec::new();
@@ -280,15 +281,28 @@ impl<'i> Checker<'_, 'i> {
     fn fault(&self, i: usize, f: Spanned<raw::RawFault>) -> Result<Fault, ScenarioError> {
         let (fault_span, f) = (f.span(), f.into_inner());
         let type_name = f.kind.get_ref();
-        if !ToxicKind::TYPE_NAMES.contains(&type_name.as_str()) {
-            let hint = did_you_mean(type_name, ToxicKind::TYPE_NAMES.iter().copied());
+        if !FaultKind::type_names().any(|t| t == type_name) {
+            let hint = did_you_mean(type_name, FaultKind::type_names());
+            let accepted: Vec<&str> = FaultKind::type_names().collect();
             return Err(self.err(
                 f.kind.span(),
                 format!("faults[{i}].type"),
-                format!("unknown toxic type `{type_name}`{hint} accepted: {}", ToxicKind::TYPE_NAMES.join(", ")),
+                format!("unknown fault type `{type_name}`{hint} accepted: {}", accepted.join(", ")),
             ));
         }
-        let stream = f.stream.unwrap_or_default();
+        let is_toxic = ToxicKind::TYPE_NAMES.contains(&type_name.as_str());
+        if !is_toxic {
+            // Stream and toxicity are about a toxic's bytes; on anything
+            // else they would be silently ignored, so they are refused.
+            let misplaced = [("stream", f.stream.as_ref().map(|s| s.span())), ("toxicity", f.toxicity.as_ref().map(|t| t.span()))];
+            if let Some((field, Some(span))) = misplaced.into_iter().find(|(_, span)| span.is_some()) {
+                return Err(self.err(span, format!("faults[{i}].{field}"), format!(
+                    "`{field}` applies to toxics only, and `{type_name}` is not one; accepted: leave it out \
+                     (toxics: {})", ToxicKind::TYPE_NAMES.join(", ")
+                )));
+            }
+        }
+        let stream = f.stream.as_ref().map(|s| *s.get_ref()).unwrap_or_default();
         let toxicity = match &f.toxicity {
             Some(t) => {
                 let v = *t.get_ref();
@@ -319,10 +333,16 @@ impl<'i> Checker<'_, 'i> {
             .and_then(|t| raw::lookup(t, "attributes"))
             .cloned();
         let absent = document_attributes.is_none();
+        if !is_toxic {
+            let kind = raw::tagged::<BackendFault>(type_name, document_attributes)
+                .map_err(|e| ScenarioError::from_toml(self.source, self.text, Some(self.root), &e, fault_span.clone()))?;
+            let name = self.fault_name(i, f.name, || format!("{type_name}_{i}"))?;
+            return Ok(Fault { name, kind: FaultKind::Backend(kind), stream, toxicity, at: f.at.0, duration });
+        }
         let attributes =
             document_attributes.unwrap_or_else(|| Spanned::new(fault_span.clone(), DeValue::Table(DeTable::new())));
         let attributes_doc = attributes.clone();
-        let kind = raw::toxic_kind(type_name, attributes).map_err(|e| {
+        let kind = raw::tagged::<ToxicKind>(type_name, Some(attributes)).map_err(|e| {
             let mut err = ScenarioError::from_toml(self.source, self.text, Some(self.root), &e, fault_span.clone());
             let base = format!("faults[{i}]");
             if let Some(field) =
@@ -336,18 +356,27 @@ impl<'i> Checker<'_, 'i> {
         // without a size) are refused here, before anything starts.
         kind.validate().map_err(|message| self.attribute_error(i, &attributes_doc, &message))?;
 
-        let name = match f.name {
-            Some(n) if n.get_ref().trim().is_empty() => {
-                return Err(self.err(
-                    n.span(),
-                    format!("faults[{i}].name"),
-                    "must not be empty; leave it out for the default `<type>_<stream>_<index>`",
-                ));
-            }
-            Some(n) => n.into_inner(),
-            None => default_fault_name(&kind, stream, i),
-        };
-        Ok(Fault { name, kind, stream, toxicity, at: f.at.0, duration })
+        let name = self.fault_name(i, f.name, || default_fault_name(&kind, stream, i))?;
+        Ok(Fault { name, kind: FaultKind::Toxic(kind), stream, toxicity, at: f.at.0, duration })
+    }
+
+    /// The fault's `name`, or `default()` when the file leaves it out.
+    fn fault_name(
+        &self,
+        i: usize,
+        name: Option<Spanned<String>>,
+        default: impl FnOnce() -> String,
+    ) -> Result<String, ScenarioError> {
+        match name {
+            Some(n) if n.get_ref().trim().is_empty() => Err(self.err(
+                n.span(),
+                format!("faults[{i}].name"),
+                "must not be empty; leave it out for the default `<type>_<stream>_<index>` (toxics) or \
+                 `<type>_<index>`",
+            )),
+            Some(n) => Ok(n.into_inner()),
+            None => Ok(default()),
+        }
     }
 }
 
@@ -387,4 +416,90 @@ fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -
 
 fn settings(raw: BTreeMap<String, SettingValue>) -> BTreeMap<String, String> {
     raw.into_iter().map(|(k, v)| (k, v.0)).collect()
+}
+
+/// The http driver's checks.
+impl<'i> Checker<'_, 'i> {
+    /// `driver`, `url` and `send_mode` of producer `i`: `None` for a direct
+    /// producer (which must not set `url` or `send_mode`).
+    fn http_driver(
+        &self,
+        i: usize,
+        p: &raw::RawProducer,
+        client: &BTreeMap<String, String>,
+        workload: &Workload,
+    ) -> Result<Option<HttpDriver>, ScenarioError> {
+        let field = |name: &str| format!("producers[{i}].{name}");
+        let driver = p.driver.as_ref().map(|d| *d.get_ref()).unwrap_or_default();
+        if driver == Driver::Direct {
+            let misplaced = [("url", p.url.as_ref().map(|u| u.span())), ("send_mode", p.send_mode.as_ref().map(|m| m.span()))];
+            if let Some((name, Some(span))) = misplaced.into_iter().find(|(_, span)| span.is_some()) {
+                return Err(self.err(span, field(name), format!(
+                    "`{name}` applies to driver = \"http\" only; accepted: add driver = \"http\" to this producer, or leave `{name}` out"
+                )));
+            }
+            return Ok(None);
+        }
+        let driver_span = p.driver.as_ref().map(|d| d.span()).unwrap_or(0..0);
+        let at = |key: &str| self.producer_field_span(i, key).unwrap_or_else(|| driver_span.clone());
+        if p.preset == Preset::None {
+            return Err(self.err(at("preset"), field("preset"),
+                "`none` is not one of the service's modes; accepted for driver = \"http\": \"plain\" or \"idempotent\" (the service's `mode`)",
+            ));
+        }
+        if !p.settings.is_empty() {
+            return Err(self.err(at("settings"), field("settings"),
+                "an http producer has no librdkafka settings of its own: the service owns its producer; accepted: leave \
+                 `settings` out (the in-process service, url = \"embedded\", takes the [client] settings; a service at a \
+                 URL has its own configuration)",
+            ));
+        }
+        if workload.payload_bytes > 0 {
+            let span = raw::lookup(self.root.get_ref(), "workload")
+                .and_then(|w| w.get_ref().as_table())
+                .and_then(|w| raw::lookup(w, "payload_bytes"))
+                .map_or_else(|| driver_span.clone(), |v| v.span());
+            return Err(self.err(span, "workload.payload_bytes", format!(
+                "producer `{}` uses driver = \"http\", and the service writes its own message value, without padding; \
+                 accepted: 0, or leave `payload_bytes` out",
+                p.name.get_ref()
+            )));
+        }
+        let url = match &p.url {
+            None => None,
+            Some(u) if u.get_ref() == "embedded" => None,
+            Some(u) => {
+                let text = u.get_ref();
+                let valid = url::Url::parse(text).ok().filter(|parsed| {
+                    matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() && parsed.query().is_none() && parsed.fragment().is_none()
+                });
+                if valid.is_none() {
+                    return Err(self.err(u.span(), field("url"), format!(
+                        "`{text}` is not a service's base URL; accepted: \"embedded\" (faultlab starts the service) or an \
+                         http(s) URL without query, e.g. \"http://127.0.0.1:8080\""
+                    )));
+                }
+                Some(text.clone())
+            }
+        };
+        if url.is_none() {
+            if let Err(e) = crate::serve::ServeConfig::default().with_client_settings(client) {
+                let span = raw::lookup(self.root.get_ref(), "client").map_or_else(|| driver_span.clone(), |c| c.span());
+                return Err(self.err(span, "client", format!(
+                    "{e} (producer `{}` uses the in-process service, which takes its producer settings from [client])",
+                    p.name.get_ref()
+                )));
+            }
+        }
+        let send_mode = p.send_mode.as_ref().map(|m| *m.get_ref()).unwrap_or_default();
+        Ok(Some(HttpDriver { url, send_mode }))
+    }
+
+    /// The span of `key` in the `[[producers]]` table `i`, if it is there.
+    fn producer_field_span(&self, i: usize, key: &str) -> Option<Range<usize>> {
+        match raw::lookup(self.root.get_ref(), "producers")?.get_ref() {
+            DeValue::Array(items) => items.get(i)?.get_ref().as_table().and_then(|t| raw::lookup(t, key)).map(|v| v.span()),
+            _ => None,
+        }
+    }
 }

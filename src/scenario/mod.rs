@@ -154,6 +154,49 @@ pub struct ProducerSpec {
     pub name: String,
     pub preset: Preset,
     pub settings: BTreeMap<String, String>,
+    /// `driver = "http"`: it sends through a producer service's HTTP API
+    /// instead of a librdkafka producer of its own. `None`: direct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpDriver>,
+}
+
+/// How a producer sends its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Driver {
+    /// A librdkafka producer inside faultlab.
+    #[default]
+    Direct,
+    /// Through a producer service's POST /api/v1/send (the course's API).
+    Http,
+}
+
+/// An http producer: which service, and how it is asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpDriver {
+    /// The service's base URL; `None`: faultlab starts `faultlab serve` in
+    /// process for the run, in front of the run's broker.
+    pub url: Option<String>,
+    pub send_mode: HttpSendMode,
+}
+
+/// The service's `sendMode`: wait for the delivery in the request, or get
+/// a requestId and poll /api/v1/status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpSendMode {
+    #[default]
+    Sync,
+    Async,
+}
+
+impl HttpSendMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpSendMode::Sync => "sync",
+            HttpSendMode::Async => "async",
+        }
+    }
 }
 
 /// The reliability settings a producer starts from.
@@ -195,17 +238,19 @@ impl std::fmt::Display for Preset {
     }
 }
 
-/// One fault on the timeline: a toxic added `at` after producing starts
-/// and removed after `duration` (or left until producing ends).
+/// One fault on the timeline: played `at` its time after producing starts
+/// and undone after `duration` (or left until producing ends).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
-    /// Unique in the scenario; default `<type>_<stream>_<index>`.
+    /// Unique in the scenario; default `<type>_<stream>_<index>` for a
+    /// toxic, `<type>_<index>` otherwise.
     pub name: String,
     /// Serialised as Toxiproxy does: `"type"` and `"attributes"`.
     #[serde(flatten)]
-    pub kind: ToxicKind,
+    pub kind: FaultKind,
+    /// Toxics only: which direction it affects.
     pub stream: Stream,
-    /// 0.0..=1.0, rolled per connection.
+    /// Toxics only: 0.0..=1.0, rolled per connection.
     pub toxicity: f32,
     #[serde(with = "duration::as_string")]
     pub at: Duration,
@@ -215,13 +260,78 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// The toxic to add to the proxy.
-    pub fn toxic(&self) -> Toxic {
-        Toxic { name: self.name.clone(), stream: self.stream, toxicity: self.toxicity, kind: self.kind.clone() }
+    /// The toxic to add to the proxy, when the fault is one.
+    pub fn toxic(&self) -> Option<Toxic> {
+        match &self.kind {
+            FaultKind::Toxic(kind) => Some(self.toxic_of(kind)),
+            FaultKind::Backend(_) => None,
+        }
     }
 
-    /// When the fault is removed, if it is.
+    /// The toxic of this fault when its kind is `kind`.
+    pub fn toxic_of(&self, kind: &ToxicKind) -> Toxic {
+        Toxic { name: self.name.clone(), stream: self.stream, toxicity: self.toxicity, kind: kind.clone() }
+    }
+
+    /// When the fault is undone, if it is.
     pub fn until(&self) -> Option<Duration> {
         self.duration.map(|d| self.at.saturating_add(d))
+    }
+
+    /// `latency downstream, toxicity 0.5` or `proxy_down`: the fault's
+    /// type and, for a toxic, where it applies.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            FaultKind::Toxic(kind) if self.toxicity < 1.0 => {
+                format!("{} {}, toxicity {}", kind.type_name(), self.stream, self.toxicity)
+            }
+            FaultKind::Toxic(kind) => format!("{} {}", kind.type_name(), self.stream),
+            FaultKind::Backend(fault) => fault.type_name().to_string(),
+        }
+    }
+}
+
+/// What a fault does: a toxic on one stream of the proxy, or something the
+/// environment itself plays (the proxy going down).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FaultKind {
+    Toxic(ToxicKind),
+    Backend(BackendFault),
+}
+
+impl FaultKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FaultKind::Toxic(kind) => kind.type_name(),
+            FaultKind::Backend(fault) => fault.type_name(),
+        }
+    }
+
+    /// Every fault `type` a scenario may name.
+    pub fn type_names() -> impl Iterator<Item = &'static str> {
+        ToxicKind::TYPE_NAMES.iter().chain(BackendFault::TYPE_NAMES).copied()
+    }
+}
+
+/// Faults that are not toxics: the environment plays them by acting on the
+/// proxy or the broker rather than on the bytes of a stream. Tagged like
+/// [`ToxicKind`] (`type`, then `attributes`), so a file writes both alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
+pub enum BackendFault {
+    /// The proxy is disabled (Toxiproxy's `enabled: false`): its
+    /// connections are dropped and new ones refused until it comes back,
+    /// which is what a producer sees when the broker's host goes away.
+    ProxyDown,
+}
+
+impl BackendFault {
+    pub const TYPE_NAMES: &'static [&'static str] = &["proxy_down"];
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            BackendFault::ProxyDown => "proxy_down",
+        }
     }
 }

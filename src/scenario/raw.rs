@@ -24,8 +24,8 @@ use super::duration::DurationValue;
 use super::expect::{Bound, Level, Metric};
 use super::load::MAX_PAYLOAD_BYTES;
 use super::schema::{AttributesTable, StreamName, ToxicTypeName, ZERO_DURATION_PATTERN};
-use super::{KeyStrategy, Preset};
-use crate::proxy::toxic::{Stream, ToxicKind};
+use super::{Driver, HttpSendMode, KeyStrategy, Preset};
+use crate::proxy::toxic::Stream;
 
 /// A faultlab scenario: what to produce, with which producer settings,
 /// under which faults, and what the audit is expected to count. Run it with
@@ -123,25 +123,47 @@ pub(super) struct RawProducer {
     pub preset: Preset,
     /// librdkafka properties for this producer only; they win over the
     /// preset and `[client]`. Quote the names: { "linger.ms" = 5 }.
+    /// Not for `driver = "http"`: the service owns its producer.
     #[serde(default)]
     pub settings: BTreeMap<String, SettingValue>,
+    /// How it sends (default "direct": a librdkafka producer inside
+    /// faultlab). "http": each message goes through a producer service's
+    /// POST /api/v1/send (the course's API), with `preset` as its `mode`
+    /// (plain or idempotent), and is audited like a direct producer's.
+    #[serde(default)]
+    #[schemars(with = "Driver", extend("default" = "direct"))]
+    pub driver: Option<Spanned<Driver>>,
+    /// `driver = "http"` only: the service's base URL, e.g.
+    /// "http://127.0.0.1:8080", or "embedded" (the default): faultlab starts
+    /// `faultlab serve` itself for the run, in front of the run's broker,
+    /// with the `[client]` settings.
+    #[serde(default)]
+    #[schemars(with = "String", extend("default" = "embedded", "pattern" = "^(embedded|https?://.+)$"))]
+    pub url: Option<Spanned<String>>,
+    /// `driver = "http"` only: "sync" (default; the request waits for the
+    /// delivery) or "async" (202 with a requestId, then /api/v1/status is
+    /// polled until OK or ERROR).
+    #[serde(default)]
+    #[schemars(with = "HttpSendMode", extend("default" = "sync"))]
+    pub send_mode: Option<Spanned<HttpSendMode>>,
 }
 
-/// One fault: a Toxiproxy toxic added `at` after producing starts and
-/// removed after `duration` (or left until producing ends).
+/// One fault: a Toxiproxy toxic (or the proxy going down) played `at`
+/// its time after producing starts and undone after `duration` (or left
+/// until producing ends).
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Fault", transform = super::schema::toxic_variants)]
 pub(super) struct RawFault {
-    /// The toxic type (Toxiproxy's names); it decides which `attributes`
-    /// are accepted.
+    /// The toxic type (Toxiproxy's names), or `proxy_down`; it decides
+    /// which `attributes` are accepted.
     #[serde(rename = "type")]
     #[schemars(with = "ToxicTypeName")]
     pub kind: Spanned<String>,
     /// Which direction it affects (default "downstream").
     #[serde(default)]
     #[schemars(with = "StreamName", extend("default" = "downstream"))]
-    pub stream: Option<Stream>,
+    pub stream: Option<Spanned<Stream>>,
     /// The probability, 0.0 to 1.0, that the toxic applies to a connection,
     /// rolled once per connection (default 1.0).
     #[serde(default)]
@@ -160,7 +182,7 @@ pub(super) struct RawFault {
     #[serde(default)]
     #[schemars(with = "String", extend("pattern" = "\\S"))]
     pub name: Option<Spanned<String>>,
-    // Read separately by [`toxic_kind`], from the document itself, so its
+    // Read separately by [`tagged`], from the document itself, so its
     // errors keep their spans.
     /// The toxic's attributes, with Toxiproxy's names and units (mostly
     /// milliseconds); which are accepted depends on `type`. Leave out any
@@ -354,19 +376,20 @@ pub(super) fn lookup<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Sp
     table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
 }
 
-/// Deserialise a fault's [`ToxicKind`] from its type name and its
-/// `attributes` value as it is in the document, so errors inside the
-/// attributes (unknown names, wrong types) keep their own spans.
+/// Deserialise a fault's kind ([`ToxicKind`] or [`super::BackendFault`])
+/// from its type name and its `attributes` value as it is in the document,
+/// so errors inside the attributes (unknown names, wrong types) keep their
+/// own spans.
 ///
-/// `ToxicKind` is adjacently tagged (`type` + `attributes`); it is fed as a
-/// two-entry map, `type` first, so serde reads the attributes straight into
-/// the variant's struct instead of buffering them (which loses spans). This
+/// Both kinds are adjacently tagged (`type` + `attributes`); they are fed
+/// as a map, `type` first, so serde reads the attributes straight into the
+/// variant's struct instead of buffering them (which loses spans). This
 /// needs no change when variants are added.
-pub(super) fn toxic_kind<'i>(type_name: &str, attributes: Spanned<DeValue<'i>>) -> Result<ToxicKind, toml::de::Error> {
-    ToxicKind::deserialize(MapAccessDeserializer::new(ToxicFields {
-        type_name: Some(type_name.to_string()),
-        attributes: Some(attributes),
-    }))
+pub(super) fn tagged<'i, T: Deserialize<'i>>(
+    type_name: &str,
+    attributes: Option<Spanned<DeValue<'i>>>,
+) -> Result<T, toml::de::Error> {
+    T::deserialize(MapAccessDeserializer::new(ToxicFields { type_name: Some(type_name.to_string()), attributes }))
 }
 
 struct ToxicFields<'i> {

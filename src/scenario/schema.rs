@@ -79,6 +79,7 @@ use serde_json::{Map, Value, json};
 use super::duration::DurationValue;
 use super::expect::{BOUND_FORMS, Bound, Metric};
 use super::raw::{RawScenario, SettingValue};
+use super::FaultKind;
 use crate::proxy::toxic::ToxicKind;
 
 /// The JSON Schema (draft-07) of a scenario file, as TOML maps to JSON.
@@ -164,7 +165,8 @@ impl JsonSchema for SettingValue {
     }
 }
 
-/// The `type` of a fault: one of [`ToxicKind::TYPE_NAMES`].
+/// The `type` of a fault: a toxic's ([`ToxicKind::TYPE_NAMES`]) or another
+/// fault's ([`super::BackendFault::TYPE_NAMES`]).
 pub(crate) struct ToxicTypeName;
 
 impl JsonSchema for ToxicTypeName {
@@ -177,7 +179,8 @@ impl JsonSchema for ToxicTypeName {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": "string", "enum": ToxicKind::TYPE_NAMES })
+        let names: Vec<&str> = FaultKind::type_names().collect();
+        json_schema!({ "type": "string", "enum": names })
     }
 }
 
@@ -232,6 +235,13 @@ pub(super) const TOXICS: &[(&str, &str)] = &[
     ),
     ("limit_data", "Closes the connection once `bytes` bytes have passed."),
 ];
+
+/// One line of help per [`super::BackendFault`] type.
+pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[(
+    "proxy_down",
+    "Disables the proxy (Toxiproxy's enabled: false): open connections are dropped and new ones refused until \
+     the fault ends.",
+)];
 
 /// Help for one toxic attribute, and the least value `ToxicKind::validate`
 /// accepts when there is one.
@@ -357,6 +367,18 @@ pub(super) fn toxic_variants(schema: &mut Schema) {
             }
             branch
         })
+        .chain(BACKEND_FAULTS.iter().map(|&(type_name, description)| {
+            // No attributes, and no stream or toxicity: those are a toxic's.
+            json!({
+                "title": type_name,
+                "description": description,
+                "properties": { "type": { "const": type_name } },
+                "not": { "anyOf": [
+                    { "required": ["attributes"] }, { "required": ["stream"] }, { "required": ["toxicity"] },
+                ] },
+                "required": ["type"],
+            })
+        }))
         .collect();
     schema.insert("oneOf".into(), variants.into());
 }
@@ -518,7 +540,7 @@ mod tests {
             .iter()
             .map(|b| b["properties"]["type"]["const"].as_str().unwrap())
             .collect();
-        assert_eq!(branches, ToxicKind::TYPE_NAMES);
+        assert_eq!(branches, FaultKind::type_names().collect::<Vec<_>>());
         let latency = &fault["oneOf"][0]["properties"]["attributes"];
         assert_eq!(latency["additionalProperties"], false);
         assert_eq!(latency["properties"]["latency"]["type"], "integer");
