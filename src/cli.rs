@@ -33,6 +33,14 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// The course's HTTP producer service (POST /api/v1/send, /api/v1/status,
+    /// /health, /metrics, /openapi.json). Settings come from the course's
+    /// KAFKA_* environment variables; flags override them.
+    Serve(crate::serve::ServeArgs),
+    /// Start the embedded broker behind faultlab's proxy, with the Toxiproxy
+    /// API over that proxy ("kafka"), and print their addresses, for trying
+    /// `faultlab serve` and the course's requests by hand with no Docker.
+    Up(UpArgs),
     /// Re-render saved JSON runs, or compare two of them.
     Report {
         /// Saved runs (written by `faultlab run --json`).
@@ -71,6 +79,27 @@ pub struct RunArgs {
     pub only: Vec<String>,
     #[command(flatten)]
     pub outputs: Outputs,
+}
+
+/// `faultlab up`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UpArgs {
+    /// Address of the Toxiproxy HTTP API.
+    #[arg(long, default_value = "127.0.0.1:8474", value_name = "ADDR")]
+    pub api_listen: std::net::SocketAddr,
+    /// Port on 127.0.0.1 where Kafka clients connect (the proxy "kafka"; the
+    /// broker advertises it). 0 picks a free port.
+    #[arg(long, default_value_t = 9092, value_name = "PORT")]
+    pub kafka_port: u16,
+    /// Topic to create at start (the course's), with --partitions partitions.
+    #[arg(long, default_value = crate::serve::DEFAULT_TOPIC, value_name = "NAME")]
+    pub topic: String,
+    /// Partitions of --topic.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=10_000), value_name = "N")]
+    pub partitions: i32,
+    /// Seed for the proxy's random choices (toxicity rolls, jitter).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// Report files to write, in addition to the terminal table.

@@ -22,6 +22,7 @@ pub mod run;
 pub mod scenario;
 pub mod serve;
 pub mod toxiproxy;
+pub mod up;
 
 /// An HTTP client for faultlab's own HTTP calls (Toxiproxy API, the producer
 /// service). tansu's dependencies build reqwest with `rustls-no-provider`,

@@ -31,6 +31,8 @@ fn main() -> ExitCode {
         Command::List { paths } => list(&paths),
         Command::Run(args) => run(args),
         Command::Proxy { listen, seed } => proxy(listen, seed),
+        Command::Serve(args) => serve(args),
+        Command::Up(args) => up(args),
         Command::Report { runs, compare, outputs } => report(&runs, compare, &outputs),
     }
 }
@@ -129,6 +131,87 @@ fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
     }));
     match served {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
+/// Resolves at the first SIGINT (Ctrl-C) or SIGTERM (docker stop).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+                return;
+            }
+            Err(e) => eprintln!("warning: cannot watch SIGTERM ({e}); only Ctrl-C stops it"),
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn serve(args: faultlab::serve::ServeArgs) -> ExitCode {
+    let config = match args.into_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(USAGE);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    let served = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("listening on {}: {e} (choose another address with --listen or FAULTLAB_LISTEN)", config.listen))?;
+        eprintln!(
+            "faultlab serve: http://{} producing to {} (SIGINT or SIGTERM stops it after flushing)",
+            listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| config.listen.to_string()),
+            config.bootstrap_servers
+        );
+        faultlab::serve::serve(config, listener, stop_signal()).await
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
+fn up(args: faultlab::cli::UpArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::from(FAILED);
+        }
+    };
+    let outcome = runtime.block_on(async {
+        let up = faultlab::up::start(&args).await?;
+        print!("{}", up.instructions());
+        up.serve(stop_signal()).await
+    });
+    // The broker's tasks end with the runtime.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match outcome {
+        Ok(()) => {
+            eprintln!("faultlab up: stopped");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(FAILED)

@@ -28,7 +28,30 @@ pub async fn start(seed: u64) -> anyhow::Result<Environment> {
     let proxy = Proxy::start("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}"), seed)
         .await
         .context("starting the embedded proxy")?;
-    let advertised = Url::parse(&format!("tcp://{}", proxy.listen_addr()))?;
+    let serving = start_broker(broker_port, &proxy.listen_addr().to_string()).await?;
+
+    Ok(Environment {
+        info: BackendInfo {
+            backend: "embedded".into(),
+            broker: "tansu-broker (in process, memory storage)".into(),
+            broker_version: TANSU_VERSION.into(),
+            proxy: "faultlab proxy (in process)".into(),
+            proxy_version: env!("CARGO_PKG_VERSION").into(),
+            client: format!("librdkafka {}", librdkafka_version()),
+        },
+        bootstrap: proxy.listen_addr().to_string(),
+        faults: FaultControl::Embedded(proxy.clone()),
+        admin: super::Admin::single(),
+        notes: Vec::new(),
+        _running: Box::new(Running { _broker: serving, proxy }),
+    })
+}
+
+/// Start tansu on 127.0.0.1:`broker_port` (memory storage), advertising
+/// `advertised` (host:port, the proxy in front of it), and wait until it
+/// listens. The broker stops when the handle is dropped.
+pub async fn start_broker(broker_port: u16, advertised: &str) -> anyhow::Result<AbortOnDropHandle<()>> {
+    let advertised = Url::parse(&format!("tcp://{advertised}"))?;
     let listener = Url::parse(&format!("tcp://127.0.0.1:{broker_port}"))?;
 
     let mut broker = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
@@ -52,20 +75,7 @@ pub async fn start(seed: u64) -> anyhow::Result<Environment> {
     });
     let serving = AbortOnDropHandle::new(serving);
     wait_for_port(broker_port, Duration::from_secs(10)).await?;
-
-    Ok(Environment {
-        info: BackendInfo {
-            backend: "embedded".into(),
-            broker: "tansu-broker (in process, memory storage)".into(),
-            broker_version: TANSU_VERSION.into(),
-            proxy: "faultlab proxy (in process)".into(),
-            proxy_version: env!("CARGO_PKG_VERSION").into(),
-            client: format!("librdkafka {}", librdkafka_version()),
-        },
-        bootstrap: proxy.listen_addr().to_string(),
-        faults: FaultControl::Embedded(proxy.clone()),
-        _running: Box::new(Running { _broker: serving, proxy }),
-    })
+    Ok(serving)
 }
 
 struct Running {
@@ -81,7 +91,7 @@ impl Drop for Running {
 
 /// A port that was free a moment ago. tansu binds its listener itself and
 /// does not say which port it got, so port 0 cannot be used directly.
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     let listener = StdTcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
 }

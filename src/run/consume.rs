@@ -13,7 +13,7 @@ use rdkafka::message::Message;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::history::{Observed, ObservedRecord};
-use super::message::MessageValue;
+use super::message::{MessageValue, parse_event_id};
 
 /// Read `partitions` partitions of `topic` from offset 0 to their end into
 /// `observed`, decoding each value; records of another run are counted as unreadable.
@@ -48,21 +48,31 @@ pub fn read_topic(observed: &mut Observed, bootstrap: &str, topic: &str, partiti
             }
             Some(Err(error)) => tracing::debug!("audit consumer: {error}"),
             Some(Ok(message)) => {
-                let decoded = message.payload().and_then(|v| serde_json::from_slice::<MessageValue>(v).ok());
-                match decoded {
-                    Some(value) if value.run_id == run_id => observed.records.push(ObservedRecord {
+                match message.payload().and_then(|v| decode(v, run_id)) {
+                    Some((producer, seq)) => observed.records.push(ObservedRecord {
                         topic: topic_index,
-                        producer: value.producer,
-                        seq: value.seq,
+                        producer,
+                        seq,
                         partition: message.partition(),
                         offset: message.offset(),
                     }),
-                    _ => observed.unreadable += 1,
+                    None => observed.unreadable += 1,
                 }
             }
         }
     }
     Ok(())
+}
+
+/// The producer and sequence number of a record of run `run_id`: a direct
+/// producer's [`MessageValue`], or the value `faultlab serve` writes for an
+/// http producer, whose eventId carries them.
+fn decode(value: &[u8], run_id: &str) -> Option<(String, u64)> {
+    if let Ok(value) = serde_json::from_slice::<MessageValue>(value) {
+        return (value.run_id == run_id).then_some((value.producer, value.seq));
+    }
+    let served = serde_json::from_slice::<crate::serve::ServeMessage>(value).ok()?;
+    parse_event_id(run_id, &served.event_id)
 }
 
 /// The audit consumer's context: reaching the end of a partition is how

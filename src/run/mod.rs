@@ -2,7 +2,9 @@
 //! then every topic is read back.
 
 pub mod consume;
+pub mod driver;
 pub mod history;
+pub mod http;
 pub mod message;
 pub mod producer;
 pub mod progress;
@@ -20,6 +22,8 @@ use crate::env::Environment;
 use crate::scenario::{ProducerSpec, Scenario, Workload};
 use history::{History, Observed};
 use message::{MessageValue, key_for};
+use driver::RunProducer;
+use http::{EmbeddedService, HttpProducer};
 use producer::{ClientEvents, RecordingProducer};
 use progress::Progress;
 use timeline::{FaultWindow, Timeline};
@@ -68,25 +72,47 @@ pub async fn run_once(
     interrupt: &CancellationToken,
 ) -> anyhow::Result<RunOutput> {
     let workload = &scenario.workload;
+    // http producers without a URL share one service started here, in
+    // front of this run's broker; it stops when the run ends.
+    let service = match scenario.producers.iter().any(|p| p.http.as_ref().is_some_and(|h| h.url.is_none())) {
+        true => Some(EmbeddedService::start(&env.bootstrap, &scenario.client).await?),
+        false => None,
+    };
     let mut producers = Vec::new();
     for spec in &scenario.producers {
         let topic = topic_name(scenario, spec, run_id);
         env.create_topic(&topic, workload.partitions).await.with_context(|| format!("creating topic {topic}"))?;
-        let settings = scenario.effective_settings(spec);
+        let settings = match (&spec.http, &service) {
+            (Some(http), Some(service)) if http.url.is_none() => service.settings(spec.preset)?,
+            // A service at a URL has its own configuration: only the mode is known.
+            (Some(_), _) => spec.preset.settings().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            (None, _) => scenario.effective_settings(spec),
+        };
         producers.push((spec.name.clone(), topic, settings));
     }
 
     let started = Instant::now();
     let mut running = Vec::new();
-    for (name, topic, settings) in &producers {
-        running.push((RecordingProducer::new(name, &env.bootstrap, settings, started)?, topic.clone()));
+    for (spec, (name, topic, settings)) in scenario.producers.iter().zip(&producers) {
+        let producer = match (&spec.http, &service) {
+            (None, _) => RunProducer::Direct(RecordingProducer::new(name, &env.bootstrap, settings, started)?),
+            (Some(http), service) => {
+                let base = match (&http.url, service) {
+                    (Some(url), _) => url.as_str(),
+                    (None, Some(service)) => service.base.as_str(),
+                    (None, None) => unreachable!("the service is started when a producer needs it"),
+                };
+                RunProducer::Http(HttpProducer::new(name, base, spec.preset, http.send_mode, started)?)
+            }
+        };
+        running.push((producer, topic.clone()));
     }
     let patience = flush_patience(&producers.iter().map(|(_, _, s)| s).collect::<Vec<_>>());
 
     let stop_tracking = CancellationToken::new();
     let tracking = async {
         if let Some(progress) = progress {
-            let producers: Vec<&RecordingProducer> = running.iter().map(|(p, _)| p).collect();
+            let producers: Vec<&RunProducer> = running.iter().map(|(p, _)| p).collect();
             progress.track(&producers, &scenario.faults, started, stop_tracking.clone()).await;
         }
     };
@@ -107,6 +133,15 @@ pub async fn run_once(
         history.producers.push(record);
         runs.push(ProducerRun { name, topic, settings, events });
     }
+    if let Some(service) = service {
+        // Every request has its answer by now (unless interrupted: then the
+        // service is dropped, which stops it without waiting).
+        if !interrupted {
+            if let Err(error) = service.stop().await {
+                tracing::warn!("{error:#}");
+            }
+        }
+    }
     let observed = read_back(env, &runs, run_id, workload.partitions).await?;
     Ok(RunOutput { run_id: run_id.to_string(), history, observed, faults, producers: runs, producing, interrupted })
 }
@@ -117,7 +152,7 @@ pub async fn run_once(
 async fn produce(
     scenario: &Scenario,
     env: &Environment,
-    running: &[(RecordingProducer, String)],
+    running: &[(RunProducer, String)],
     run_id: &str,
     started: Instant,
     patience: Duration,
@@ -157,7 +192,7 @@ async fn read_back(env: &Environment, runs: &[ProducerRun], run_id: &str, partit
 }
 
 /// Send the workload's messages, paced at its rate.
-async fn drive(producer: &RecordingProducer, topic: &str, workload: &Workload, run_id: &str, started: Instant) -> anyhow::Result<()> {
+async fn drive(producer: &RunProducer, topic: &str, workload: &Workload, run_id: &str, started: Instant) -> anyhow::Result<()> {
     let name = producer.name().to_string();
     for seq in 0..workload.messages {
         if let Some(rate) = workload.rate {
@@ -167,7 +202,7 @@ async fn drive(producer: &RecordingProducer, topic: &str, workload: &Workload, r
         }
         let value = MessageValue::new(run_id, &name, seq, workload.payload_bytes);
         let key = key_for(&workload.key, &value.event_id, seq);
-        producer.send(topic, seq, &key, &value.to_json()).await?;
+        producer.send(topic, seq, &key, &value).await?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::producer::RecordingProducer;
+use super::driver::RunProducer;
 use crate::scenario::Fault;
 
 /// The progress lines of one run of one scenario.
@@ -39,7 +39,7 @@ impl Progress {
     }
 
     /// Redraw every 200 ms until `stop` is cancelled.
-    pub async fn track(&self, producers: &[&RecordingProducer], faults: &[Fault], started: Instant, stop: CancellationToken) {
+    pub async fn track(&self, producers: &[&RunProducer], faults: &[Fault], started: Instant, stop: CancellationToken) {
         loop {
             for (bar, producer) in self.producers.iter().zip(producers) {
                 let counts = producer.counts();

@@ -140,6 +140,37 @@ impl ServeConfig {
         Ok(config)
     }
 
+    /// Apply a scenario's `[client]` librdkafka properties (for the service
+    /// faultlab starts in process for http producers): the settings the
+    /// service has fields for go there (so aliases cannot clash), the rest
+    /// become extra properties. bootstrap.servers, acks and
+    /// enable.idempotence are refused: the run and the mode decide them.
+    pub fn with_client_settings(mut self, settings: &std::collections::BTreeMap<String, String>) -> Result<Self, ConfigError> {
+        for (key, value) in settings {
+            let source_name = format!("[client] \"{key}\"");
+            let ms = |setting: &Numeric| setting.parse(&source_name, value).map(Duration::from_millis);
+            match key.as_str() {
+                "request.timeout.ms" => self.request_timeout = ms(&REQUEST_TIMEOUT)?,
+                "message.timeout.ms" | "delivery.timeout.ms" => self.delivery_timeout = ms(&DELIVERY_TIMEOUT)?,
+                "socket.timeout.ms" => self.socket_timeout = ms(&SOCKET_TIMEOUT)?,
+                "retry.backoff.ms" => self.retry_backoff = ms(&RETRY_BACKOFF)?,
+                "linger.ms" | "queue.buffering.max.ms" => self.linger = ms(&LINGER)?,
+                "retries" | "message.send.max.retries" => self.retries = RETRIES.parse(&source_name, value)? as u32,
+                "bootstrap.servers" | "metadata.broker.list" | "acks" | "request.required.acks" | "enable.idempotence" => {
+                    return Err(ConfigError::Invalid {
+                        source_name,
+                        value: value.clone(),
+                        accepted: "the service's producers take bootstrap.servers from the run and acks and \
+                                   enable.idempotence from their mode (the producer's preset); leave it out"
+                            .into(),
+                    });
+                }
+                _ => self.librdkafka.push((key.clone(), value.clone())),
+            }
+        }
+        Ok(self)
+    }
+
     /// The librdkafka properties both modes share (bootstrap, timeouts,
     /// retries, linger, then the extra properties).
     pub fn common_properties(&self) -> Vec<(String, String)> {

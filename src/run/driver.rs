@@ -1,0 +1,61 @@
+//! A run's producer, whichever way it sends: a direct librdkafka producer
+//! or the http driver. Both record into the same [`ProducerHistory`].
+
+use std::time::Duration;
+
+use super::history::ProducerHistory;
+use super::http::HttpProducer;
+use super::message::MessageValue;
+use super::producer::{ClientEvents, Counts, RecordingProducer};
+
+pub enum RunProducer {
+    Direct(RecordingProducer),
+    Http(HttpProducer),
+}
+
+impl RunProducer {
+    pub fn name(&self) -> &str {
+        match self {
+            RunProducer::Direct(p) => p.name(),
+            RunProducer::Http(p) => p.name(),
+        }
+    }
+
+    /// Send one message: a direct producer writes `value` as its JSON; the
+    /// http driver sends its eventId, and the service writes its own value.
+    pub async fn send(&self, topic: &str, seq: u64, key: &str, value: &MessageValue) -> anyhow::Result<()> {
+        match self {
+            RunProducer::Direct(p) => p.send(topic, seq, key, &value.to_json()).await,
+            RunProducer::Http(p) => p.send(topic, seq, key, &value.event_id).await,
+        }
+    }
+
+    /// Messages still waiting for their fate.
+    pub fn in_flight(&self) -> i32 {
+        match self {
+            RunProducer::Direct(p) => p.in_flight(),
+            RunProducer::Http(p) => p.in_flight(),
+        }
+    }
+
+    pub async fn flush(&self, patience: Duration) {
+        match self {
+            RunProducer::Direct(p) => p.flush(patience).await,
+            RunProducer::Http(p) => p.flush(patience).await,
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        match self {
+            RunProducer::Direct(p) => p.counts(),
+            RunProducer::Http(p) => p.counts(),
+        }
+    }
+
+    pub fn finish(self) -> (ProducerHistory, ClientEvents) {
+        match self {
+            RunProducer::Direct(p) => p.finish(),
+            RunProducer::Http(p) => p.finish(),
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The `faultlab` binary's `serve` and `up` commands, and the http driver's
+//! scenario checks:
+//! - `faultlab serve` with a bad flag or environment variable exits 2 with
+//!   an error naming the flag, its variable and what is accepted;
+//! - `faultlab up` starts for real: the printed bootstrap address takes
+//!   messages, the printed Toxiproxy API controls the proxy in front of the
+//!   broker, and SIGINT stops it with exit code 0;
+//! - a scenario's http producer fields are checked like the rest of the file
+//!   (file:line:column, field, what is accepted).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use serde_json::Value;
+
+const USAGE: i32 = 2;
+
+/// Longer than any failing invocation takes; a binary still running then
+/// got past its checks (and `serve` would serve forever).
+const GUARD: Duration = Duration::from_secs(30);
+
+struct Outcome {
+    code: Option<i32>,
+    stderr: String,
+}
+
+fn faultlab(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Outcome {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_faultlab"));
+    command.args(args).current_dir(dir).env_remove("RUST_LOG").env_remove("RUST_BACKTRACE");
+    // The course's variables must not leak in from the environment running the tests.
+    for name in [
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "KAFKA_REQUEST_TIMEOUT_MS",
+        "KAFKA_DELIVERY_TIMEOUT_MS",
+        "KAFKA_SOCKET_TIMEOUT_MS",
+        "KAFKA_RETRIES",
+        "KAFKA_RETRY_BACKOFF_MS",
+        "KAFKA_LINGER_MS",
+        "FAULTLAB_LISTEN",
+        "FAULTLAB_STATUS_CAPACITY",
+        "FAULTLAB_STATUS_TTL_MS",
+    ] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start faultlab");
+    let mut err = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).map(|_| s)
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for faultlab") {
+            break status;
+        }
+        if started.elapsed() > GUARD {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("`faultlab {}` still running after {GUARD:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Outcome { code: status.code(), stderr: err.join().unwrap().expect("stderr is UTF-8") }
+}
+
+#[test]
+fn bad_serve_settings_exit_2_naming_the_flag_and_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &[(&str, &str)], &[&str])] = &[
+        (&["serve", "--linger-ms=-1"], &[], &["--linger-ms (or KAFKA_LINGER_MS)", "\"-1\"", "accepted: a whole number"]),
+        (&["serve"], &[("KAFKA_RETRIES", "many")], &["--retries (or KAFKA_RETRIES)", "\"many\"", "accepted:"]),
+        (&["serve", "--socket-timeout-ms", "5"], &[], &["--socket-timeout-ms", "from 10 to 300000"]),
+        (&["serve", "--listen", "localhost"], &[], &["--listen (or FAULTLAB_LISTEN)", "accepted: an IP address and port"]),
+        (&["serve"], &[("KAFKA_BOOTSTRAP_SERVERS", "kafka")], &["KAFKA_BOOTSTRAP_SERVERS", "host:port"]),
+        (&["serve", "--librdkafka", "acks=0"], &[], &["--librdkafka", "belong to the mode"]),
+        (&["serve", "--librdkafka", "novalue"], &[], &["--librdkafka", "KEY=VALUE"]),
+        (&["serve", "--status-capacity", "0"], &[], &["--status-capacity", "from 1"]),
+        (&["serve", "--no-such-flag"], &[], &["unexpected argument '--no-such-flag'"]),
+        (&["up", "--kafka-port", "70000"], &[], &["--kafka-port", "70000"]),
+        (&["up", "--api-listen", "nowhere"], &[], &["--api-listen", "nowhere"]),
+    ];
+    for (args, env, words) in cases {
+        let outcome = faultlab(args, env, dir.path());
+        let shown = format!("faultlab {} {env:?}: exit {:?}\n{}", args.join(" "), outcome.code, outcome.stderr);
+        assert_eq!(outcome.code, Some(USAGE), "{shown}");
+        assert!(!outcome.stderr.contains("panicked"), "{shown}");
+        assert!(outcome.stderr.starts_with("error:"), "{shown}");
+        for word in *words {
+            assert!(outcome.stderr.contains(word), "{shown}\nmissing: {word}");
+        }
+    }
+}
+
+/// A small valid scenario with one http producer; each case changes it.
+const VALID: &str = r#"name = "http-valid"
+description = "A valid scenario."
+
+[workload]
+messages = 10
+
+[client]
+"linger.ms" = 5
+
+[[producers]]
+name = "web"
+preset = "plain"
+driver = "http"
+"#;
+
+#[test]
+fn http_producer_mistakes_point_at_the_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ok.toml");
+    std::fs::write(&path, VALID).unwrap();
+    let outcome = faultlab(&["validate", path.to_str().unwrap()], &[], dir.path());
+    assert_eq!(outcome.code, Some(0), "{}", outcome.stderr);
+
+    // (what, from, to, line, field, words)
+    let cases: &[(&str, &str, &str, usize, &str, &[&str])] = &[
+        ("url on a direct producer", "driver = \"http\"", "url = \"http://127.0.0.1:8080\"", 13, "producers[0].url", &["applies to driver = \"http\" only"]),
+        ("send_mode on a direct producer", "driver = \"http\"", "send_mode = \"async\"", 13, "producers[0].send_mode", &["applies to driver = \"http\" only"]),
+        ("unknown driver", "driver = \"http\"", "driver = \"grpc\"", 13, "producers[0].driver", &["direct", "http"]),
+        ("unknown send mode", "driver = \"http\"", "driver = \"http\"\nsend_mode = \"later\"", 14, "producers[0].send_mode", &["sync", "async"]),
+        ("preset none", "preset = \"plain\"", "preset = \"none\"", 12, "producers[0].preset", &["\"plain\" or \"idempotent\""]),
+        ("own settings", "driver = \"http\"", "driver = \"http\"\nsettings = { \"linger.ms\" = 1 }", 14, "producers[0].settings", &["the service owns its producer"]),
+        ("not a URL", "driver = \"http\"", "driver = \"http\"\nurl = \"localhost:8080\"", 14, "producers[0].url", &["accepted: \"embedded\"", "http://127.0.0.1:8080"]),
+        ("URL with a query", "driver = \"http\"", "driver = \"http\"\nurl = \"http://h:1/?mode=plain\"", 14, "producers[0].url", &["without query"]),
+        ("acks for the in-process service", "\"linger.ms\" = 5", "acks = \"all\"", 7, "client", &["[client] \"acks\"", "from their mode"]),
+        ("bad timeout for the in-process service", "\"linger.ms\" = 5", "\"socket.timeout.ms\" = 1", 7, "client", &["socket.timeout.ms", "from 10 to 300000"]),
+        ("padding through a service", "messages = 10", "messages = 10\npayload_bytes = 100", 6, "workload.payload_bytes", &["without padding", "accepted: 0"]),
+    ];
+    for (i, (what, from, to, line, field, words)) in cases.iter().enumerate() {
+        assert!(VALID.contains(from), "{what}");
+        let path = dir.path().join(format!("broken-{i}.toml"));
+        std::fs::write(&path, VALID.replacen(from, to, 1)).unwrap();
+        let outcome = faultlab(&["validate", path.to_str().unwrap()], &[], dir.path());
+        let shown = format!("{what}: exit {:?}\n{}", outcome.code, outcome.stderr);
+        assert_eq!(outcome.code, Some(USAGE), "{shown}");
+        let location = format!("error: {}:{line}:", path.display());
+        assert!(outcome.stderr.starts_with(&location), "{shown}\nexpected to start with {location}");
+        assert!(outcome.stderr.contains(&format!("field `{field}`")), "{shown}\nexpected field {field}");
+        for word in *words {
+            assert!(outcome.stderr.contains(word), "{shown}\nmissing: {word}");
+        }
+    }
+}
+
+/// `faultlab up` as a child process, killed on drop if still running.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            self.0.kill().ok();
+            self.0.wait().ok();
+        }
+    }
+}
+
+/// Read the child's stdout up to its "Ctrl-C" line (bounded), returning
+/// (bootstrap, api URL, everything read).
+fn read_addresses(child: &mut Child) -> (String, String, String) {
+    let stdout = child.stdout.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let (mut bootstrap, mut api, mut text) = (None, None, String::new());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !text.contains("Ctrl-C") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = match lines_rx.recv_timeout(left) {
+            Ok(Ok(line)) => line,
+            other => panic!("faultlab up printed no addresses within 60 s ({other:?}); printed:\n{text}"),
+        };
+        text.push_str(&line);
+        text.push('\n');
+        if let Some(rest) = line.strip_prefix("Kafka bootstrap:") {
+            bootstrap = Some(rest.trim().to_string());
+        }
+        if let Some(rest) = line.strip_prefix("Toxiproxy API:") {
+            api = Some(rest.trim().to_string());
+        }
+    }
+    match (bootstrap, api) {
+        (Some(bootstrap), Some(api)) => (bootstrap, api, text),
+        _ => panic!("no bootstrap or API address in:\n{text}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_serves_kafka_through_the_proxy_the_api_controls() {
+    let child = Command::new(env!("CARGO_BIN_EXE_faultlab"))
+        .args(["up", "--kafka-port", "0", "--api-listen", "127.0.0.1:0", "--partitions", "2"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start faultlab up");
+    let mut up = Running(child);
+    let (bootstrap, api, text) = read_addresses(&mut up.0);
+    assert!(text.contains(&format!("faultlab serve --bootstrap-servers {bootstrap}")), "{text}");
+    assert!(text.contains("curl"), "{text}");
+
+    // The API lists the proxy "kafka" listening where clients bootstrap.
+    let client = faultlab::http_client().timeout(Duration::from_secs(10)).build().unwrap();
+    let proxies: Value = client.get(format!("{api}/proxies")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(proxies["kafka"]["listen"], Value::from(bootstrap.clone()), "{proxies}");
+    assert_eq!(proxies["kafka"]["enabled"], Value::Bool(true), "{proxies}");
+
+    // Kafka answers through it: a message to the course's topic (created at start) is acknowledged.
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("message.timeout.ms", "20000")
+        .create()
+        .unwrap();
+    let delivered = producer
+        .send(FutureRecord::to("bhf-transactions").key("k").payload("v").partition(1), Duration::from_secs(20))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("the message is delivered through the proxy");
+    assert_eq!(delivered.partition, 1);
+
+    // A toxic added through the API is on the proxy the clients use: the
+    // connection established above now sees every response 1.5 s late.
+    let toxic = serde_json::json!({"name": "slow", "type": "latency", "stream": "downstream", "attributes": {"latency": 1500}});
+    let added = client.post(format!("{api}/proxies/kafka/toxics")).json(&toxic).send().await.unwrap();
+    assert_eq!(added.status().as_u16(), 200, "{}", added.text().await.unwrap());
+    let started = Instant::now();
+    producer
+        .send(FutureRecord::to("bhf-transactions").key("k").payload("v2").partition(1), Duration::from_secs(20))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("delivered, late");
+    assert!(started.elapsed() >= Duration::from_millis(1400), "the toxic applied: took {:?}", started.elapsed());
+    let reset = client.post(format!("{api}/reset")).send().await.unwrap();
+    assert_eq!(reset.status().as_u16(), 204);
+    drop(producer);
+
+    // SIGINT stops it cleanly.
+    let pid = up.0.id().to_string();
+    let signalled = Command::new("kill").args(["-INT", &pid]).status().expect("run kill");
+    assert!(signalled.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = up.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "faultlab up still running 30 s after SIGINT");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    up.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn up_refuses_a_taken_kafka_port_with_advice() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = faultlab(&["up", "--kafka-port", &port, "--api-listen", "127.0.0.1:0"], &[], dir.path());
+    assert_eq!(outcome.code, Some(1), "{}", outcome.stderr);
+    assert!(outcome.stderr.contains("--kafka-port"), "{}", outcome.stderr);
+    assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
+}
