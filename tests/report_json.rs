@@ -33,3 +33,69 @@ fn series_survive_json_and_old_reports_still_read() {
     let back: RunReport = serde_json::from_value(old).unwrap();
     assert!(back.scenarios[0].repeats[0].series.is_empty());
 }
+
+/// Every field of the JSON report is documented in docs/report-json.md, and
+/// every documented field exists: a field added, renamed or dropped without
+/// the document fails here. The scenario, the settings and the fault are
+/// described as wholes there (their fields are the scenario file's), so
+/// the walk stops at them.
+#[test]
+fn every_field_is_documented_and_every_documented_field_exists() {
+    const WHOLES: &[&str] = &[
+        "scenarios[].scenario",
+        "scenarios[].repeats[].producers[].settings",
+        "scenarios[].repeats[].faults[].fault",
+    ];
+    fn walk(value: &serde_json::Value, path: String, out: &mut std::collections::BTreeSet<String>) {
+        if !path.is_empty() {
+            out.insert(path.clone());
+        }
+        if WHOLES.contains(&path.as_str()) {
+            return;
+        }
+        match value {
+            serde_json::Value::Object(fields) => {
+                for (name, field) in fields {
+                    walk(field, if path.is_empty() { name.clone() } else { format!("{path}.{name}") }, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    walk(item, format!("{path}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut report = fixture::report();
+    // The fixture has no warning lines; one makes `samples[]` appear.
+    report.scenarios[0].repeats[0].producers[0].events.samples.push("REQTMOUT".into());
+    let mut in_report = std::collections::BTreeSet::new();
+    walk(&serde_json::to_value(&report).unwrap(), String::new(), &mut in_report);
+
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report-json.md")).unwrap();
+    let documented: std::collections::BTreeSet<String> = doc
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `"))
+        .filter_map(|rest| rest.split_once('`'))
+        .map(|(path, _)| path.to_string())
+        .collect();
+    let undocumented: Vec<_> = in_report.difference(&documented).collect();
+    let missing: Vec<_> = documented.difference(&in_report).collect();
+    assert!(undocumented.is_empty(), "fields missing from docs/report-json.md: {undocumented:?}");
+    assert!(missing.is_empty(), "documented but not in the report: {missing:?}");
+}
+
+/// A saved run of another schema version is refused by name, not with
+/// whichever field moved first.
+#[test]
+fn another_schema_version_is_refused_with_both_versions() {
+    let mut json = serde_json::to_value(fixture::report()).unwrap();
+    json["schema_version"] = 1.into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.json");
+    std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+    let error = faultlab::report::json::read(&path).unwrap_err().to_string();
+    assert!(error.contains("schema version 1"), "{error}");
+    assert!(error.contains(&format!("reads version {}", faultlab::report::SCHEMA_VERSION)), "{error}");
+}

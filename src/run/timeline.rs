@@ -16,8 +16,30 @@ use crate::scenario::{Fault, FaultKind};
 pub struct FaultWindow {
     pub fault: Fault,
     /// Since the start of producing; `None` if producing ended first.
+    /// Milliseconds in JSON, like every other time in the report.
+    #[serde(rename = "added_ms", with = "millis")]
     pub added_at: Option<Duration>,
+    #[serde(rename = "removed_ms", with = "millis")]
     pub removed_at: Option<Duration>,
+}
+
+/// `Option<Duration>` as fractional milliseconds (`1501.25`) or `null`.
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => s.serialize_f64((d.as_secs_f64() * 1e6).round() / 1e3),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let ms = Option::<f64>::deserialize(d)?;
+        ms.map(|ms| Duration::try_from_secs_f64(ms / 1e3).map_err(serde::de::Error::custom)).transpose()
+    }
 }
 
 enum Step {
