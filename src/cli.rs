@@ -58,6 +58,9 @@ pub enum Command {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
     },
+    /// Measure what faultlab costs against the direct path (proxy, producing,
+    /// audit, service) and print figures, baselines, ratios and targets.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]

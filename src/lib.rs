@@ -12,6 +12,7 @@
 //! [`harness`] strings these together for whole scenario files.
 
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod check;
 pub mod env;

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Validate { paths } => validate(&paths),
         Command::List { paths } => list(&paths),
         Command::Run(args) => run(args),
+        Command::Bench(args) => bench(&args),
         Command::Proxy { listen, seed } => proxy(listen, seed),
         Command::Serve(args) => serve(args),
         Command::Up(args) => up(args),
@@ -271,5 +272,20 @@ fn run(args: RunArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FAILED)
+    }
+}
+
+fn bench(args: &faultlab::bench::BenchArgs) -> ExitCode {
+    eprintln!("faultlab bench on {}", faultlab::bench::machine());
+    match faultlab::bench::run(args, |row| eprintln!("  {}: {} = {}", row.bench, row.measure, row.figure)) {
+        Ok(rows) => {
+            print!("{}", faultlab::bench::render(&rows, args.markdown));
+            println!("machine: {}", faultlab::bench::machine());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(FAILED)
+        }
     }
 }

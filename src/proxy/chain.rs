@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::connection::Connection;
-use super::stub::{Chunk, CloseMode, PipeEnd, Stub};
+use super::stub::{CloseMode, PipeEnd, Queued, Stub};
 use super::toxic::{LinkState, Stream, Toxic};
 use super::toxics::noop;
 use super::{ToxicEntry, ToxicSet};
@@ -66,7 +66,7 @@ struct Stage {
 }
 
 /// Run the chain from `head` to `tail` until the stream ends.
-pub(super) async fn run(head: mpsc::UnboundedReceiver<Chunk>, tail: mpsc::UnboundedSender<Chunk>, setup: Setup) {
+pub(super) async fn run(head: mpsc::UnboundedReceiver<Queued>, tail: mpsc::UnboundedSender<Queued>, setup: Setup) {
     let Setup { stream, mut toxics, mut rng, connection } = setup;
     let mut slots = vec![Slot { member: None, stub: Stub::new(head, tail, SmallRng::from_rng(&mut rng)) }];
     let set = toxics.borrow_and_update().clone();

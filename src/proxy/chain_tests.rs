@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::proxy::ToxicKind;
+use crate::proxy::stub::Chunk;
 use crate::proxy::toxics::{latency::Latency, timeout::Timeout};
 
 async fn connection() -> Arc<Connection> {
@@ -38,7 +39,7 @@ fn chunk(text: &'static str) -> Chunk {
 }
 
 /// A head slot reading `head` and writing the returned tail.
-fn head() -> (Vec<Slot>, mpsc::UnboundedSender<Chunk>, mpsc::UnboundedReceiver<Chunk>) {
+fn head() -> (Vec<Slot>, mpsc::UnboundedSender<Queued>, mpsc::UnboundedReceiver<Queued>) {
     let (head_tx, head_rx) = mpsc::unbounded_channel();
     let (tail_tx, tail_rx) = mpsc::unbounded_channel();
     (vec![Slot { member: None, stub: Stub::new(head_rx, tail_tx, SmallRng::seed_from_u64(2)) }], head_tx, tail_rx)
@@ -67,12 +68,12 @@ async fn a_removed_members_queue_goes_on_after_the_next_ones() {
     let (mut slots, _head, _tail) = head();
     reconcile(&mut slots, &[latency(1, "a"), latency(2, "b")], &connection, &mut rng);
     // Older bytes wait before "b"; newer ones before "a" (one put back).
-    slots[1].stub.output.send(chunk("1")).unwrap();
-    slots[0].stub.output.send(chunk("3")).unwrap();
+    slots[1].stub.output.send(Box::new(chunk("1"))).unwrap();
+    slots[0].stub.output.send(Box::new(chunk("3"))).unwrap();
     slots[1].stub.unread(chunk("2"));
     reconcile(&mut slots, &[latency(2, "b")], &connection, &mut rng);
     assert_eq!(names(&slots), ["head", "b"]);
-    slots[0].stub.output.send(chunk("4")).unwrap();
+    slots[0].stub.output.send(Box::new(chunk("4"))).unwrap();
     let mut order = String::new();
     while let Ok(chunk) = slots[1].stub.input.try_recv() {
         order.push_str(std::str::from_utf8(&chunk.data).unwrap());

@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::chain;
 use super::connection::{Connection, Side};
-use super::stub::Chunk;
+use super::stub::{Chunk, Queued};
 use super::toxic::Stream;
 use super::ToxicSet;
 
@@ -68,7 +68,7 @@ pub(super) async fn run(connection: Arc<Connection>, stream: Stream, toxics: wat
 /// Copy the source into the chain. A read error ends the stream like an
 /// end of stream does (Go's `io.Copy` returning), as does the source socket
 /// being closed by the other link.
-async fn read_loop(source: Arc<TcpStream>, closed: CancellationToken, head: mpsc::UnboundedSender<Chunk>) {
+async fn read_loop(source: Arc<TcpStream>, closed: CancellationToken, head: mpsc::UnboundedSender<Queued>) {
     let budget = Arc::new(Semaphore::new(LINK_BUDGET));
     loop {
         let permit = tokio::select! {
@@ -93,7 +93,7 @@ async fn read_loop(source: Arc<TcpStream>, closed: CancellationToken, head: mpsc
             Ok(n) => {
                 let mut chunk = Chunk::new(bytes::Bytes::copy_from_slice(&buf[..n]), tokio::time::Instant::now());
                 chunk.budget = permit.split(n);
-                if head.send(chunk).is_err() {
+                if head.send(Box::new(chunk)).is_err() {
                     return;
                 }
             }
@@ -105,7 +105,7 @@ async fn read_loop(source: Arc<TcpStream>, closed: CancellationToken, head: mpsc
 
 /// Write what the chain delivers until it delivers the end of the stream or
 /// a write fails.
-async fn write_loop(dest: Arc<TcpStream>, mut tail: mpsc::UnboundedReceiver<Chunk>) {
+async fn write_loop(dest: Arc<TcpStream>, mut tail: mpsc::UnboundedReceiver<Queued>) {
     while let Some(chunk) = tail.recv().await {
         if write_all(&dest, &chunk.data).await.is_err() {
             return;

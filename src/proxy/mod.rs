@@ -19,6 +19,7 @@ mod listener;
 mod instance;
 pub mod registry;
 pub mod stub;
+pub(crate) mod timer;
 pub mod toxic;
 pub mod toxics;
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::stub::{Chunk, CloseMode, PipeEnd, Stub};
+use super::stub::{Chunk, CloseMode, PipeEnd, Queued, Stub};
 use super::toxic::LinkState;
 use super::toxics::{limit_data::LimitData, latency::Latency, slicer::Slicer, timeout::Timeout};
 use super::{Stream, Toxic, ToxicKind};
@@ -64,7 +64,7 @@ fn values_toxiproxy_cannot_run_are_refused() {
 }
 
 /// A stub with its input sender and output receiver.
-fn stub() -> (Stub, mpsc::UnboundedSender<Chunk>, mpsc::UnboundedReceiver<Chunk>) {
+fn stub() -> (Stub, mpsc::UnboundedSender<Queued>, mpsc::UnboundedReceiver<Queued>) {
     let (in_tx, in_rx) = mpsc::unbounded_channel();
     let (out_tx, out_rx) = mpsc::unbounded_channel();
     (Stub::new(in_rx, out_tx, SmallRng::seed_from_u64(1)), in_tx, out_rx)
@@ -74,7 +74,7 @@ fn chunk(data: &'static [u8]) -> Chunk {
     Chunk::new(Bytes::from_static(data), Instant::now())
 }
 
-fn drain(out: &mut mpsc::UnboundedReceiver<Chunk>) -> Vec<u8> {
+fn drain(out: &mut mpsc::UnboundedReceiver<Queued>) -> Vec<u8> {
     let mut got = Vec::new();
     while let Ok(chunk) = out.try_recv() {
         got.extend_from_slice(&chunk.data);
@@ -87,7 +87,7 @@ async fn an_interrupted_latency_puts_its_chunk_back_with_its_arrival() {
     let (mut stub, input, mut output) = stub();
     let held = chunk(b"held");
     let arrived = held.arrived;
-    input.send(held).unwrap();
+    input.send(Box::new(held)).unwrap();
     let interrupt = stub.interrupt.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -105,12 +105,12 @@ async fn limit_data_counts_across_restarts_and_cuts_exactly() {
     let (mut stub, input, mut output) = stub();
     let mut state = LinkState::default();
     let limit = LimitData { bytes: 6 };
-    input.send(chunk(b"abcd")).unwrap();
+    input.send(Box::new(chunk(b"abcd"))).unwrap();
     stub.interrupt.cancel();
     // Interrupted before reading: nothing counted.
     assert_eq!(limit.pipe(&mut stub, &mut state).await, PipeEnd::Interrupted);
     stub.interrupt = tokio_util::sync::CancellationToken::new();
-    input.send(chunk(b"efgh")).unwrap();
+    input.send(Box::new(chunk(b"efgh"))).unwrap();
     assert_eq!(limit.pipe(&mut stub, &mut state).await, PipeEnd::Close(CloseMode::Graceful));
     assert_eq!(drain(&mut output), b"abcdef");
     assert_eq!(state.bytes, 6);
@@ -120,7 +120,7 @@ async fn limit_data_counts_across_restarts_and_cuts_exactly() {
 async fn timeout_drops_data_and_closes_at_its_deadline() {
     let (mut stub, input, mut output) = stub();
     let mut state = LinkState::default();
-    input.send(chunk(b"gone")).unwrap();
+    input.send(Box::new(chunk(b"gone"))).unwrap();
     let started = Instant::now();
     let end = Timeout { timeout: 50 }.pipe(&mut stub, &mut state).await;
     assert_eq!(end, PipeEnd::Close(CloseMode::Graceful));
@@ -131,7 +131,7 @@ async fn timeout_drops_data_and_closes_at_its_deadline() {
 #[tokio::test]
 async fn the_end_of_the_input_ends_a_pipe() {
     let (mut stub, input, mut output) = stub();
-    input.send(chunk(b"last")).unwrap();
+    input.send(Box::new(chunk(b"last"))).unwrap();
     drop(input);
     let slicer = Slicer { average_size: 1, size_variation: 0, delay: 0 };
     assert_eq!(slicer.pipe(&mut stub).await, PipeEnd::InputClosed);

@@ -6,14 +6,19 @@
 //! the one before it: order on a TCP stream is preserved. A chunk leaves
 //! stamped with the time it was due, so two latency toxics in one chain add
 //! up, as in Toxiproxy.
+//!
+//! The wait uses [`crate::proxy::timer::sleep_until`], not tokio's: tokio's
+//! timer has a 1 ms resolution and rounds up, which made a 10 ms latency
+//! 10.3 to 11 ms; the finer timer keeps the error in tens of microseconds
+//! (measured by `faultlab bench --only proxy`, see BENCHMARKS.md).
 
 use std::time::Duration;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use tokio::time::sleep_until;
 
 use crate::proxy::stub::{PipeEnd, Stub};
+use crate::proxy::timer::sleep_until;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,122 @@
+//! An rdkafka producer's messages per second through the embedded proxy
+//! against direct to an identical embedded broker.
+//!
+//! Two brokers run side by side: the embedded environment's, which
+//! advertises its proxy (so every byte goes through it), and one that
+//! advertises itself ([`super::broker`]). Rounds alternate between them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::{ClientConfig, ClientContext};
+
+use super::broker::{self, DirectBroker};
+use super::measure::{self, rate};
+use super::Row;
+use crate::env::embedded;
+
+const TARGET: f64 = 0.95;
+const TOPIC: &str = "bench-produce";
+const PARTITIONS: i32 = 3;
+const VALUE: usize = 100;
+
+/// The producer's settings: the harness's usual reliable producer.
+pub const SETTINGS: &[(&str, &str)] = &[("acks", "all"), ("enable.idempotence", "true"), ("linger.ms", "5")];
+
+pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
+    let (messages, rounds) = if quick { (20_000, 1) } else { (200_000, 3) };
+    let direct = DirectBroker::start().await?;
+    let env = embedded::start(1).await?;
+    broker::create_topic(&direct.bootstrap, TOPIC, PARTITIONS).await?;
+    env.create_topic(TOPIC, PARTITIONS).await?;
+    // Warm up: metadata, connections, the broker's first segments.
+    produce(&direct.bootstrap, 2_000).await?;
+    produce(&env.bootstrap, 2_000).await?;
+    let (mut direct_rates, mut proxied_rates) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        direct_rates.push(messages as f64 / produce(&direct.bootstrap, messages).await?.as_secs_f64());
+        proxied_rates.push(messages as f64 / produce(&env.bootstrap, messages).await?.as_secs_f64());
+    }
+    let (direct_rate, proxied_rate) = (measure::median(direct_rates), measure::median(proxied_rates));
+    let ratio = proxied_rate / direct_rate;
+    report(
+        Row::new("produce", &format!("rdkafka acks=all idempotent, {VALUE} B, {messages} msgs x {rounds}"))
+            .figure(rate(proxied_rate, "msg"), rate(direct_rate, "msg"), ratio)
+            .target(format!(">= {TARGET}x"), ratio >= TARGET),
+    );
+    Ok(())
+}
+
+struct Counting {
+    acked: AtomicU64,
+    failed: AtomicU64,
+}
+
+struct CountingContext(Arc<Counting>);
+
+impl ClientContext for CountingContext {}
+
+impl ProducerContext for CountingContext {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        let counter = if result.is_ok() { &self.0.acked } else { &self.0.failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Produce `messages` messages and wait for every delivery report; the
+/// time from the first send to the last report.
+async fn produce(bootstrap: &str, messages: u64) -> anyhow::Result<Duration> {
+    let bootstrap = bootstrap.to_string();
+    // librdkafka's poll loop blocks: keep it off the runtime's workers.
+    tokio::task::spawn_blocking(move || produce_blocking(&bootstrap, messages)).await.context("the producing thread")?
+}
+
+fn produce_blocking(bootstrap: &str, messages: u64) -> anyhow::Result<Duration> {
+    let counts = Arc::new(Counting { acked: AtomicU64::new(0), failed: AtomicU64::new(0) });
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", bootstrap).set_log_level(RDKafkaLogLevel::Error);
+    for (key, value) in SETTINGS {
+        config.set(*key, *value);
+    }
+    let producer: BaseProducer<CountingContext> =
+        config.create_with_context(CountingContext(counts.clone())).context("creating the bench producer")?;
+    // Connect and learn the partitions before the clock starts.
+    producer.client().fetch_metadata(Some(TOPIC), Duration::from_secs(10)).context("fetching metadata")?;
+    let value = [b'v'; VALUE];
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(60);
+    for i in 0..messages {
+        let key = i.to_le_bytes();
+        let mut record = BaseRecord::to(TOPIC).key(&key[..]).payload(&value[..]);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(1));
+                    if Instant::now() > deadline {
+                        bail!("producing {messages} messages took over 60 s");
+                    }
+                }
+                Err((error, _)) => bail!("send: {error}"),
+            }
+        }
+        if i % 1024 == 0 {
+            producer.poll(Duration::ZERO);
+        }
+    }
+    producer.flush(Duration::from_secs(60)).context("flushing")?;
+    let took = started.elapsed();
+    let (acked, failed) = (counts.acked.load(Ordering::Relaxed), counts.failed.load(Ordering::Relaxed));
+    if acked != messages {
+        bail!("{acked} of {messages} messages acked ({failed} failed)");
+    }
+    Ok(took)
+}
