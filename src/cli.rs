@@ -71,6 +71,8 @@ pub struct RunArgs {
     /// Where the broker and the proxy come from.
     #[arg(long, value_enum, default_value_t = Backend::Embedded)]
     pub backend: Backend,
+    #[command(flatten)]
+    pub backend_flags: BackendFlags,
     /// Seed for every random choice (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -103,6 +105,40 @@ pub struct UpArgs {
     /// Seed for the proxy's random choices (toxicity rolls, jitter).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+}
+
+/// Flags of the docker and external backends.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BackendFlags {
+    /// external: bootstrap servers, HOST:PORT[,HOST:PORT...]: the Toxiproxy
+    /// listener(s) in front of your brokers.
+    #[arg(long, env = "FAULTLAB_BOOTSTRAP", value_name = "HOST:PORT")]
+    pub bootstrap: Option<String>,
+    /// external: the Toxiproxy HTTP API, e.g. http://127.0.0.1:8474.
+    #[arg(long, env = "FAULTLAB_TOXIPROXY", value_name = "URL")]
+    pub toxiproxy: Option<String>,
+    /// external: the Toxiproxy proxies to play toxics on, one per broker
+    /// (repeat or separate with commas; default: every proxy it has).
+    #[arg(long = "toxiproxy-proxy", value_name = "NAME", value_delimiter = ',')]
+    pub toxiproxy_proxies: Vec<String>,
+    /// docker: the Kafka image, NAME:TAG (default: the pinned apache/kafka).
+    #[arg(long, env = "FAULTLAB_KAFKA_IMAGE", value_name = "IMAGE")]
+    pub kafka_image: Option<String>,
+    /// docker: the Toxiproxy image, NAME:TAG (default: the pinned ghcr.io/shopify/toxiproxy).
+    #[arg(long, env = "FAULTLAB_TOXIPROXY_IMAGE", value_name = "IMAGE")]
+    pub toxiproxy_image: Option<String>,
+}
+
+impl BackendFlags {
+    pub fn config(&self) -> crate::env::BackendConfig {
+        crate::env::BackendConfig {
+            bootstrap: self.bootstrap.clone(),
+            toxiproxy: self.toxiproxy.clone(),
+            toxiproxy_proxies: self.toxiproxy_proxies.clone(),
+            kafka_image: self.kafka_image.clone(),
+            toxiproxy_image: self.toxiproxy_image.clone(),
+        }
+    }
 }
 
 /// Report files to write, in addition to the terminal table.

@@ -23,12 +23,23 @@ pub enum Backend {
     /// tansu-broker and faultlab's proxy inside this process: nothing to install.
     #[default]
     Embedded,
+    /// librdkafka's mock cluster in this process, behind faultlab's proxy:
+    /// nothing to install; plays broker faults (down, round-trip time,
+    /// protocol errors, leader change).
+    Mock,
+    /// Your own cluster behind your own Toxiproxy: needs --bootstrap and
+    /// --toxiproxy.
+    External,
+    /// Apache Kafka (KRaft) and Toxiproxy containers: needs a Docker daemon.
+    Docker,
 }
 
 /// Choices made on the command line that override the scenario file.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub backend: Backend,
+    /// Flags of the docker and external backends.
+    pub backend_config: env::BackendConfig,
     pub seed: Option<u64>,
     pub repeat: Option<u32>,
     /// Run only these producers (all when empty).
@@ -40,8 +51,19 @@ pub struct Options {
     pub interrupt: CancellationToken,
 }
 
+/// Whether the scenarios can run on the chosen backend with the flags
+/// given; checked before anything starts. The message says what is missing.
+pub fn check_backend(scenarios: &[Scenario], options: &Options) -> Result<(), String> {
+    let _ = scenarios;
+    if options.backend == Backend::External {
+        env::external::ExternalConfig::from_flags(&options.backend_config)?;
+    }
+    Ok(())
+}
+
 /// Run every scenario in turn, each on a fresh environment.
 pub async fn run_all(scenarios: &[Scenario], options: &Options) -> anyhow::Result<RunReport> {
+    check_backend(scenarios, options).map_err(anyhow::Error::msg)?;
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -62,7 +84,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
     let scenario = restrict(scenario, &options.only)?;
     let seed = options.seed.or(scenario.seed).unwrap_or_else(|| rand::rng().random());
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
-    let env = start(options.backend, seed).await?;
+    let env = start(options, &scenario, seed).await?;
 
     let mut runs = Vec::new();
     for repeat in 0..repeats {
@@ -92,7 +114,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
     let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
     Ok(ScenarioReport {
         expectations: check(&scenario.expectations, &verdicts),
-        notes: backend_notes(options.backend),
+        notes: backend_notes(options.backend).into_iter().chain(env.notes.iter().cloned()).collect(),
         seed,
         backend: env.info.clone(),
         repeats: runs,
@@ -100,9 +122,12 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
     })
 }
 
-async fn start(backend: Backend, seed: u64) -> anyhow::Result<Environment> {
-    match backend {
+async fn start(options: &Options, _scenario: &Scenario, seed: u64) -> anyhow::Result<Environment> {
+    match options.backend {
         Backend::Embedded => env::embedded::start(seed).await,
+        Backend::Mock => env::mock::start(seed, 1).await,
+        Backend::External => env::external::start(&options.backend_config).await,
+        Backend::Docker => env::docker::start(&options.backend_config, 1).await,
     }
 }
 
@@ -130,5 +155,7 @@ fn backend_notes(backend: Backend) -> Vec<String> {
              counts it delivered with no offset (\"acked without offset\")."
                 .to_string(),
         ],
+        Backend::Mock => vec![env::mock::MOCK_DEDUP_NOTE.to_string()],
+        Backend::External | Backend::Docker => Vec::new(),
     }
 }

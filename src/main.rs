@@ -228,12 +228,17 @@ fn run(args: RunArgs) -> ExitCode {
     let interrupt = tokio_util::sync::CancellationToken::new();
     let options = Options {
         backend: args.backend,
+        backend_config: args.backend_flags.config(),
         seed: args.seed,
         repeat: args.repeat,
         only: args.only,
         progress: true,
         interrupt: interrupt.clone(),
     };
+    if let Err(e) = harness::check_backend(&scenarios, &options) {
+        eprintln!("error: {e}");
+        return ExitCode::from(USAGE);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -241,6 +246,7 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(FAILED);
         }
     };
+    let backend = options.backend;
     runtime.spawn(async move {
         // The first Ctrl-C stops the run cleanly; a second one stops now.
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -248,6 +254,12 @@ fn run(args: RunArgs) -> ExitCode {
             interrupt.cancel();
         }
         if tokio::signal::ctrl_c().await.is_ok() {
+            // Exiting skips every drop: remove the Docker backend's
+            // containers here (a few seconds at most).
+            if backend == harness::Backend::Docker {
+                let removing = faultlab::env::docker::remove_leftovers();
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), removing).await;
+            }
             std::process::exit(i32::from(INTERRUPTED));
         }
     });

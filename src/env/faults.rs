@@ -1,34 +1,82 @@
 //! Playing faults on whichever proxy a backend provides.
 
 use crate::proxy::{Proxy, ProxyError, Toxic};
+use crate::scenario::BackendFault;
 
 /// The fault proxy of an environment. The embedded backend drives its
 /// proxy directly, in process.
 #[derive(Clone)]
 pub enum FaultControl {
     Embedded(Proxy),
+    /// librdkafka's mock cluster and one embedded proxy per mock broker.
+    Mock(super::mock::MockFaults),
+    /// A Toxiproxy HTTP API (the external and Docker backends).
+    Remote(super::external::RemoteFaults),
 }
 
 impl FaultControl {
+    /// Add a toxic; returns once every open connection applies it, so the
+    /// fault's window starts when its bytes are affected, not before.
     pub async fn add(&self, toxic: &Toxic) -> anyhow::Result<()> {
         match self {
-            FaultControl::Embedded(proxy) => proxy.add_toxic(toxic.clone()).map(drop).map_err(|e| fault_error(&toxic.name, e)),
+            FaultControl::Embedded(proxy) => {
+                proxy.add_toxic(toxic.clone()).map_err(|e| fault_error(&toxic.name, e))?;
+                proxy.settled().await;
+                Ok(())
+            }
+            FaultControl::Mock(mock) => mock.add(toxic).await,
+            FaultControl::Remote(remote) => remote.add(toxic).await,
         }
     }
 
     pub async fn remove(&self, name: &str) -> anyhow::Result<()> {
         match self {
-            FaultControl::Embedded(proxy) => proxy.remove_toxic(name).map_err(|e| fault_error(name, e)),
+            FaultControl::Embedded(proxy) => {
+                proxy.remove_toxic(name).map_err(|e| fault_error(name, e))?;
+                proxy.settled().await;
+                Ok(())
+            }
+            FaultControl::Mock(mock) => mock.remove(name).await,
+            FaultControl::Remote(remote) => remote.remove(name).await,
         }
     }
 
-    /// Remove every toxic (used between runs and when a run is interrupted).
+    /// Start a fault that is not a toxic.
+    pub async fn begin(&self, fault: &BackendFault) -> anyhow::Result<()> {
+        match (self, fault) {
+            (FaultControl::Embedded(proxy), BackendFault::ProxyDown) => {
+                proxy.disable().await;
+                Ok(())
+            }
+            (FaultControl::Mock(mock), fault) => mock.begin(fault).await,
+            (FaultControl::Remote(remote), fault) => remote.begin(fault).await,
+        }
+    }
+
+    /// Undo [`FaultControl::begin`].
+    pub async fn end(&self, fault: &BackendFault) -> anyhow::Result<()> {
+        match (self, fault) {
+            (FaultControl::Embedded(proxy), BackendFault::ProxyDown) => {
+                proxy.enable().await.map_err(|e| anyhow::anyhow!("bringing the proxy {} back up: {e}", proxy.name()))
+            }
+            (FaultControl::Mock(mock), fault) => mock.end(fault).await,
+            (FaultControl::Remote(remote), fault) => remote.end(fault).await,
+        }
+    }
+
+    /// Remove every toxic and bring the proxy back up (used between runs
+    /// and when a run is interrupted).
     pub async fn clear(&self) -> anyhow::Result<()> {
         match self {
             FaultControl::Embedded(proxy) => {
                 proxy.remove_all_toxics();
+                if !proxy.is_enabled() {
+                    proxy.enable().await.map_err(|e| anyhow::anyhow!("bringing the proxy {} back up: {e}", proxy.name()))?;
+                }
                 Ok(())
             }
+            FaultControl::Mock(mock) => mock.clear().await,
+            FaultControl::Remote(remote) => remote.clear().await,
         }
     }
 }

@@ -2,8 +2,11 @@
 //! backend. Every client byte goes through the proxy, because the broker
 //! advertises the proxy's address, not its own.
 
+pub mod docker;
 pub mod embedded;
+pub mod external;
 pub mod faults;
+pub mod mock;
 
 use std::time::Duration;
 
@@ -33,18 +36,51 @@ pub struct Environment {
     /// bootstrap.servers for clients: the proxy's address.
     pub bootstrap: String,
     pub faults: FaultControl,
+    /// How topics are created.
+    pub(crate) admin: Admin,
+    /// What a reader of the report must know about this environment
+    /// (e.g. a broker that is reached around the proxy).
+    pub notes: Vec<String>,
     _running: Box<dyn Send + Sync>,
 }
 
+/// How an environment creates topics.
+#[derive(Clone)]
+pub(crate) enum Admin {
+    /// CreateTopics through the proxy, with this replication factor and
+    /// these topic configs.
+    Kafka { replication: i32, configs: Vec<(String, String)> },
+    /// librdkafka's mock has no CreateTopics: its own API instead.
+    Mock(std::sync::Arc<mock::MockCluster>),
+}
+
+impl Admin {
+    /// One broker: replication factor 1, no configs.
+    pub(crate) fn single() -> Admin {
+        Admin::Kafka { replication: 1, configs: Vec::new() }
+    }
+}
+
 impl Environment {
-    /// Create `topic` with `partitions` partitions (replication factor 1)
-    /// and wait until the broker reports it.
+    pub(crate) fn new(info: BackendInfo, bootstrap: String, faults: FaultControl, admin: Admin, running: Box<dyn Send + Sync>) -> Environment {
+        Environment { info, bootstrap, faults, admin, notes: Vec::new(), _running: running }
+    }
+
+    /// Create `topic` with `partitions` partitions (the backend's
+    /// replication factor) and wait until the broker reports it.
     pub async fn create_topic(&self, topic: &str, partitions: i32) -> anyhow::Result<()> {
+        let (replication, configs) = match &self.admin {
+            Admin::Mock(cluster) => return cluster.create_topic(topic, partitions),
+            Admin::Kafka { replication, configs } => (*replication, configs),
+        };
         let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .create()
             .context("creating the admin client")?;
-        let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+        let mut new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
+        for (key, value) in configs {
+            new_topic = new_topic.set(key, value);
+        }
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         let results = admin.create_topics([&new_topic], &options).await.context("creating topics")?;
         for result in results {
@@ -54,6 +90,21 @@ impl Environment {
         }
         Ok(())
     }
+}
+
+/// Backend settings from the command line (or the environment).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackendConfig {
+    /// external: bootstrap.servers (the Toxiproxy listeners in front of the brokers).
+    pub bootstrap: Option<String>,
+    /// external: the Toxiproxy HTTP API's URL.
+    pub toxiproxy: Option<String>,
+    /// external: the Toxiproxy proxies to play faults on (all when empty).
+    pub toxiproxy_proxies: Vec<String>,
+    /// docker: the Kafka image (`name:tag`), else the pinned default.
+    pub kafka_image: Option<String>,
+    /// docker: the Toxiproxy image (`name:tag`), else the pinned default.
+    pub toxiproxy_image: Option<String>,
 }
 
 /// librdkafka's version, e.g. "2.12.1".

@@ -1,0 +1,393 @@
+//! The mock backend: librdkafka's own mock cluster, in this process, with
+//! one faultlab proxy in front of each mock broker.
+//!
+//! librdkafka ships a Kafka protocol mock (`rdkafka_mock.h`) that its own
+//! test suite uses. Each mock broker listens on a loopback port of its own;
+//! here each one is told to advertise a faultlab proxy instead
+//! (`rd_kafka_mock_broker_set_host_port`), so the clients' bytes pass
+//! through the proxy like on every other backend. The mock also plays
+//! faults of its own: a broker down and up, a round-trip time, protocol
+//! errors on one request type, a partition leader moving.
+//!
+//! Its limits matter when reading a report: the mock checks producer
+//! sequence numbers only for transactional producers, so it appends the
+//! retries of a plain idempotent producer again (duplicates that a real
+//! broker would have refused); see [`MOCK_DEDUP_NOTE`].
+
+use std::collections::BTreeMap;
+use std::ffi::{CStr, CString};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use rdkafka::ClientConfig;
+use rdkafka::bindings as rd;
+use rdkafka::client::{Client, DefaultClientContext};
+use rdkafka::types::RDKafkaType;
+
+use super::{Admin, BackendInfo, Environment, FaultControl, librdkafka_version};
+use crate::proxy::{Proxy, Toxic};
+use crate::scenario::BackendFault;
+
+/// Said in every report of a run on this backend.
+pub const MOCK_DEDUP_NOTE: &str = "librdkafka's mock cluster does not deduplicate the retries of non-transactional \
+     idempotent producers (it checks sequence numbers only for transactional ones): duplicates of an idempotent \
+     producer on this backend are the mock's, not librdkafka's, and a real broker would have refused them.";
+
+/// A librdkafka mock cluster. Its brokers are numbered 1 to `brokers`.
+///
+/// The mock runs on a thread of its own inside librdkafka; every
+/// `rd_kafka_mock_*` call used here either posts an operation to that
+/// thread and waits for it or takes the cluster's lock, so the handle may
+/// be shared between threads.
+pub struct MockCluster {
+    cluster: *mut rd::rd_kafka_mock_cluster_t,
+    brokers: i32,
+    /// The listen address of each broker, by id, as the mock bound it.
+    addresses: BTreeMap<i32, String>,
+    /// Partitions of every topic created here, and the leader each was given.
+    leaders: Mutex<BTreeMap<(String, i32), i32>>,
+    /// The librdkafka handle the mock cluster belongs to: it must outlive it
+    /// (fields drop after [`Drop::drop`] has destroyed the cluster).
+    _owner: Client<DefaultClientContext>,
+}
+
+// SAFETY: see the type's documentation: librdkafka's mock API is safe to
+// call from any thread, and the pointer is only destroyed in Drop.
+unsafe impl Send for MockCluster {}
+unsafe impl Sync for MockCluster {}
+
+impl MockCluster {
+    /// Start a mock cluster of `brokers` brokers on free loopback ports.
+    pub fn new(brokers: i32) -> anyhow::Result<MockCluster> {
+        if !(1..=9).contains(&brokers) {
+            bail!("the mock backend takes 1 to 9 brokers, not {brokers}");
+        }
+        let mut config = ClientConfig::new();
+        // The owning handle never connects anywhere; keep it quiet.
+        config.set("log_level", "3");
+        let native = config.create_native_config().context("configuring librdkafka for the mock cluster")?;
+        let owner = Client::new(&config, native, RDKafkaType::RD_KAFKA_PRODUCER, DefaultClientContext)
+            .context("creating the librdkafka handle that owns the mock cluster")?;
+        // SAFETY: a live handle; the cluster is destroyed before it in Drop.
+        let cluster = unsafe { rd::rd_kafka_mock_cluster_new(owner.native_ptr(), brokers) };
+        if cluster.is_null() {
+            bail!("librdkafka could not start a mock cluster of {brokers} brokers");
+        }
+        // The bootstrap list is built once, at creation, from the listen
+        // addresses in broker order (ids 1..=brokers), so it stays the
+        // brokers' own addresses after they advertise the proxies.
+        // SAFETY: a NUL-terminated string owned by the cluster.
+        let bootstraps = unsafe { CStr::from_ptr(rd::rd_kafka_mock_cluster_bootstraps(cluster)) }.to_string_lossy().into_owned();
+        let mut mock = MockCluster { cluster, brokers, addresses: BTreeMap::new(), leaders: Mutex::new(BTreeMap::new()), _owner: owner };
+        mock.addresses = parse_bootstraps(&bootstraps, brokers)?;
+        Ok(mock)
+    }
+
+    pub fn brokers(&self) -> i32 {
+        self.brokers
+    }
+
+    /// Each broker's own listen address (`127.0.0.1:port`), by broker id.
+    pub fn addresses(&self) -> &BTreeMap<i32, String> {
+        &self.addresses
+    }
+
+    /// Make broker `id` advertise `host:port` in Metadata responses.
+    pub fn advertise(&self, id: i32, host: &str, port: u16) -> anyhow::Result<()> {
+        self.check_broker(id)?;
+        let host = CString::new(host)?;
+        // SAFETY: valid cluster and C string; the mock copies the host.
+        unsafe { rd::rd_kafka_mock_broker_set_host_port(self.cluster, id, host.as_ptr(), i32::from(port)) };
+        Ok(())
+    }
+
+    /// Create `topic`; partition `p`'s leader is broker `p % brokers + 1`.
+    pub fn create_topic(&self, topic: &str, partitions: i32) -> anyhow::Result<()> {
+        let name = CString::new(topic)?;
+        // SAFETY: valid cluster and C string.
+        let err = unsafe { rd::rd_kafka_mock_topic_create(self.cluster, name.as_ptr(), partitions, self.brokers) };
+        check(err, || format!("creating topic {topic} on the mock cluster"))?;
+        for partition in 0..partitions {
+            let leader = partition % self.brokers + 1;
+            self.set_leader(topic, partition, leader)?;
+        }
+        Ok(())
+    }
+
+    /// Move the leadership of `topic`'s `partition` to broker `id`.
+    pub fn set_leader(&self, topic: &str, partition: i32, id: i32) -> anyhow::Result<()> {
+        self.check_broker(id)?;
+        let name = CString::new(topic)?;
+        // SAFETY: valid cluster and C string.
+        let err = unsafe { rd::rd_kafka_mock_partition_set_leader(self.cluster, name.as_ptr(), partition, id) };
+        check(err, || format!("making broker {id} the leader of {topic}/{partition}"))?;
+        self.leaders.lock().unwrap_or_else(|e| e.into_inner()).insert((topic.to_string(), partition), id);
+        Ok(())
+    }
+
+    /// Every partition created here and its leader now.
+    pub fn leaders(&self) -> BTreeMap<(String, i32), i32> {
+        self.leaders.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Close broker `id`'s connections and refuse new ones (`-1`: all brokers).
+    /// Leadership does not move.
+    pub fn broker_down(&self, id: i32) -> anyhow::Result<()> {
+        self.check_broker_or_all(id)?;
+        // SAFETY: valid cluster.
+        check(unsafe { rd::rd_kafka_mock_broker_set_down(self.cluster, id) }, || format!("taking mock broker {id} down"))
+    }
+
+    pub fn broker_up(&self, id: i32) -> anyhow::Result<()> {
+        self.check_broker_or_all(id)?;
+        // SAFETY: valid cluster.
+        check(unsafe { rd::rd_kafka_mock_broker_set_up(self.cluster, id) }, || format!("bringing mock broker {id} up"))
+    }
+
+    /// Delay every response of broker `id` (`-1`: all) by `rtt_ms`; 0 undoes it.
+    pub fn broker_rtt(&self, id: i32, rtt_ms: u32) -> anyhow::Result<()> {
+        self.check_broker_or_all(id)?;
+        let rtt = i32::try_from(rtt_ms).unwrap_or(i32::MAX);
+        // SAFETY: valid cluster.
+        check(unsafe { rd::rd_kafka_mock_broker_set_rtt(self.cluster, id, rtt) }, || format!("setting mock broker {id}'s round-trip time"))
+    }
+
+    /// Answer the next `errors.len()` requests of type `api_key`, on any
+    /// broker, with these errors in turn.
+    pub fn push_request_errors(&self, api_key: i16, errors: &[rd::rd_kafka_resp_err_t]) {
+        // SAFETY: valid cluster; the mock copies the array.
+        unsafe { rd::rd_kafka_mock_push_request_errors_array(self.cluster, api_key, errors.len(), errors.as_ptr()) }
+    }
+
+    /// Forget the errors still stacked for `api_key`.
+    pub fn clear_request_errors(&self, api_key: i16) {
+        // SAFETY: valid cluster.
+        unsafe { rd::rd_kafka_mock_clear_request_errors(self.cluster, api_key) }
+    }
+
+    fn check_broker(&self, id: i32) -> anyhow::Result<()> {
+        if !(1..=self.brokers).contains(&id) {
+            bail!("the mock cluster has brokers 1 to {}, not {id}", self.brokers);
+        }
+        Ok(())
+    }
+
+    fn check_broker_or_all(&self, id: i32) -> anyhow::Result<()> {
+        if id == -1 { Ok(()) } else { self.check_broker(id) }
+    }
+}
+
+impl Drop for MockCluster {
+    fn drop(&mut self) {
+        // SAFETY: created in new, destroyed once, before its owner handle.
+        unsafe { rd::rd_kafka_mock_cluster_destroy(self.cluster) };
+    }
+}
+
+fn check(err: rd::rd_kafka_resp_err_t, what: impl FnOnce() -> String) -> anyhow::Result<()> {
+    if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        Ok(())
+    } else {
+        bail!("{}: {}", what(), rdkafka::types::RDKafkaErrorCode::from(err))
+    }
+}
+
+/// `127.0.0.1:1234,127.0.0.1:1235` as broker id → address, ids from 1.
+fn parse_bootstraps(bootstraps: &str, brokers: i32) -> anyhow::Result<BTreeMap<i32, String>> {
+    let addresses: BTreeMap<i32, String> =
+        bootstraps.split(',').filter(|a| !a.is_empty()).zip(1..).map(|(address, id)| (id, address.to_string())).collect();
+    if addresses.len() != brokers as usize {
+        bail!("the mock cluster reported {} broker addresses for {brokers} brokers: {bootstraps:?}", addresses.len());
+    }
+    Ok(addresses)
+}
+
+/// The mock brokers and one faultlab proxy in front of each, the proxy of
+/// broker `i` at index `i - 1`.
+#[derive(Clone)]
+pub struct MockFaults {
+    pub cluster: Arc<MockCluster>,
+    pub proxies: Vec<Proxy>,
+}
+
+impl MockFaults {
+    /// Add `toxic` to every broker's proxy; returns once their connections apply it.
+    pub async fn add(&self, toxic: &Toxic) -> anyhow::Result<()> {
+        for proxy in &self.proxies {
+            proxy.add_toxic(toxic.clone()).map_err(|e| anyhow::anyhow!("toxic {} on proxy {}: {e}", toxic.name, proxy.name()))?;
+        }
+        for proxy in &self.proxies {
+            proxy.settled().await;
+        }
+        Ok(())
+    }
+
+    pub async fn remove(&self, name: &str) -> anyhow::Result<()> {
+        for proxy in &self.proxies {
+            proxy.remove_toxic(name).map_err(|e| anyhow::anyhow!("toxic {name} on proxy {}: {e}", proxy.name()))?;
+        }
+        for proxy in &self.proxies {
+            proxy.settled().await;
+        }
+        Ok(())
+    }
+
+    pub async fn begin(&self, fault: &BackendFault) -> anyhow::Result<()> {
+        match fault {
+            BackendFault::ProxyDown => {
+                for proxy in &self.proxies {
+                    proxy.disable().await;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn end(&self, fault: &BackendFault) -> anyhow::Result<()> {
+        match fault {
+            BackendFault::ProxyDown => self.enable_proxies().await,
+        }
+    }
+
+    /// Remove every toxic, bring every proxy and broker back up, undo
+    /// round-trip times and stacked request errors.
+    pub async fn clear(&self) -> anyhow::Result<()> {
+        for proxy in &self.proxies {
+            proxy.remove_all_toxics();
+        }
+        self.enable_proxies().await?;
+        self.cluster.broker_up(-1)?;
+        self.cluster.broker_rtt(-1, 0)?;
+        for (_, key) in REQUEST_TYPES {
+            self.cluster.clear_request_errors(*key);
+        }
+        Ok(())
+    }
+
+    async fn enable_proxies(&self) -> anyhow::Result<()> {
+        for proxy in self.proxies.iter().filter(|p| !p.is_enabled()) {
+            proxy.enable().await.map_err(|e| anyhow::anyhow!("bringing the proxy {} back up: {e}", proxy.name()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Start a mock cluster of `brokers` brokers, each behind its own proxy
+/// and advertising it. `seed` seeds the proxies' random choices.
+pub async fn start(seed: u64, brokers: i32) -> anyhow::Result<Environment> {
+    let cluster = Arc::new(MockCluster::new(brokers)?);
+    let mut proxies = Vec::new();
+    for (id, address) in cluster.addresses() {
+        let proxy = Proxy::start(&format!("kafka-{id}"), "127.0.0.1:0", address, seed.wrapping_add(*id as u64 - 1))
+            .await
+            .with_context(|| format!("starting the proxy for mock broker {id}"))?;
+        let advertised = proxy.listen_addr();
+        cluster.advertise(*id, &advertised.ip().to_string(), advertised.port())?;
+        proxies.push(proxy);
+    }
+    let bootstrap = proxies.iter().map(|p| p.listen_addr().to_string()).collect::<Vec<_>>().join(",");
+    let faults = MockFaults { cluster: cluster.clone(), proxies: proxies.clone() };
+    Ok(Environment::new(
+        BackendInfo {
+            backend: "mock".into(),
+            broker: format!("librdkafka mock cluster (in process, {brokers} broker{})", if brokers == 1 { "" } else { "s" }),
+            broker_version: librdkafka_version(),
+            proxy: format!("faultlab proxy (in process, one per broker: {})", proxies.len()),
+            proxy_version: env!("CARGO_PKG_VERSION").into(),
+            client: format!("librdkafka {}", librdkafka_version()),
+        },
+        bootstrap,
+        FaultControl::Mock(faults),
+        Admin::Mock(cluster.clone()),
+        Box::new(Running { proxies, _cluster: cluster }),
+    ))
+}
+
+struct Running {
+    proxies: Vec<Proxy>,
+    _cluster: Arc<MockCluster>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for proxy in &self.proxies {
+            proxy.shutdown();
+        }
+    }
+}
+
+/// Kafka protocol request types the `request_errors` fault can fail, by
+/// the name a scenario uses, with their API key.
+pub const REQUEST_TYPES: &[(&str, i16)] = &[
+    ("produce", 0),
+    ("fetch", 1),
+    ("list_offsets", 2),
+    ("metadata", 3),
+    ("find_coordinator", 10),
+    ("api_versions", 18),
+    ("init_producer_id", 22),
+];
+
+/// Error codes the `request_errors` fault can answer with, by the name a
+/// scenario uses (Kafka's names, lower case; `transport` makes the mock
+/// broker drop the connection instead of answering).
+pub const ERROR_CODES: &[(&str, rd::rd_kafka_resp_err_t)] = {
+    use rd::rd_kafka_resp_err_t::*;
+    &[
+        ("transport", RD_KAFKA_RESP_ERR__TRANSPORT),
+        ("corrupt_message", RD_KAFKA_RESP_ERR_INVALID_MSG),
+        ("unknown_topic_or_partition", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART),
+        ("leader_not_available", RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE),
+        ("not_leader_or_follower", RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION),
+        ("request_timed_out", RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT),
+        ("network_exception", RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION),
+        ("not_enough_replicas", RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS),
+        ("not_enough_replicas_after_append", RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND),
+        ("out_of_order_sequence_number", RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER),
+        ("throttling_quota_exceeded", RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED),
+    ]
+};
+
+pub fn request_type(name: &str) -> Option<i16> {
+    REQUEST_TYPES.iter().find(|(n, _)| *n == name).map(|(_, key)| *key)
+}
+
+pub fn error_code(name: &str) -> Option<rd::rd_kafka_resp_err_t> {
+    ERROR_CODES.iter().find(|(n, _)| *n == name).map(|(_, code)| *code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstraps_are_numbered_from_one() {
+        let parsed = parse_bootstraps("127.0.0.1:4001,127.0.0.1:4002", 2).unwrap();
+        assert_eq!(parsed[&1], "127.0.0.1:4001");
+        assert_eq!(parsed[&2], "127.0.0.1:4002");
+        assert!(parse_bootstraps("127.0.0.1:4001", 2).is_err());
+    }
+
+    #[test]
+    fn a_mock_cluster_starts_creates_topics_and_moves_leaders() {
+        let cluster = MockCluster::new(3).unwrap();
+        assert_eq!(cluster.addresses().len(), 3);
+        assert!(cluster.addresses().values().all(|a| a.starts_with("127.0.0.1:")));
+        cluster.create_topic("t", 4).unwrap();
+        assert_eq!(cluster.leaders()[&("t".to_string(), 3)], 1);
+        cluster.set_leader("t", 0, 2).unwrap();
+        assert_eq!(cluster.leaders()[&("t".to_string(), 0)], 2);
+        assert!(cluster.set_leader("t", 0, 4).is_err(), "no broker 4");
+        cluster.broker_down(2).unwrap();
+        cluster.broker_up(2).unwrap();
+        cluster.broker_rtt(-1, 100).unwrap();
+        assert!(MockCluster::new(0).is_err());
+    }
+
+    #[test]
+    fn request_and_error_names_resolve() {
+        assert_eq!(request_type("produce"), Some(0));
+        assert_eq!(request_type("nope"), None);
+        assert!(error_code("not_leader_or_follower").is_some());
+    }
+}

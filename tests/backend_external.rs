@@ -1,0 +1,112 @@
+//! The external backend: a cluster and a Toxiproxy that faultlab did not
+//! start. Here the "user's" Toxiproxy is faultlab's own Toxiproxy-compatible
+//! API server and the "user's" cluster an embedded tansu broker that
+//! advertises the proxy, both started by the test as a user would start
+//! theirs; faultlab reaches them only through --bootstrap and --toxiproxy.
+//! The flag errors are checked on the binary: exit code 2, a message that
+//! names what is missing, before anything starts.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use faultlab::env::BackendConfig;
+use faultlab::harness::{self, Backend, Options};
+use faultlab::scenario;
+use faultlab::toxiproxy::Client;
+
+const USAGE: i32 = 2;
+const FAILED: i32 = 1;
+
+fn faultlab(args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_faultlab"))
+        .args(args)
+        .env_remove("FAULTLAB_BOOTSTRAP")
+        .env_remove("FAULTLAB_TOXIPROXY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn external_without_flags_names_both_and_exits_2() {
+    let (code, stderr) = faultlab(&["run", "--backend", "external", "scenarios/response-delay.toml"]);
+    assert_eq!(code, Some(USAGE), "{stderr}");
+    assert!(stderr.contains("--backend external needs --bootstrap HOST:PORT"), "{stderr}");
+    assert!(stderr.contains("--toxiproxy URL"), "{stderr}");
+}
+
+#[test]
+fn external_without_toxiproxy_names_it_alone() {
+    let (code, stderr) = faultlab(&["run", "--backend", "external", "--bootstrap", "127.0.0.1:9092", "scenarios/response-delay.toml"]);
+    assert_eq!(code, Some(USAGE), "{stderr}");
+    assert!(stderr.contains("--toxiproxy URL") && !stderr.contains("--bootstrap HOST:PORT"), "{stderr}");
+}
+
+#[test]
+fn external_with_a_toxiproxy_that_does_not_answer_says_so() {
+    // A port that was free a moment ago: nothing answers there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let (code, stderr) =
+        faultlab(&["run", "--backend", "external", "--bootstrap", "127.0.0.1:9092", "--toxiproxy", &url, "scenarios/response-delay.toml"]);
+    assert_eq!(code, Some(FAILED), "{stderr}");
+    assert!(stderr.contains(&format!("the Toxiproxy API at {url} does not answer")), "{stderr}");
+}
+
+/// A Toxiproxy (faultlab's API) with a proxy "kafka" in front of a tansu
+/// broker advertising it; returns the bootstrap address and the API URL.
+/// Everything stops with the test's runtime.
+async fn users_cluster() -> (String, String, impl Send) {
+    let api = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 3).await.expect("the Toxiproxy API binds");
+    let url = format!("http://{}", api.local_addr());
+    let serving = tokio::spawn(api.serve(std::future::pending()));
+    let client = Client::new(&url);
+    let broker_port = faultlab::env::embedded::free_port().unwrap();
+    let proxy = client.create_proxy("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}")).await.expect("proxy created");
+    let broker = faultlab::env::embedded::start_broker(broker_port, &proxy.listen).await.expect("tansu starts");
+    (proxy.listen, url, (serving, broker))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_delay_through_the_users_toxiproxy() {
+    let (bootstrap, url, _running) = users_cluster().await;
+    let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
+    let options = Options {
+        backend: Backend::External,
+        backend_config: BackendConfig { bootstrap: Some(bootstrap.clone()), toxiproxy: Some(url.clone()), ..BackendConfig::default() },
+        ..Options::default()
+    };
+    let report = harness::run_scenario(&scenario, &options).await.expect("the scenario runs on the external backend");
+    assert_eq!(report.backend.backend, "external");
+    assert!(report.backend.proxy.contains(&url) && report.backend.proxy.contains("kafka"), "{:?}", report.backend);
+    assert_eq!(report.backend.proxy_version, concat!("faultlab-", env!("CARGO_PKG_VERSION")), "the version the API reports");
+    assert!(
+        !report.notes.iter().any(|n| n.contains("around Toxiproxy")),
+        "the broker advertises the proxy, so nothing bypasses it: {:?}",
+        report.notes
+    );
+    let repeat = &report.repeats[0];
+    let verdict = |name: &str| repeat.verdicts.iter().find(|v| v.producer == name).expect("producer ran").clone();
+    let (plain, idempotent) = (verdict("plain"), verdict("idempotent"));
+    eprintln!("plain: {plain:?}\nidempotent: {idempotent:?}");
+    assert!(plain.duplicates > 0, "the toxic went through the user's Toxiproxy: the plain producer duplicated");
+    assert_eq!(idempotent.duplicates, 0);
+    // Nothing is left on the user's proxy.
+    assert!(Client::new(&url).toxics("kafka").await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_advertising_itself_is_reported_as_bypassing_toxiproxy() {
+    let api = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 3).await.unwrap();
+    let url = format!("http://{}", api.local_addr());
+    let _serving = tokio::spawn(api.serve(std::future::pending()));
+    let broker_port = faultlab::env::embedded::free_port().unwrap();
+    let proxy = Client::new(&url).create_proxy("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}")).await.unwrap();
+    // The mistake the README warns about: the broker advertises its own port.
+    let _broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
+    let config = BackendConfig { bootstrap: Some(proxy.listen.clone()), toxiproxy: Some(url), ..BackendConfig::default() };
+    let env = faultlab::env::external::start(&config).await.expect("the environment starts");
+    let note = env.notes.iter().find(|n| n.contains("around Toxiproxy")).expect("a note about the bypass");
+    assert!(note.contains(&format!("advertises 127.0.0.1:{broker_port}")), "{note}");
+}
