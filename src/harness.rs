@@ -151,8 +151,11 @@ fn restrict(scenario: &Scenario, only: &[String]) -> anyhow::Result<Scenario> {
 fn backend_notes(backend: Backend) -> Vec<String> {
     match backend {
         Backend::Embedded => vec![
-            "tansu deduplicates idempotent retries: a retried batch gets DUPLICATE_SEQUENCE_NUMBER and librdkafka \
-             counts it delivered with no offset (\"acked without offset\")."
+            "tansu deduplicates idempotent retries: a retried batch it already stored is answered \
+             DUPLICATE_SEQUENCE_NUMBER with base offset -1, and librdkafka counts the batch delivered, numbering \
+             its offsets -1, 0, 1, ... So the first message of such a batch is \"acked without offset\" and the \
+             rest show as \"offset mismatch\": made-up offsets in the delivery reports, not misplaced data. \
+             Apache Kafka answers such a retry with the original batch's offset."
                 .to_string(),
         ],
         Backend::Mock => vec![env::mock::MOCK_DEDUP_NOTE.to_string()],
