@@ -29,7 +29,7 @@ const VALUE: usize = 100;
 pub const SETTINGS: &[(&str, &str)] = &[("acks", "all"), ("enable.idempotence", "true"), ("linger.ms", "5")];
 
 pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
-    let (messages, rounds) = if quick { (20_000, 1) } else { (200_000, 3) };
+    let (messages, rounds) = if quick { (20_000, 1) } else { (200_000, 5) };
     let direct = DirectBroker::start().await?;
     let env = embedded::start(1).await?;
     broker::create_topic(&direct.bootstrap, TOPIC, PARTITIONS).await?;
@@ -38,9 +38,17 @@ pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()
     produce(&direct.bootstrap, 2_000).await?;
     produce(&env.bootstrap, 2_000).await?;
     let (mut direct_rates, mut proxied_rates) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        direct_rates.push(messages as f64 / produce(&direct.bootstrap, messages).await?.as_secs_f64());
-        proxied_rates.push(messages as f64 / produce(&env.bootstrap, messages).await?.as_secs_f64());
+    // Which path goes first alternates, so neither always follows the
+    // other's broker work (tansu compacting, the allocator growing).
+    for round in 0..rounds {
+        let rate = |took: Duration| messages as f64 / took.as_secs_f64();
+        if round % 2 == 0 {
+            direct_rates.push(rate(produce(&direct.bootstrap, messages).await?));
+            proxied_rates.push(rate(produce(&env.bootstrap, messages).await?));
+        } else {
+            proxied_rates.push(rate(produce(&env.bootstrap, messages).await?));
+            direct_rates.push(rate(produce(&direct.bootstrap, messages).await?));
+        }
     }
     let (direct_rate, proxied_rate) = (measure::median(direct_rates), measure::median(proxied_rates));
     let ratio = proxied_rate / direct_rate;
