@@ -34,6 +34,28 @@ pub enum Backend {
     Docker,
 }
 
+impl Backend {
+    /// Its name, as `--backend` and a scenario's `backends` write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Embedded => "embedded",
+            Backend::Mock => "mock",
+            Backend::External => "external",
+            Backend::Docker => "docker",
+        }
+    }
+
+    /// The most brokers it can start (the external backend uses the
+    /// cluster as it is: `brokers` is not its to decide).
+    fn max_brokers(self) -> Option<u32> {
+        match self {
+            Backend::Embedded => Some(1),
+            Backend::Mock | Backend::Docker => Some(9),
+            Backend::External => None,
+        }
+    }
+}
+
 /// Choices made on the command line that override the scenario file.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -53,8 +75,33 @@ pub struct Options {
 
 /// Whether the scenarios can run on the chosen backend with the flags
 /// given; checked before anything starts. The message says what is missing.
+///
+/// A scenario whose `backends` leaves this backend out is not checked: it
+/// is skipped when its turn comes. Every other one must only ask for
+/// faults the backend can play, and for brokers it can start.
 pub fn check_backend(scenarios: &[Scenario], options: &Options) -> Result<(), String> {
-    let _ = scenarios;
+    let backend = options.backend.name();
+    for scenario in scenarios.iter().filter(|s| s.runs_on(backend)) {
+        if let Some(fault) = scenario.unplayable_on(backend) {
+            return Err(format!(
+                "{}: fault `{}` ({}) cannot be played on the {backend} backend; backends that can play it: {}. \
+                 Run it with --backend {}, or add `backends = [...]` to the file to have it skipped elsewhere.",
+                scenario.source.display(),
+                fault.name,
+                fault.kind.type_name(),
+                fault.kind.backends().join(", "),
+                fault.kind.backends()[0],
+            ));
+        }
+        if let Some(max) = options.backend.max_brokers().filter(|max| scenario.brokers > *max) {
+            return Err(format!(
+                "{}: brokers = {} but the {backend} backend has {max} broker{}; backends that start several: mock, docker",
+                scenario.source.display(),
+                scenario.brokers,
+                if max == 1 { "" } else { "s" },
+            ));
+        }
+    }
     if options.backend == Backend::External {
         env::external::ExternalConfig::from_flags(&options.backend_config)?;
     }
@@ -82,6 +129,9 @@ pub async fn run_all(scenarios: &[Scenario], options: &Options) -> anyhow::Resul
 /// Run one scenario `repeat` times on one environment and check its expectations.
 pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Result<ScenarioReport> {
     let scenario = restrict(scenario, &options.only)?;
+    if !scenario.runs_on(options.backend.name()) {
+        return Ok(skipped(scenario, options.backend));
+    }
     let seed = options.seed.or(scenario.seed).unwrap_or_else(|| rand::rng().random());
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
     let env = start(options, &scenario, seed).await?;
@@ -114,7 +164,11 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
     let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
     Ok(ScenarioReport {
         expectations: check(&scenario.expectations, &verdicts),
-        notes: backend_notes(options.backend).into_iter().chain(env.notes.iter().cloned()).collect(),
+        notes: backend_notes(options.backend)
+            .into_iter()
+            .chain(brokers_note(&scenario, options.backend))
+            .chain(env.notes.iter().cloned())
+            .collect(),
         seed,
         backend: env.info.clone(),
         repeats: runs,
@@ -122,13 +176,51 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
     })
 }
 
-async fn start(options: &Options, _scenario: &Scenario, seed: u64) -> anyhow::Result<Environment> {
+async fn start(options: &Options, scenario: &Scenario, seed: u64) -> anyhow::Result<Environment> {
     match options.backend {
         Backend::Embedded => env::embedded::start(seed).await,
-        Backend::Mock => env::mock::start(seed, 1).await,
+        Backend::Mock => env::mock::start(seed, scenario.brokers as i32).await,
         Backend::External => env::external::start(&options.backend_config).await,
-        Backend::Docker => env::docker::start(&options.backend_config, 1).await,
+        Backend::Docker => env::docker::start(&options.backend_config, scenario.brokers).await,
     }
+}
+
+/// The report of a scenario not meant for this backend (its `backends`
+/// leaves it out): nothing ran, nothing failed, a note says why.
+fn skipped(scenario: Scenario, backend: Backend) -> ScenarioReport {
+    let note = format!(
+        "skipped: {} is meant for backends {} (its `backends`), and this run is on {}; nothing ran.",
+        scenario.source.display(),
+        scenario.backends.join(", "),
+        backend.name()
+    );
+    eprintln!("{note}");
+    let unknown = "not started".to_string();
+    ScenarioReport {
+        expectations: Vec::new(),
+        notes: vec![note],
+        seed: scenario.seed.unwrap_or(0),
+        backend: env::BackendInfo {
+            backend: backend.name().to_string(),
+            broker: unknown.clone(),
+            broker_version: unknown.clone(),
+            proxy: unknown.clone(),
+            proxy_version: unknown,
+            client: format!("librdkafka {}", env::librdkafka_version()),
+        },
+        repeats: Vec::new(),
+        scenario,
+    }
+}
+
+/// The external backend takes the cluster as it is: a scenario's `brokers` is noted, not enforced.
+fn brokers_note(scenario: &Scenario, backend: Backend) -> Option<String> {
+    (backend == Backend::External && scenario.brokers > 1).then(|| {
+        format!(
+            "the scenario asks for {} brokers; the external backend runs on your cluster as it is, whatever its size.",
+            scenario.brokers
+        )
+    })
 }
 
 /// The scenario with only the producers named in `only` (and their
@@ -160,5 +252,81 @@ fn backend_notes(backend: Backend) -> Vec<String> {
         ],
         Backend::Mock => vec![env::mock::MOCK_DEDUP_NOTE.to_string()],
         Backend::External | Backend::Docker => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn scenario(top: &str, faults: &str) -> Scenario {
+        let text = format!(
+            "name = \"x\"\ndescription = \"d\"\n{top}[workload]\nmessages = 10\n[[producers]]\nname = \"p\"\npreset = \"plain\"\n{faults}"
+        );
+        crate::scenario::parse(&text, Path::new("scenarios/x.toml")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn on(backend: Backend) -> Options {
+        let backend_config = env::BackendConfig {
+            bootstrap: Some("127.0.0.1:9092".into()),
+            toxiproxy: Some("http://127.0.0.1:8474".into()),
+            ..Default::default()
+        };
+        Options { backend, backend_config, ..Options::default() }
+    }
+
+    const ALL: [Backend; 4] = [Backend::Embedded, Backend::Mock, Backend::External, Backend::Docker];
+
+    /// Which backend plays which fault, as the README's table says.
+    #[test]
+    fn each_backend_refuses_the_faults_it_cannot_play() {
+        let fault = |t: &str, a: &str| format!("[[faults]]\ntype = \"{t}\"\nat = \"1s\"\n{a}");
+        let cases: [(&str, &str, &[Backend]); 7] = [
+            ("latency", "", &ALL),
+            ("proxy_down", "", &ALL),
+            ("broker_down", "attributes = { broker = 1 }\n", &[Backend::Mock, Backend::Docker]),
+            ("broker_pause", "attributes = { broker = 1 }\n", &[Backend::Docker]),
+            ("broker_rtt", "attributes = { broker = 1, rtt = 100 }\n", &[Backend::Mock]),
+            ("request_errors", "attributes = { request = \"produce\", errors = [\"transport\"] }\n", &[Backend::Mock]),
+            ("leader_change", "attributes = { broker = 1 }\n", &[Backend::Mock]),
+        ];
+        for (type_name, attributes, able) in cases {
+            let s = scenario("", &fault(type_name, attributes));
+            for backend in ALL {
+                let result = check_backend(std::slice::from_ref(&s), &on(backend));
+                if able.contains(&backend) {
+                    assert!(result.is_ok(), "{type_name} on {backend:?}: {result:?}");
+                } else {
+                    let error = result.unwrap_err();
+                    for words in ["scenarios/x.toml", type_name, &format!("on the {} backend", backend.name()), "backends that can play it: "] {
+                        assert!(error.contains(words), "`{words}` missing from: {error}");
+                    }
+                    assert!(error.contains(&able.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")), "{error}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_scenario_for_other_backends_is_skipped_not_refused() {
+        let s = scenario("backends = [\"docker\"]\n", "[[faults]]\ntype = \"broker_pause\"\nat = \"1s\"\nattributes = { broker = 1 }\n");
+        assert!(check_backend(std::slice::from_ref(&s), &on(Backend::Embedded)).is_ok());
+        let report = skipped(s, Backend::Embedded);
+        assert!(report.skipped() && report.passed(), "{:?}", report.notes);
+        assert!(report.notes[0].contains("skipped") && report.notes[0].contains("docker"), "{:?}", report.notes);
+    }
+
+    #[test]
+    fn brokers_beyond_a_backend_are_refused_or_noted() {
+        let s = scenario("brokers = 3\n", "");
+        let error = check_backend(std::slice::from_ref(&s), &on(Backend::Embedded)).unwrap_err();
+        assert!(error.contains("brokers = 3") && error.contains("embedded backend has 1 broker"), "{error}");
+        for backend in [Backend::Mock, Backend::Docker, Backend::External] {
+            assert!(check_backend(std::slice::from_ref(&s), &on(backend)).is_ok(), "{backend:?}");
+        }
+        assert!(brokers_note(&s, Backend::External).is_some_and(|n| n.contains("3 brokers")));
+        assert_eq!(brokers_note(&s, Backend::Mock), None);
     }
 }

@@ -49,3 +49,33 @@ async fn response_delay_on_the_mock_shows_its_idempotent_duplicates_and_says_why
         "the mock appended the idempotent producer's retries again in at least one repeat: {idempotent_duplicates:?}"
     );
 }
+
+/// A broker fault on the mock, for real: broker 1 of 3 goes down for 3 s.
+/// Its partition stalls (the mock does not move leadership) and catches
+/// up once it is back; nothing is lost or duplicated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_down_on_a_three_broker_mock_stalls_one_partition_and_loses_nothing() {
+    let scenario = scenario::load(Path::new("scenarios/broker-down.toml")).expect("the scenario file is valid");
+    assert_eq!(scenario.brokers, 3);
+    harness::check_backend(std::slice::from_ref(&scenario), &mock()).expect("the mock plays broker_down");
+    let report = harness::run_scenario(&scenario, &mock()).await.expect("the scenario runs on the mock");
+    assert!(report.backend.broker.contains("3 brokers"), "{:?}", report.backend);
+    let repeat = &report.repeats[0];
+    let window = repeat.faults.iter().find(|w| w.fault.name == "broker-1-down").expect("the fault was played");
+    assert!(window.added_at.is_some() && window.removed_at.is_some(), "{window:?}");
+    for verdict in &repeat.verdicts {
+        eprintln!("{verdict:?}");
+        assert_eq!((verdict.acked, verdict.lost, verdict.duplicates), (1000, 0, 0), "{}", verdict.producer);
+    }
+    let failed: Vec<_> = report.expectations.iter().filter(|e| e.fails_run()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// On the embedded backend the same file is skipped, with a note, and passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_down_is_skipped_on_the_embedded_backend() {
+    let scenario = scenario::load(Path::new("scenarios/broker-down.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &Options::default()).await.expect("skipping is not an error");
+    assert!(report.skipped() && report.passed() && report.repeats.is_empty());
+    assert!(report.notes.iter().any(|n| n.starts_with("skipped:")), "{:?}", report.notes);
+}

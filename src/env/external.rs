@@ -15,7 +15,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use futures::future::BoxFuture;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -205,13 +205,26 @@ impl RemoteFaults {
                 }
                 Ok(())
             }
+            BackendFault::BrokerDown(target) => self.broker_control(fault)?.stop(target.broker).await,
+            BackendFault::BrokerPause(target) => self.broker_control(fault)?.pause(target.broker).await,
+            _ => bail!("this backend cannot play {} (the mock can)", fault.type_name()),
         }
     }
 
     pub async fn end(&self, fault: &BackendFault) -> anyhow::Result<()> {
         match fault {
             BackendFault::ProxyDown => self.enable_all().await,
+            BackendFault::BrokerDown(target) => self.broker_control(fault)?.start(target.broker).await,
+            BackendFault::BrokerPause(target) => self.broker_control(fault)?.unpause(target.broker).await,
+            _ => Ok(()),
         }
+    }
+
+    /// The brokers, for a broker fault: only the Docker backend controls them.
+    fn broker_control(&self, fault: &BackendFault) -> anyhow::Result<&Arc<dyn BrokerControl>> {
+        self.brokers
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("{} needs control of the brokers, which only the docker backend has", fault.type_name()))
     }
 
     /// Remove every toxic of the proxies used (only those: other proxies of

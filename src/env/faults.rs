@@ -48,6 +48,9 @@ impl FaultControl {
                 proxy.disable().await;
                 Ok(())
             }
+            (FaultControl::Embedded(_), fault) => {
+                anyhow::bail!("the embedded backend cannot play {} (see `faultlab run --backend mock|docker`)", fault.type_name())
+            }
             (FaultControl::Mock(mock), fault) => mock.begin(fault).await,
             (FaultControl::Remote(remote), fault) => remote.begin(fault).await,
         }
@@ -59,6 +62,7 @@ impl FaultControl {
             (FaultControl::Embedded(proxy), BackendFault::ProxyDown) => {
                 proxy.enable().await.map_err(|e| anyhow::anyhow!("bringing the proxy {} back up: {e}", proxy.name()))
             }
+            (FaultControl::Embedded(_), _) => Ok(()),
             (FaultControl::Mock(mock), fault) => mock.end(fault).await,
             (FaultControl::Remote(remote), fault) => remote.end(fault).await,
         }

@@ -101,11 +101,12 @@ impl MockCluster {
         Ok(())
     }
 
-    /// Create `topic`; partition `p`'s leader is broker `p % brokers + 1`.
+    /// Create `topic` with replication factor `min(brokers, 3)` (as the
+    /// docker backend); partition `p`'s leader is broker `p % brokers + 1`.
     pub fn create_topic(&self, topic: &str, partitions: i32) -> anyhow::Result<()> {
         let name = CString::new(topic)?;
         // SAFETY: valid cluster and C string.
-        let err = unsafe { rd::rd_kafka_mock_topic_create(self.cluster, name.as_ptr(), partitions, self.brokers) };
+        let err = unsafe { rd::rd_kafka_mock_topic_create(self.cluster, name.as_ptr(), partitions, self.brokers.min(3)) };
         check(err, || format!("creating topic {topic} on the mock cluster"))?;
         for partition in 0..partitions {
             let leader = partition % self.brokers + 1;
@@ -240,12 +241,45 @@ impl MockFaults {
                 }
                 Ok(())
             }
+            BackendFault::BrokerDown(target) => self.cluster.broker_down(target.broker),
+            BackendFault::BrokerRtt(rtt) => self.cluster.broker_rtt(rtt.broker, rtt.rtt),
+            BackendFault::RequestErrors(req) => {
+                let (key, codes) = request_errors(req)?;
+                self.cluster.push_request_errors(key, &codes);
+                Ok(())
+            }
+            BackendFault::LeaderChange(change) => {
+                for (topic, partition) in self.cluster.leaders().into_keys() {
+                    if change.partition.is_none_or(|p| p == partition) {
+                        self.cluster.set_leader(&topic, partition, change.broker)?;
+                    }
+                }
+                Ok(())
+            }
+            BackendFault::BrokerPause(_) => bail!("the mock backend cannot play {} (docker can)", fault.type_name()),
         }
     }
 
     pub async fn end(&self, fault: &BackendFault) -> anyhow::Result<()> {
         match fault {
             BackendFault::ProxyDown => self.enable_proxies().await,
+            BackendFault::BrokerDown(target) => self.cluster.broker_up(target.broker),
+            BackendFault::BrokerRtt(rtt) => self.cluster.broker_rtt(rtt.broker, 0),
+            BackendFault::RequestErrors(req) => {
+                let (key, _) = request_errors(req)?;
+                self.cluster.clear_request_errors(key);
+                Ok(())
+            }
+            // Back to where create_topic put each leader.
+            BackendFault::LeaderChange(change) => {
+                for (topic, partition) in self.cluster.leaders().into_keys() {
+                    if change.partition.is_none_or(|p| p == partition) {
+                        self.cluster.set_leader(&topic, partition, partition % self.cluster.brokers() + 1)?;
+                    }
+                }
+                Ok(())
+            }
+            BackendFault::BrokerPause(_) => Ok(()),
         }
     }
 
@@ -347,6 +381,17 @@ pub const ERROR_CODES: &[(&str, rd::rd_kafka_resp_err_t)] = {
         ("throttling_quota_exceeded", RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED),
     ]
 };
+
+/// The API key and error codes of a `request_errors` fault (names as the loader stored them).
+fn request_errors(req: &crate::scenario::RequestErrors) -> anyhow::Result<(i16, Vec<rd::rd_kafka_resp_err_t>)> {
+    let key = request_type(&req.request).ok_or_else(|| anyhow::anyhow!("unknown request type {}", req.request))?;
+    let codes = req
+        .errors
+        .iter()
+        .map(|e| error_code(e).ok_or_else(|| anyhow::anyhow!("unknown error {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((key, codes))
+}
 
 pub fn request_type(name: &str) -> Option<i16> {
     REQUEST_TYPES.iter().find(|(n, _)| *n == name).map(|(_, key)| *key)

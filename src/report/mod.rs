@@ -67,8 +67,14 @@ pub struct ScenarioReport {
 }
 
 impl ScenarioReport {
+    /// A skipped scenario passes: it was not meant for this backend.
     pub fn passed(&self) -> bool {
-        !self.repeats.is_empty() && !self.expectations.iter().any(ExpectationResult::fails_run)
+        self.skipped() || (!self.repeats.is_empty() && !self.expectations.iter().any(ExpectationResult::fails_run))
+    }
+
+    /// Nothing ran because the scenario's `backends` leaves this run's backend out.
+    pub fn skipped(&self) -> bool {
+        self.repeats.is_empty() && !self.scenario.runs_on(&self.backend.backend)
     }
 }
 

@@ -43,6 +43,13 @@ pub fn render(report: &RunReport) -> String {
 fn render_scenario(out: &mut String, report: &ScenarioReport) {
     let scenario = &report.scenario;
     let backend = &report.backend;
+    if report.skipped() {
+        let _ = writeln!(out, "\n== {} (skipped on {})", scenario.name, backend.backend);
+        for note in &report.notes {
+            let _ = writeln!(out, "   note: {note}");
+        }
+        return;
+    }
     let _ = writeln!(out, "\n== {} ({} run{}, seed {})", scenario.name, report.repeats.len(), if report.repeats.len() == 1 { "" } else { "s" }, report.seed);
     let _ = writeln!(out, "   backend {}: {} {}, proxy: {}, client: {}", backend.backend, backend.broker, backend.broker_version, backend.proxy, backend.client);
     for window in report.repeats.first().map(|r| r.faults.as_slice()).unwrap_or_default() {

@@ -12,7 +12,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ScenarioError, closest};
 use super::raw::{self, KEY_FORMS, RawKey, RawScenario, SettingValue};
-use super::{BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, KeyStrategy, Preset, ProducerSpec, Scenario, Workload};
+use super::{BACKEND_NAMES, BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, KeyStrategy, Preset, ProducerSpec, Scenario, Workload};
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
 /// The largest `payload_bytes` accepted. Far above Kafka's default 1 MB
@@ -115,6 +115,11 @@ impl<'i> Checker<'_, 'i> {
         };
         let workload = self.workload(raw.workload)?;
         let client = settings(raw.client);
+        let brokers = match &raw.brokers {
+            Some(b) => self.int_in(b, "brokers", 1, 9)? as u32,
+            None => 1,
+        };
+        let backends = self.backends(raw.backends.as_ref())?;
 
         let raw_producers = raw.producers.get_ref();
         if raw_producers.is_empty() {
@@ -154,8 +159,13 @@ impl<'i> Checker<'_, 'i> {
 
         let mut faults = Vec::new();
         for (i, f) in raw.faults.into_iter().enumerate() {
-            faults.push(self.fault(i, f)?);
+            let mut fault = self.fault(i, f)?;
+            if let FaultKind::Backend(backend_fault) = &mut fault.kind {
+                self.backend_fault(i, backend_fault, brokers, workload.partitions)?;
+            }
+            faults.push(fault);
         }
+        self.backends_can_play(raw.backends.as_ref(), &backends, &faults, brokers, raw.brokers.as_ref())?;
         let mut fault_names: HashMap<&str, usize> = HashMap::new();
         for (i, f) in faults.iter().enumerate() {
             if let Some(first) = fault_names.insert(&f.name, i) {
@@ -203,6 +213,8 @@ impl<'i> Checker<'_, 'i> {
             observe: raw.observe,
             seed,
             repeat,
+            brokers,
+            backends,
             workload,
             client,
             producers,
@@ -400,6 +412,147 @@ impl<'i> Checker<'_, 'i> {
             .map_or_else(|| attributes.span(), |v| v.span());
         self.err(span, format!("{base}.{name}"), rest)
     }
+}
+
+/// Brokers, backends and the attributes of faults that are not toxics.
+impl<'i> Checker<'_, 'i> {
+    /// `backends = [...]`: known names, at least one.
+    fn backends(&self, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Result<Vec<String>, ScenarioError> {
+        let Some(list) = raw else { return Ok(Vec::new()) };
+        if list.get_ref().is_empty() {
+            return Err(self.err(list.span(), "backends", format!(
+                "an empty list runs nowhere; accepted: one or more of {}, or leave `backends` out to run everywhere",
+                BACKEND_NAMES.join(", ")
+            )));
+        }
+        let mut names = Vec::new();
+        for (j, name) in list.get_ref().iter().enumerate() {
+            if !BACKEND_NAMES.contains(&name.get_ref().as_str()) {
+                let hint = did_you_mean(name.get_ref(), BACKEND_NAMES.iter().copied());
+                return Err(self.err(name.span(), format!("backends[{j}]"), format!(
+                    "unknown backend `{}`{hint} accepted: {}", name.get_ref(), BACKEND_NAMES.join(", ")
+                )));
+            }
+            if !names.contains(name.get_ref()) {
+                names.push(name.get_ref().clone());
+            }
+        }
+        Ok(names)
+    }
+
+    /// Every backend the file lists can play every fault, and has `brokers` brokers.
+    fn backends_can_play(
+        &self,
+        raw: Option<&Spanned<Vec<Spanned<String>>>>,
+        backends: &[String],
+        faults: &[Fault],
+        brokers: u32,
+        raw_brokers: Option<&Spanned<i64>>,
+    ) -> Result<(), ScenarioError> {
+        let Some(list) = raw else { return Ok(()) };
+        for (i, fault) in faults.iter().enumerate() {
+            let able = fault.kind.backends();
+            if let Some(unable) = backends.iter().find(|b| !able.contains(&b.as_str())) {
+                let span = self.fault_field_span(i, "type").unwrap_or_else(|| list.span());
+                return Err(self.err(span, format!("faults[{i}].type"), format!(
+                    "`{}` cannot be played on the {unable} backend, which `backends` lists; backends that can play it: {}",
+                    fault.kind.type_name(),
+                    able.join(", ")
+                )));
+            }
+        }
+        if brokers > 1 && backends.iter().any(|b| b == "embedded") {
+            let span = raw_brokers.map_or_else(|| list.span(), |b| b.span());
+            return Err(self.err(span, "brokers", format!(
+                "`{brokers}`: the embedded backend, which `backends` lists, has one broker; accepted: 1, or list \
+                 only backends that start several (mock, docker)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The span of `key` in the `[[faults]]` table `i`.
+    fn fault_field_span(&self, i: usize, key: &str) -> Option<Range<usize>> {
+        self.fault_table(i)?.get_ref().as_table().and_then(|t| raw::lookup(t, key)).map(|v| v.span())
+    }
+
+    /// The span of `attributes.<name>` of fault `i` (the attributes table,
+    /// or the fault, when it is not there).
+    fn attribute_span(&self, i: usize, name: &str) -> Range<usize> {
+        let attributes = self.fault_table(i).and_then(|t| t.get_ref().as_table()).and_then(|t| raw::lookup(t, "attributes"));
+        attributes
+            .and_then(|a| a.get_ref().as_table().and_then(|t| raw::lookup(t, name)).map(|v| v.span()))
+            .or_else(|| attributes.map(|a| a.span()))
+            .unwrap_or_else(|| self.fault_span(i))
+    }
+
+    /// Checks of a backend fault's attributes: brokers in range, known
+    /// request types and error codes (stored by their canonical names).
+    fn backend_fault(&self, i: usize, fault: &mut BackendFault, brokers: u32, partitions: i32) -> Result<(), ScenarioError> {
+        let field = |name: &str| format!("faults[{i}].attributes.{name}");
+        if let Some(broker) = fault.broker() {
+            if broker < 1 || broker as u32 > brokers {
+                return Err(self.err(self.attribute_span(i, "broker"), field("broker"), format!(
+                    "there is no broker {broker}: the scenario has {brokers} broker{} (`brokers = {brokers}`), numbered from 1; \
+                     accepted: 1 to {brokers}, or raise `brokers`",
+                    if brokers == 1 { "" } else { "s" }
+                )));
+            }
+        }
+        match fault {
+            BackendFault::LeaderChange(change) => {
+                if let Some(p) = change.partition.filter(|p| *p < 0 || *p >= partitions) {
+                    return Err(self.err(self.attribute_span(i, "partition"), field("partition"), format!(
+                        "there is no partition {p}: the topic has {partitions} (`workload.partitions`); accepted: 0 to {}, \
+                         or leave `partition` out for every partition",
+                        partitions - 1
+                    )));
+                }
+            }
+            BackendFault::RequestErrors(req) => {
+                let names: Vec<&str> = crate::env::mock::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
+                req.request = canonical(&req.request, &names).ok_or_else(|| {
+                    let hint = did_you_mean(&req.request.to_ascii_lowercase(), names.iter().copied());
+                    self.err(self.attribute_span(i, "request"), field("request"), format!(
+                        "unknown request type `{}`{hint} accepted: {}", req.request, names.join(", ")
+                    ))
+                })?;
+                if req.errors.is_empty() {
+                    return Err(self.err(self.attribute_span(i, "errors"), field("errors"),
+                        "no errors to answer with; accepted: one or more error names, e.g. [\"not_leader_or_follower\"]"));
+                }
+                let codes: Vec<&str> = crate::env::mock::ERROR_CODES.iter().map(|(n, _)| *n).collect();
+                for (j, error) in req.errors.iter_mut().enumerate() {
+                    *error = canonical(error, &codes).ok_or_else(|| {
+                        let span = self
+                            .fault_table(i)
+                            .and_then(|t| t.get_ref().as_table())
+                            .and_then(|t| raw::lookup(t, "attributes"))
+                            .and_then(|a| a.get_ref().as_table().and_then(|t| raw::lookup(t, "errors")))
+                            .and_then(|e| match e.get_ref() {
+                                DeValue::Array(items) => items.get(j).map(|v| v.span()),
+                                _ => None,
+                            })
+                            .unwrap_or_else(|| self.attribute_span(i, "errors"));
+                        let hint = did_you_mean(&error.to_ascii_lowercase(), codes.iter().copied());
+                        self.err(span, format!("{}[{j}]", field("errors")), format!(
+                            "unknown error `{error}`{hint} accepted: {}", codes.join(", ")
+                        ))
+                    })?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// `name` as one of `names` (snake_case), also when written as Kafka does
+/// (`ListOffsets`, `NOT_LEADER_OR_FOLLOWER`): compared without case and underscores.
+fn canonical(name: &str, names: &[&str]) -> Option<String> {
+    let squash = |s: &str| s.chars().filter(|c| *c != '_').collect::<String>().to_ascii_lowercase();
+    let wanted = squash(name);
+    names.iter().find(|n| squash(n) == wanted).map(|n| n.to_string())
 }
 
 /// `<type>_<stream>_<index>`: Toxiproxy's default name plus the fault's

@@ -49,6 +49,8 @@ pub use schema::scenario_schema;
 /// observe = "What to look at in the report."   # optional
 /// seed = 42                    # optional
 /// repeat = 1                   # optional, default 1
+/// brokers = 1                  # optional, default 1 (mock and docker)
+/// backends = ["mock"]          # optional: skipped on other backends
 ///
 /// [workload]
 /// messages = 1000
@@ -78,6 +80,14 @@ pub struct Scenario {
     pub seed: Option<u64>,
     /// How many times to run it (>= 1); each repeat is audited on its own.
     pub repeat: u32,
+    /// Brokers in the cluster (>= 1, default 1); the mock and docker
+    /// backends start this many, numbered from 1.
+    #[serde(default = "one_broker")]
+    pub brokers: u32,
+    /// The backends the scenario is meant for (`backends = ["mock"]`);
+    /// empty: every backend. On another one it is skipped, not failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<String>,
     pub workload: Workload,
     /// librdkafka properties applied to every producer, values as strings.
     pub client: BTreeMap<String, String>,
@@ -89,6 +99,10 @@ pub struct Scenario {
     pub expectations: Vec<Expectation>,
     /// The file it came from (not part of the TOML).
     pub source: PathBuf,
+}
+
+fn one_broker() -> u32 {
+    1
 }
 
 impl Scenario {
@@ -317,6 +331,11 @@ impl FaultKind {
 /// Faults that are not toxics: the environment plays them by acting on the
 /// proxy or the broker rather than on the bytes of a stream. Tagged like
 /// [`ToxicKind`] (`type`, then `attributes`), so a file writes both alike.
+///
+/// Brokers are numbered from 1 to the scenario's `brokers`, as both the
+/// mock (its broker ids) and the Docker backend (`KAFKA_NODE_ID`, container
+/// `kafka-<id>`) number them. Not every backend can play every fault:
+/// [`BackendFault::backends`] says which can.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
 pub enum BackendFault {
@@ -324,14 +343,122 @@ pub enum BackendFault {
     /// connections are dropped and new ones refused until it comes back,
     /// which is what a producer sees when the broker's host goes away.
     ProxyDown,
+    /// A broker goes down and comes back up when the fault ends (mock:
+    /// connections closed and refused, leadership stays; docker: the
+    /// container is stopped and started).
+    BrokerDown(BrokerTarget),
+    /// A broker container is paused (frozen, connections open but silent)
+    /// and unpaused when the fault ends. Docker only.
+    BrokerPause(BrokerTarget),
+    /// Every response of a broker is held back by `rtt` milliseconds. Mock only.
+    BrokerRtt(BrokerRtt),
+    /// The next requests of one type, on any broker, are answered with
+    /// these errors in turn; what is left of them is dropped when the
+    /// fault ends. Mock only.
+    RequestErrors(RequestErrors),
+    /// Partition leadership moves to `broker` (one partition, or every
+    /// partition of the run's topics), and back to where the mock first put
+    /// it when the fault ends. Mock only.
+    LeaderChange(LeaderChange),
 }
 
+/// `{ broker = 1 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerTarget {
+    pub broker: i32,
+}
+
+/// `{ broker = 1, rtt = 500 }` (milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerRtt {
+    pub broker: i32,
+    pub rtt: u32,
+}
+
+/// `{ request = "produce", errors = ["not_leader_or_follower"] }`; names
+/// as in [`crate::env::mock::REQUEST_TYPES`] and
+/// [`crate::env::mock::ERROR_CODES`] (the loader also takes Kafka's own
+/// spelling, `Produce`, `NOT_LEADER_OR_FOLLOWER`, and stores these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestErrors {
+    pub request: String,
+    pub errors: Vec<String>,
+}
+
+/// `{ broker = 2 }` or `{ broker = 2, partition = 0 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderChange {
+    pub broker: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<i32>,
+}
+
+/// The backends, by the name `--backend` and `backends = [...]` use.
+pub const BACKEND_NAMES: &[&str] = &["embedded", "mock", "external", "docker"];
+
 impl BackendFault {
-    pub const TYPE_NAMES: &'static [&'static str] = &["proxy_down"];
+    pub const TYPE_NAMES: &'static [&'static str] =
+        &["proxy_down", "broker_down", "broker_pause", "broker_rtt", "request_errors", "leader_change"];
 
     pub fn type_name(&self) -> &'static str {
         match self {
             BackendFault::ProxyDown => "proxy_down",
+            BackendFault::BrokerDown(_) => "broker_down",
+            BackendFault::BrokerPause(_) => "broker_pause",
+            BackendFault::BrokerRtt(_) => "broker_rtt",
+            BackendFault::RequestErrors(_) => "request_errors",
+            BackendFault::LeaderChange(_) => "leader_change",
         }
+    }
+
+    /// The backends that can play a fault of this type.
+    pub fn backends_of(type_name: &str) -> &'static [&'static str] {
+        match type_name {
+            "proxy_down" => BACKEND_NAMES,
+            "broker_down" => &["mock", "docker"],
+            "broker_pause" => &["docker"],
+            _ => &["mock"],
+        }
+    }
+
+    pub fn backends(&self) -> &'static [&'static str] {
+        BackendFault::backends_of(self.type_name())
+    }
+
+    /// The broker it acts on, if it names one.
+    pub fn broker(&self) -> Option<i32> {
+        match self {
+            BackendFault::ProxyDown | BackendFault::RequestErrors(_) => None,
+            BackendFault::BrokerDown(t) | BackendFault::BrokerPause(t) => Some(t.broker),
+            BackendFault::BrokerRtt(r) => Some(r.broker),
+            BackendFault::LeaderChange(l) => Some(l.broker),
+        }
+    }
+}
+
+impl FaultKind {
+    /// The backends that can play it: every one for a toxic.
+    pub fn backends(&self) -> &'static [&'static str] {
+        match self {
+            FaultKind::Toxic(_) => BACKEND_NAMES,
+            FaultKind::Backend(fault) => fault.backends(),
+        }
+    }
+}
+
+impl Scenario {
+    /// Whether the scenario is meant for `backend` (its `backends` list, or
+    /// every backend when the file has none).
+    pub fn runs_on(&self, backend: &str) -> bool {
+        self.backends.is_empty() || self.backends.iter().any(|b| b == backend)
+    }
+
+    /// The first fault `backend` cannot play.
+    pub fn unplayable_on(&self, backend: &str) -> Option<&Fault> {
+        self.faults.iter().find(|f| !f.kind.backends().contains(&backend))
     }
 }

@@ -237,11 +237,74 @@ pub(super) const TOXICS: &[(&str, &str)] = &[
 ];
 
 /// One line of help per [`super::BackendFault`] type.
-pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[(
-    "proxy_down",
-    "Disables the proxy (Toxiproxy's enabled: false): open connections are dropped and new ones refused until \
-     the fault ends.",
-)];
+pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
+    (
+        "proxy_down",
+        "Disables the proxy (Toxiproxy's enabled: false): open connections are dropped and new ones refused until \
+         the fault ends. Every backend.",
+    ),
+    (
+        "broker_down",
+        "Broker `broker` goes down until the fault ends (mock: connections closed and refused, leadership stays; \
+         docker: the container is stopped, then started). Backends: mock, docker.",
+    ),
+    (
+        "broker_pause",
+        "Broker `broker`'s container is paused (frozen: connections stay open, nothing answers) until the fault \
+         ends. Backends: docker.",
+    ),
+    ("broker_rtt", "Every response of broker `broker` is held back `rtt` ms until the fault ends. Backends: mock."),
+    (
+        "request_errors",
+        "The next requests of type `request`, on any broker, are answered with `errors` in turn; leftovers are \
+         dropped when the fault ends. Backends: mock.",
+    ),
+    (
+        "leader_change",
+        "Leadership of `partition` (or of every partition) moves to broker `broker`, and back when the fault \
+         ends. Backends: mock.",
+    ),
+];
+
+/// The `attributes` schema of one backend fault type: `None` when it takes none.
+fn backend_fault_attributes(type_name: &str) -> Option<Value> {
+    let broker = json!({
+        "type": "integer", "minimum": 1, "maximum": 9,
+        "description": "The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker KAFKA_NODE_ID).",
+    });
+    let object = |properties: Value, required: &[&str]| {
+        json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
+    };
+    match type_name {
+        "broker_down" | "broker_pause" => Some(object(json!({ "broker": broker }), &["broker"])),
+        "broker_rtt" => Some(object(
+            json!({ "broker": broker, "rtt": { "type": "integer", "minimum": 0, "description": "Milliseconds each response is held back." } }),
+            &["broker", "rtt"],
+        )),
+        "request_errors" => {
+            let requests: Vec<&str> = crate::env::mock::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
+            let errors: Vec<&str> = crate::env::mock::ERROR_CODES.iter().map(|(n, _)| *n).collect();
+            Some(object(
+                json!({
+                    "request": { "type": "string", "description": "The request type (Kafka's API name, snake_case).", "enum": requests },
+                    "errors": {
+                        "type": "array", "minItems": 1, "items": { "type": "string", "enum": errors },
+                        "description": "Error codes (Kafka's names, lower case), one per request, in turn; `transport` drops the connection.",
+                    },
+                }),
+                &["request", "errors"],
+            ))
+        }
+        "leader_change" => Some(object(
+            json!({
+                "broker": broker,
+                "partition": { "type": "integer", "minimum": 0, "description": "One partition; leave it out for every partition." },
+            }),
+            &["broker"],
+        )),
+        _ => None,
+    }
+}
 
 /// Help for one toxic attribute, and the least value `ToxicKind::validate`
 /// accepts when there is one.
@@ -367,9 +430,9 @@ pub(super) fn toxic_variants(schema: &mut Schema) {
             }
             branch
         })
-        .chain(BACKEND_FAULTS.iter().map(|&(type_name, description)| {
+        .chain(BACKEND_FAULTS.iter().map(|&(type_name, description)| match backend_fault_attributes(type_name) {
             // No attributes, and no stream or toxicity: those are a toxic's.
-            json!({
+            None => json!({
                 "title": type_name,
                 "description": description,
                 "properties": { "type": { "const": type_name } },
@@ -377,7 +440,14 @@ pub(super) fn toxic_variants(schema: &mut Schema) {
                     { "required": ["attributes"] }, { "required": ["stream"] }, { "required": ["toxicity"] },
                 ] },
                 "required": ["type"],
-            })
+            }),
+            Some(attributes) => json!({
+                "title": type_name,
+                "description": description,
+                "properties": { "type": { "const": type_name }, "attributes": attributes },
+                "not": { "anyOf": [{ "required": ["stream"] }, { "required": ["toxicity"] }] },
+                "required": ["type", "attributes"],
+            }),
         }))
         .collect();
     schema.insert("oneOf".into(), variants.into());
@@ -431,7 +501,7 @@ mod tests {
         keys.sort();
         assert_eq!(
             keys,
-            ["client", "description", "expect", "faults", "name", "observe", "producers", "repeat", "seed", "workload"]
+            ["backends", "brokers", "client", "description", "expect", "faults", "name", "observe", "producers", "repeat", "seed", "workload"]
         );
         let mut required: Vec<&str> = s["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         required.sort();

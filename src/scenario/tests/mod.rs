@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod broker_faults;
 mod errors;
 
 use super::*;
