@@ -2,7 +2,8 @@
 //!
 //! Why: tokio's timer wheel has a resolution of 1 ms, rounds every deadline
 //! up to its next tick, and the runtime parks in `epoll_wait` with a
-//! millisecond timeout, so a 10 ms latency toxic added 10.3 to 11 ms
+//! millisecond timeout, so a 10 ms sleep wakes 1.1 to 1.2 ms late at p50
+//! on the project's machine, and a 10 ms latency toxic added that much too
 //! (Toxiproxy, on Go's timers, overshoots by about 330 µs). The target is
 //! at most 100 µs of error (issue 8, BENCHMARKS.md).
 //!

@@ -8,8 +8,8 @@
 //! up, as in Toxiproxy.
 //!
 //! The wait uses [`crate::proxy::timer::sleep_until`], not tokio's: tokio's
-//! timer has a 1 ms resolution and rounds up, which made a 10 ms latency
-//! 10.3 to 11 ms; the finer timer keeps the error in tens of microseconds
+//! timer has a 1 ms resolution and rounds up, so a 10 ms latency came out
+//! about 11.1 ms; the finer timer keeps the error in tens of microseconds
 //! (measured by `faultlab bench --only proxy`, see BENCHMARKS.md).
 
 use std::time::Duration;
