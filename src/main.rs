@@ -16,16 +16,27 @@ use faultlab::scenario::{self, Scenario, ScenarioError};
 /// behaviour under test, not a fault). RUST_LOG overrides it.
 const QUIET: &str = "warn,tansu_storage=off,tansu_broker=off,tansu_service=off,tansu_sans_io=off,tansu_schema=off";
 
+/// Added to [`QUIET`] for `faultlab run`: the librdkafka warnings of an
+/// in-process producer service (the http driver) are what the faults are
+/// meant to cause, as they are for direct producers, whose warnings go into
+/// the report instead of the terminal.
+const QUIET_RUN: &str = ",faultlab::serve::producers=error";
+
 const FAILED: u8 = 1;
 const USAGE: u8 = 2;
 const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| QUIET.into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let quiet = match cli.command {
+        Command::Run(_) => format!("{QUIET}{QUIET_RUN}"),
+        _ => QUIET.to_string(),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| quiet.into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     match cli.command {
         Command::Validate { paths } => validate(&paths),
         Command::List { paths } => list(&paths),

@@ -78,3 +78,22 @@ fn run_case_fails_without_repeats_and_carries_the_producing_time() {
     assert_eq!(suite.time, Some(Duration::from_millis(5230)));
     assert!(suite.properties.iter().any(|p| p.name.as_str() == "seed" && p.value.as_str() == "7"));
 }
+
+/// A scenario meant for another backend is a skipped test in JUnit (so a
+/// CI job does not go red for it) and says "skipped" in Markdown.
+#[test]
+fn a_scenario_for_another_backend_is_skipped_not_failed() {
+    let mut report = fixture::report();
+    let never_ran = report.scenarios.iter_mut().find(|s| s.scenario.name == "never-ran").unwrap();
+    never_ran.scenario.backends = vec!["mock".into()];
+    never_ran.expectations.clear();
+    assert!(never_ran.repeats.is_empty() && never_ran.backend.backend != "mock");
+
+    let xml = junit::render(&report).expect("renders");
+    let parsed = Report::deserialize_from_str(&xml).unwrap();
+    let run = case(&parsed, "never-ran", "run");
+    assert!(matches!(run.status, TestCaseStatus::Skipped { .. }), "{:?}", run.status);
+
+    let markdown = faultlab::report::markdown::render(&report);
+    assert!(markdown.contains("⏭️ skipped (not for this backend)"), "{markdown}");
+}

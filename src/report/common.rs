@@ -30,11 +30,15 @@ pub enum Status {
     Warning,
     /// A required expectation failed, or the scenario never ran.
     Failed,
+    /// Not meant for this run's backend (its `backends` leaves it out).
+    Skipped,
 }
 
 impl Status {
     pub fn of(report: &ScenarioReport) -> Status {
-        if !report.passed() {
+        if report.skipped() {
+            Status::Skipped
+        } else if !report.passed() {
             Status::Failed
         } else if report.expectations.iter().any(|e| !e.held) {
             Status::Warning
@@ -48,6 +52,7 @@ impl Status {
             Status::Passed => "✅",
             Status::Warning => "⚠️",
             Status::Failed => "❌",
+            Status::Skipped => "⏭️",
         }
     }
 
@@ -56,6 +61,7 @@ impl Status {
             Status::Passed => "passed",
             Status::Warning => "passed with warnings",
             Status::Failed => "failed",
+            Status::Skipped => "skipped (not for this backend)",
         }
     }
 }

@@ -30,7 +30,7 @@ thead th { background: #eee; }
 .observe { border-left: 4px solid #666; padding: .3em .8em; margin: 1em 0; }
 .status { display: inline-block; border: 2px solid; border-radius: 4px; padding: 0 .4em; font-size: .8em;
   vertical-align: middle; font-weight: bold; }
-.passed { color: #17692b; } .warning { color: #8a5a00; } .failed { color: #b00020; }
+.passed { color: #17692b; } .warning { color: #8a5a00; } .failed { color: #b00020; } .skipped { color: #555; }
 ul.expectations { list-style: none; padding-left: 0; }
 figure { margin: 1em 0; } figcaption { color: #444; font-size: .9em; }
 svg { max-width: 100%; height: auto; border: 1px solid #ccc; }
@@ -269,6 +269,7 @@ fn status_mark(status: Status) -> &'static str {
         Status::Passed => "✔",
         Status::Warning => "⚠",
         Status::Failed => "✘",
+        Status::Skipped => "⏭",
     }
 }
 
@@ -277,6 +278,7 @@ fn class(status: Status) -> &'static str {
         Status::Passed => "passed",
         Status::Warning => "warning",
         Status::Failed => "failed",
+        Status::Skipped => "skipped",
     }
 }
 

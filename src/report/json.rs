@@ -40,8 +40,31 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing {}", path.display()))?;
+    let mut builder = tempfile::Builder::new();
+    // tempfile creates 0600 files; a report is for sharing, so it gets the
+    // mode an ordinary file would (0644, before the umask's say).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut file = builder.tempfile_in(dir).with_context(|| format!("writing {}", path.display()))?;
     file.write_all(contents).with_context(|| format!("writing {}", path.display()))?;
     file.persist(path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod permission_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Reports are for sharing (CI artefacts, a course's web page): they
+    /// must not come out private as tempfile's 0600 would make them.
+    #[test]
+    fn a_report_is_as_readable_as_an_ordinary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("report.json");
+        super::write_atomically(&report, b"{}").unwrap();
+        let ordinary = dir.path().join("ordinary");
+        std::fs::write(&ordinary, b"").unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&report), mode(&ordinary) & 0o644);
+    }
 }

@@ -46,7 +46,11 @@ fn suite(report: &ScenarioReport) -> TestSuite {
         Property::new("runs", report.repeats.len().to_string()),
     ]);
 
-    let mut run = if report.repeats.is_empty() {
+    let mut run = if report.skipped() {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message("not meant for this backend (the scenario's `backends` leaves it out)");
+        TestCase::new("run", status)
+    } else if report.repeats.is_empty() {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
         status.set_message("the scenario did not run: no repeat completed");
         status.set_type("not run");
