@@ -130,12 +130,9 @@ fn report(runs: &[std::path::PathBuf], compare: bool, outputs: &faultlab::cli::O
 }
 
 fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: starting the async runtime: {e}");
-            return ExitCode::from(FAILED);
-        }
+        Err(code) => return code,
     };
     eprintln!("faultlab proxy: Toxiproxy API on http://{listen} (Ctrl-C to stop)");
     let served = runtime.block_on(faultlab::proxy::api::serve(listen, seed, async {
@@ -177,12 +174,9 @@ fn serve(args: faultlab::serve::ServeArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: starting the async runtime: {e}");
-            return ExitCode::from(FAILED);
-        }
+        Err(code) => return code,
     };
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -205,12 +199,9 @@ fn serve(args: faultlab::serve::ServeArgs) -> ExitCode {
 }
 
 fn up(args: faultlab::cli::UpArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: starting the async runtime: {e}");
-            return ExitCode::from(FAILED);
-        }
+        Err(code) => return code,
     };
     let outcome = runtime.block_on(async {
         let up = faultlab::up::start(&args).await?;
@@ -250,12 +241,9 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(USAGE);
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: starting the async runtime: {e}");
-            return ExitCode::from(FAILED);
-        }
+        Err(code) => return code,
     };
     let backend = options.backend;
     runtime.spawn(async move {
@@ -311,4 +299,13 @@ fn bench(args: &faultlab::bench::BenchArgs) -> ExitCode {
             ExitCode::from(FAILED)
         }
     }
+}
+
+/// The async runtime every long-running command needs; failing to start
+/// it is reported, not a panic.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("error: starting the async runtime: {e}");
+        ExitCode::from(FAILED)
+    })
 }

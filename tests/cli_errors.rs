@@ -4,10 +4,12 @@
 //! fails while the files are read, before `run` starts anything (a guard
 //! kills the binary if one ever gets further).
 
-use std::io::Read;
+mod cli_support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use cli_support::Outcome;
 
 use tempfile::TempDir;
 
@@ -17,58 +19,8 @@ const USAGE: i32 = 2;
 /// milliseconds, so reaching this means the binary started a run.
 const GUARD: Duration = Duration::from_secs(60);
 
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
-    /// Everything a failed assertion should show.
-    fn shown(&self) -> String {
-        format!("exit code {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-}
-
 fn faultlab(args: &[&str], dir: &Path) -> Outcome {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_faultlab"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the faultlab binary");
-    // Read both pipes on threads so a chatty child cannot block on a full pipe.
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).map(|_| s)
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).map(|_| s)
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for faultlab") {
-            break status;
-        }
-        if started.elapsed() > GUARD {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("`faultlab {}` still running after {GUARD:?}: it got past reading the files", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Outcome {
-        code: status.code(),
-        stdout: out.join().unwrap().expect("stdout is UTF-8"),
-        stderr: err.join().unwrap().expect("stderr is UTF-8"),
-    }
+    cli_support::run(&mut cli_support::command(args, dir), GUARD, "it got past reading the files")
 }
 
 fn repo() -> PathBuf {

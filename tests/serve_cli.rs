@@ -8,10 +8,15 @@
 //! - a scenario's http producer fields are checked like the rest of the file
 //!   (file:line:column, field, what is accepted).
 
+#[allow(dead_code)] // each test file uses part of it
+mod cli_support;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use cli_support::Outcome;
 
 use rdkafka::ClientConfig;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -23,14 +28,8 @@ const USAGE: i32 = 2;
 /// got past its checks (and `serve` would serve forever).
 const GUARD: Duration = Duration::from_secs(30);
 
-struct Outcome {
-    code: Option<i32>,
-    stderr: String,
-}
-
 fn faultlab(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Outcome {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_faultlab"));
-    command.args(args).current_dir(dir).env_remove("RUST_LOG").env_remove("RUST_BACKTRACE");
+    let mut command = cli_support::command(args, dir);
     // The course's variables must not leak in from the environment running the tests.
     for name in [
         "KAFKA_BOOTSTRAP_SERVERS",
@@ -47,25 +46,7 @@ fn faultlab(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Outcome {
         command.env_remove(name);
     }
     command.envs(env.iter().copied());
-    let mut child = command.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start faultlab");
-    let mut err = child.stderr.take().unwrap();
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).map(|_| s)
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for faultlab") {
-            break status;
-        }
-        if started.elapsed() > GUARD {
-            child.kill().ok();
-            child.wait().ok();
-            panic!("`faultlab {}` still running after {GUARD:?}", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Outcome { code: status.code(), stderr: err.join().unwrap().expect("stderr is UTF-8") }
+    cli_support::run(&mut command, GUARD, "it got past its checks")
 }
 
 #[test]
