@@ -6,16 +6,12 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use anyhow::{Context, bail};
-use rdkafka::ClientConfig;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use anyhow::Context;
 use tokio_util::task::AbortOnDropHandle;
 
 use crate::cli::UpArgs;
-use crate::env::embedded;
+use crate::env::{self, embedded};
 use crate::proxy::api::{self, ApiServer};
 use crate::proxy::registry::ProxySpec;
 
@@ -59,24 +55,8 @@ pub async fn start(args: &UpArgs) -> anyhow::Result<Up> {
         })?;
     let bootstrap = proxy.listen_addr();
     let broker = embedded::start_broker(broker_port, &bootstrap.to_string()).await?;
-    create_topic(&bootstrap.to_string(), &args.topic, args.partitions).await?;
+    env::create_topic(&bootstrap.to_string(), &args.topic, args.partitions, 1, &[]).await?;
     Ok(Up { bootstrap, api: server.local_addr(), topic: args.topic.clone(), partitions: args.partitions, server, _broker: broker })
-}
-
-async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).create().context("creating the admin client")?;
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    let results = admin
-        .create_topics([&NewTopic::new(topic, partitions, TopicReplication::Fixed(1))], &options)
-        .await
-        .with_context(|| format!("creating topic {topic}"))?;
-    for result in results {
-        if let Err((name, code)) = result {
-            bail!("the broker refused to create topic {name}: {code}");
-        }
-    }
-    Ok(())
 }
 
 impl Up {

@@ -54,20 +54,3 @@ impl DirectBroker {
     }
 }
 
-/// Create `topic` with `partitions` partitions on the broker at `bootstrap`.
-pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) -> anyhow::Result<()> {
-    use rdkafka::ClientConfig;
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    use rdkafka::client::DefaultClientContext;
-
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).create().context("creating the admin client")?;
-    let new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-    for result in admin.create_topics([&new_topic], &options).await.context("creating topics")? {
-        if let Err((name, code)) = result {
-            bail!("the broker refused to create topic {name}: {code}");
-        }
-    }
-    Ok(())
-}

@@ -15,7 +15,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{ClientConfig, ClientContext};
 
-use super::broker::{self, DirectBroker};
+use super::broker::DirectBroker;
 use super::measure::{self, rate};
 use super::Row;
 use crate::env::embedded;
@@ -32,7 +32,7 @@ pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()
     let (messages, rounds) = if quick { (20_000, 1) } else { (200_000, 5) };
     let direct = DirectBroker::start().await?;
     let env = embedded::start(1).await?;
-    broker::create_topic(&direct.bootstrap, TOPIC, PARTITIONS).await?;
+    crate::env::create_topic(&direct.bootstrap, TOPIC, PARTITIONS, 1, &[]).await?;
     env.create_topic(TOPIC, PARTITIONS).await?;
     // Warm up: metadata, connections, the broker's first segments.
     produce(&direct.bootstrap, 2_000).await?;

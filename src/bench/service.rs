@@ -22,7 +22,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::oneshot;
 
-use super::broker::{self, DirectBroker};
+use super::broker::DirectBroker;
 use super::measure::rate;
 use super::Row;
 use crate::serve::{Mode, SendMode, ServeConfig, mode_properties, serve};
@@ -34,7 +34,7 @@ const MODE: Mode = Mode::Idempotent;
 pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
     let window = if quick { Duration::from_millis(800) } else { Duration::from_secs(3) };
     let broker = DirectBroker::start().await?;
-    broker::create_topic(&broker.bootstrap, TOPIC, 3).await?;
+    crate::env::create_topic(&broker.bootstrap, TOPIC, 3, 1, &[]).await?;
     let config = ServeConfig {
         bootstrap_servers: broker.bootstrap.clone(),
         delivery_timeout: Duration::from_secs(30),

@@ -73,23 +73,33 @@ impl Environment {
             Admin::Mock(cluster) => return cluster.create_topic(topic, partitions),
             Admin::Kafka { replication, configs } => (*replication, configs),
         };
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &self.bootstrap)
-            .create()
-            .context("creating the admin client")?;
-        let mut new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
-        for (key, value) in configs {
-            new_topic = new_topic.set(key, value);
-        }
-        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
-        let results = admin.create_topics([&new_topic], &options).await.context("creating topics")?;
-        for result in results {
-            if let Err((name, code)) = result {
-                bail!("the broker refused to create topic {name}: {code}");
-            }
-        }
-        Ok(())
+        create_topic(&self.bootstrap, topic, partitions, replication, configs).await
     }
+}
+
+/// Create `topic` through Kafka's admin API at `bootstrap`, with
+/// `replication` and topic `configs`, and wait until the broker reports it.
+pub async fn create_topic(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    replication: i32,
+    configs: &[(String, String)],
+) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", bootstrap).create().context("creating the admin client")?;
+    let mut new_topic = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
+    for (key, value) in configs {
+        new_topic = new_topic.set(key, value);
+    }
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin.create_topics([&new_topic], &options).await.with_context(|| format!("creating topic {topic}"))?;
+    for result in results {
+        if let Err((name, code)) = result {
+            bail!("the broker refused to create topic {name}: {code}");
+        }
+    }
+    Ok(())
 }
 
 /// Backend settings from the command line (or the environment).
