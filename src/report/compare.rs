@@ -39,14 +39,8 @@ pub fn render(before: &RunReport, after: &RunReport) -> String {
 }
 
 fn overall(report: &RunReport) -> String {
-    let verdict = if report.interrupted {
-        "INTERRUPTED"
-    } else if report.passed() {
-        "PASSED"
-    } else {
-        "FAILED"
-    };
-    let passed = report.scenarios.iter().filter(|s| s.passed()).count();
+    let verdict = report.outcome().word().to_uppercase();
+    let passed = report.scenarios_passed();
     format!("{verdict} ({passed} of {} scenarios)", report.scenarios.len())
 }
 

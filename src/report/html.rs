@@ -10,7 +10,7 @@ use std::fmt::Write;
 use super::charts;
 use super::common::{self, Status};
 use super::terminal::ROWS;
-use super::{RunReport, ScenarioReport};
+use super::{RunOutcome, RunReport, ScenarioReport};
 use crate::check::ExpectationResult;
 use crate::scenario::Level;
 
@@ -44,14 +44,14 @@ svg { max-width: 100%; height: auto; border: 1px solid #ccc; }
 
 /// The whole report as one HTML document.
 pub fn render(report: &RunReport) -> String {
-    let verdict = if report.interrupted {
-        ("warning", "INTERRUPTED")
-    } else if report.passed() {
-        ("passed", "PASSED")
-    } else {
-        ("failed", "FAILED")
+    let outcome = report.outcome();
+    let outcome_class = match outcome {
+        RunOutcome::Interrupted => "warning",
+        RunOutcome::Passed => "passed",
+        RunOutcome::Failed => "failed",
     };
-    let passed = report.scenarios.iter().filter(|s| s.passed()).count();
+    let verdict = (outcome_class, outcome.word().to_uppercase());
+    let passed = report.scenarios_passed();
     let mut out = String::new();
     let _ = write!(
         out,

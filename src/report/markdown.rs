@@ -12,20 +12,19 @@ use std::fmt::Write;
 
 use super::common::{self, Status};
 use super::terminal::ROWS;
-use super::{RunReport, ScenarioReport};
+use super::{RunOutcome, RunReport, ScenarioReport};
 use crate::check::ExpectationResult;
 use crate::scenario::Level;
 
 /// The whole report as Markdown.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
-    let passed = report.scenarios.iter().filter(|s| s.passed()).count();
-    let (mark, verdict) = if report.interrupted {
-        ("⚠️", "interrupted")
-    } else if report.passed() {
-        ("✅", "passed")
-    } else {
-        ("❌", "failed")
+    let passed = report.scenarios_passed();
+    let verdict = report.outcome().word();
+    let mark = match report.outcome() {
+        RunOutcome::Interrupted => "⚠️",
+        RunOutcome::Passed => "✅",
+        RunOutcome::Failed => "❌",
     };
     let _ = writeln!(
         out,

@@ -53,6 +53,41 @@ impl RunReport {
     pub fn passed(&self) -> bool {
         self.scenarios.iter().all(ScenarioReport::passed)
     }
+
+    /// How the run ended, for every rendering's headline.
+    pub fn outcome(&self) -> RunOutcome {
+        if self.interrupted {
+            RunOutcome::Interrupted
+        } else if self.passed() {
+            RunOutcome::Passed
+        } else {
+            RunOutcome::Failed
+        }
+    }
+
+    /// How many scenarios met every required expectation.
+    pub fn scenarios_passed(&self) -> usize {
+        self.scenarios.iter().filter(|s| s.passed()).count()
+    }
+}
+
+/// How a whole run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Stopped (Ctrl-C) before it finished.
+    Interrupted,
+    Passed,
+    Failed,
+}
+
+impl RunOutcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            RunOutcome::Interrupted => "interrupted",
+            RunOutcome::Passed => "passed",
+            RunOutcome::Failed => "failed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -29,14 +29,8 @@ pub fn render(report: &RunReport) -> String {
     for scenario in &report.scenarios {
         render_scenario(&mut out, scenario);
     }
-    let verdict = if report.interrupted {
-        "INTERRUPTED"
-    } else if report.passed() {
-        "PASSED"
-    } else {
-        "FAILED"
-    };
-    let _ = writeln!(out, "{verdict}: {} of {} scenarios met every required expectation", report.scenarios.iter().filter(|s| s.passed()).count(), report.scenarios.len());
+    let verdict = report.outcome().word().to_uppercase();
+    let _ = writeln!(out, "{verdict}: {} of {} scenarios met every required expectation", report.scenarios_passed(), report.scenarios.len());
     out
 }
 
