@@ -1,6 +1,5 @@
 //! Running scenarios end to end: environment, repeats, audit, expectations.
 
-use anyhow::Context;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +31,9 @@ pub enum Backend {
     External,
     /// Apache Kafka (KRaft) and Toxiproxy containers: needs a Docker daemon.
     Docker,
+    /// Apache Kafka (KRaft) and Toxiproxy as child processes: needs Java,
+    /// Kafka's jars and toxiproxy-server (scripts/provision installs them).
+    Local,
 }
 
 impl Backend {
@@ -42,6 +44,7 @@ impl Backend {
             Backend::Mock => "mock",
             Backend::External => "external",
             Backend::Docker => "docker",
+            Backend::Local => "local",
         }
     }
 
@@ -50,7 +53,7 @@ impl Backend {
     fn max_brokers(self) -> Option<u32> {
         match self {
             Backend::Embedded => Some(1),
-            Backend::Mock | Backend::Docker => Some(9),
+            Backend::Mock | Backend::Docker | Backend::Local => Some(env::kraft::MAX_BROKERS),
             Backend::External => None,
         }
     }
@@ -95,7 +98,7 @@ pub fn check_backend(scenarios: &[Scenario], options: &Options) -> Result<(), St
         }
         if let Some(max) = options.backend.max_brokers().filter(|max| scenario.brokers > *max) {
             return Err(format!(
-                "{}: brokers = {} but the {backend} backend has {max} broker{}; backends that start several: mock, docker",
+                "{}: brokers = {} but the {backend} backend has {max} broker{}; backends that start several: mock, docker, local",
                 scenario.source.display(),
                 scenario.brokers,
                 if max == 1 { "" } else { "s" },
@@ -108,7 +111,10 @@ pub fn check_backend(scenarios: &[Scenario], options: &Options) -> Result<(), St
     Ok(())
 }
 
-/// Run every scenario in turn, each on a fresh environment.
+/// Run every scenario in turn, each on a fresh environment. A scenario
+/// that cannot run (its environment does not start, a run fails) carries
+/// its error in its report and the others still run; only an unplayable
+/// plan ([`check_backend`]) stops everything before it starts.
 pub async fn run_all(scenarios: &[Scenario], options: &Options) -> anyhow::Result<RunReport> {
     check_backend(scenarios, options).map_err(anyhow::Error::msg)?;
     let started_at = time::OffsetDateTime::now_utc()
@@ -119,28 +125,46 @@ pub async fn run_all(scenarios: &[Scenario], options: &Options) -> anyhow::Resul
         if options.interrupt.is_cancelled() {
             break;
         }
-        reports.push(run_scenario(scenario, options).await.with_context(|| format!("scenario {}", scenario.name))?);
+        let report = run_scenario(scenario, options).await;
+        if let Some(error) = &report.error {
+            tracing::error!("scenario {}: {error}", scenario.name);
+        }
+        reports.push(report);
     }
     let mut report = RunReport::new(reports, started_at);
     report.interrupted = options.interrupt.is_cancelled();
     Ok(report)
 }
 
-/// Run one scenario `repeat` times on one environment and check its expectations.
-pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Result<ScenarioReport> {
-    let scenario = restrict(scenario, &options.only)?;
-    if !scenario.runs_on(options.backend.name()) {
-        return Ok(skipped(scenario, options.backend));
-    }
+/// Run one scenario `repeat` times on one environment and check its
+/// expectations. Whatever goes wrong is the report's `error`, with the
+/// repeats that completed before it.
+pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioReport {
     let seed = options.seed.or(scenario.seed).unwrap_or_else(|| rand::rng().random());
+    let restricted = match restrict(scenario, &options.only) {
+        Ok(restricted) => restricted,
+        Err(e) => return not_run(scenario.clone(), options.backend, seed, format!("{e:#}")),
+    };
+    let scenario = restricted;
+    if !scenario.runs_on(options.backend.name()) {
+        return skipped(scenario, options.backend);
+    }
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
-    let env = start(options, &scenario, seed).await?;
+    let env = match start(options, &scenario, seed).await {
+        Ok(env) => env,
+        Err(e) => return not_run(scenario, options.backend, seed, format!("starting the {} backend: {e:#}", options.backend.name())),
+    };
 
     let mut runs = Vec::new();
+    let mut error = None;
+    let mut fault_notes = Vec::new();
     for repeat in 0..repeats {
         let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
         tracing::info!("{}: run {}/{} ({run_id})", scenario.name, repeat + 1, repeats);
-        env.faults.clear().await?;
+        if let Err(e) = env.faults.clear().await {
+            error = Some(format!("clearing the faults before run {}: {e:#}", repeat + 1));
+            break;
+        }
         let names: Vec<&str> = scenario.producers.iter().map(|p| p.name.as_str()).collect();
         let title = format!("{} (run {}/{repeats}, {run_id}) on {}", scenario.name, repeat + 1, env.info.backend);
         let progress = options.progress.then(|| Progress::new(&title, &names, scenario.workload.messages));
@@ -148,7 +172,16 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
         if let Some(progress) = &progress {
             progress.clear();
         }
-        let output = output?;
+        let output = match output {
+            Ok(output) => output,
+            Err(e) => {
+                error = Some(format!("run {} ({run_id}): {e:#}", repeat + 1));
+                break;
+            }
+        };
+        for window in &output.faults {
+            fault_notes.extend(window.notes.iter().map(|note| format!("run {run_id}: fault {}: {note}", window.fault.name)));
+        }
         runs.push(Repeat {
             series: series(&output.history, &output.observed, SERIES_BUCKET),
             run_id: output.run_id,
@@ -161,19 +194,26 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> anyhow::Res
             break;
         }
     }
+    // Leave nothing behind, on a user's Toxiproxy above all.
+    if let Err(e) = env.faults.clear().await {
+        let cleanup = format!("removing the faults after the last run failed, some may still be in force: {e:#}");
+        error = Some(error.map_or(cleanup.clone(), |first| format!("{first}; {cleanup}")));
+    }
     let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
-    Ok(ScenarioReport {
+    ScenarioReport {
         expectations: check(&scenario.expectations, &verdicts),
         notes: backend_notes(options.backend)
             .into_iter()
             .chain(brokers_note(&scenario, options.backend))
             .chain(env.notes.iter().cloned())
+            .chain(fault_notes)
             .collect(),
         seed,
         backend: env.info.clone(),
         repeats: runs,
         scenario,
-    })
+        error,
+    }
 }
 
 async fn start(options: &Options, scenario: &Scenario, seed: u64) -> anyhow::Result<Environment> {
@@ -182,6 +222,7 @@ async fn start(options: &Options, scenario: &Scenario, seed: u64) -> anyhow::Res
         Backend::Mock => env::mock::start(seed, scenario.brokers as i32).await,
         Backend::External => env::external::start(&options.backend_config).await,
         Backend::Docker => env::docker::start(&options.backend_config, scenario.brokers).await,
+        Backend::Local => env::local::start(scenario.brokers, seed).await,
     }
 }
 
@@ -195,11 +236,17 @@ fn skipped(scenario: Scenario, backend: Backend) -> ScenarioReport {
         backend.name()
     );
     eprintln!("{note}");
+    let seed = scenario.seed.unwrap_or(0);
+    ScenarioReport { notes: vec![note], error: None, ..not_run(scenario, backend, seed, String::new()) }
+}
+
+/// The report of a scenario that could not start: `error` says why.
+fn not_run(scenario: Scenario, backend: Backend, seed: u64, error: String) -> ScenarioReport {
     let unknown = "not started".to_string();
     ScenarioReport {
         expectations: Vec::new(),
-        notes: vec![note],
-        seed: scenario.seed.unwrap_or(0),
+        notes: Vec::new(),
+        seed,
         backend: env::BackendInfo {
             backend: backend.name().to_string(),
             broker: unknown.clone(),
@@ -210,6 +257,7 @@ fn skipped(scenario: Scenario, backend: Backend) -> ScenarioReport {
         },
         repeats: Vec::new(),
         scenario,
+        error: Some(error),
     }
 }
 
@@ -251,7 +299,7 @@ fn backend_notes(backend: Backend) -> Vec<String> {
                 .to_string(),
         ],
         Backend::Mock => vec![env::mock::MOCK_DEDUP_NOTE.to_string()],
-        Backend::External | Backend::Docker => Vec::new(),
+        Backend::External | Backend::Docker | Backend::Local => Vec::new(),
     }
 }
 
@@ -277,7 +325,7 @@ mod tests {
         Options { backend, backend_config, ..Options::default() }
     }
 
-    const ALL: [Backend; 4] = [Backend::Embedded, Backend::Mock, Backend::External, Backend::Docker];
+    const ALL: [Backend; 5] = [Backend::Embedded, Backend::Mock, Backend::External, Backend::Docker, Backend::Local];
 
     /// Which backend plays which fault, as the README's table says.
     #[test]
@@ -286,8 +334,8 @@ mod tests {
         let cases: [(&str, &str, &[Backend]); 7] = [
             ("latency", "", &ALL),
             ("proxy_down", "", &ALL),
-            ("broker_down", "attributes = { broker = 1 }\n", &[Backend::Mock, Backend::Docker]),
-            ("broker_pause", "attributes = { broker = 1 }\n", &[Backend::Docker]),
+            ("broker_down", "attributes = { broker = 1 }\n", &[Backend::Mock, Backend::Docker, Backend::Local]),
+            ("broker_pause", "attributes = { broker = 1 }\n", &[Backend::Docker, Backend::Local]),
             ("broker_rtt", "attributes = { broker = 1, rtt = 100 }\n", &[Backend::Mock]),
             ("request_errors", "attributes = { request = \"produce\", errors = [\"transport\"] }\n", &[Backend::Mock]),
             ("leader_change", "attributes = { broker = 1 }\n", &[Backend::Mock]),
@@ -323,7 +371,7 @@ mod tests {
         let s = scenario("brokers = 3\n", "");
         let error = check_backend(std::slice::from_ref(&s), &on(Backend::Embedded)).unwrap_err();
         assert!(error.contains("brokers = 3") && error.contains("embedded backend has 1 broker"), "{error}");
-        for backend in [Backend::Mock, Backend::Docker, Backend::External] {
+        for backend in [Backend::Mock, Backend::Docker, Backend::Local, Backend::External] {
             assert!(check_backend(std::slice::from_ref(&s), &on(backend)).is_ok(), "{backend:?}");
         }
         assert!(brokers_note(&s, Backend::External).is_some_and(|n| n.contains("3 brokers")));

@@ -259,6 +259,9 @@ fn run(args: RunArgs) -> ExitCode {
                 let removing = faultlab::env::docker::remove_leftovers();
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(10), removing).await;
             }
+            // The local backend's brokers would die with this process
+            // anyway; their data directories would not.
+            faultlab::env::local::remove_leftovers();
             std::process::exit(i32::from(INTERRUPTED));
         }
     });

@@ -80,6 +80,26 @@ impl Client {
         Ok(value.get("version").and_then(Value::as_str).unwrap_or_default().to_string())
     }
 
+    /// The server's version once its API answers: a Toxiproxy just started
+    /// logs nothing reliable to wait for across versions, so ask the API.
+    pub async fn wait_ready(&self, patience: std::time::Duration) -> anyhow::Result<String> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            match self.version().await {
+                Ok(version) => return Ok(version),
+                Err(e) if tokio::time::Instant::now() > deadline => {
+                    anyhow::bail!("Toxiproxy's API at {} did not answer within {patience:?}: {e}", self.base)
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// The API's URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub async fn proxies(&self) -> Result<BTreeMap<String, ProxyInfo>> {
         self.call(Method::GET, "/proxies", None).await
     }
@@ -159,6 +179,12 @@ impl Client {
         let tagged = json!(toxic.kind);
         let body = json!({ "attributes": tagged.get("attributes").cloned().unwrap_or(json!({})), "toxicity": toxic.toxicity });
         self.call(Method::POST, &toxic_path(proxy, &toxic.name), Some(body)).await
+    }
+
+    /// Set a toxic's toxicity only (its attributes stay): 0 makes it a
+    /// no-op on every connection.
+    pub async fn set_toxicity(&self, proxy: &str, name: &str, toxicity: f32) -> Result<Toxic> {
+        self.call(Method::POST, &toxic_path(proxy, name), Some(json!({ "toxicity": toxicity }))).await
     }
 
     pub async fn remove_toxic(&self, proxy: &str, name: &str) -> Result<()> {

@@ -36,7 +36,7 @@ async fn response_delay_on_kafka_behind_toxiproxy() {
     }
     let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
     let options = Options { backend: Backend::Docker, ..Options::default() };
-    let report = harness::run_scenario(&scenario, &options).await.expect("the scenario runs on Docker");
+    let report = harness::run_scenario(&scenario, &options).await.result().expect("the scenario runs on Docker");
     assert_eq!(report.backend.backend, "docker");
     assert_eq!(report.backend.broker_version, docker::parse_image(docker::KAFKA_IMAGE).unwrap().1);
     let repeat = &report.repeats[0];
@@ -58,6 +58,6 @@ async fn without_a_daemon_the_backend_says_so() {
     }
     let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
     let options = Options { backend: Backend::Docker, ..Options::default() };
-    let error = harness::run_scenario(&scenario, &options).await.expect_err("no daemon, no run");
+    let error = harness::run_scenario(&scenario, &options).await.result().expect_err("no daemon, no run");
     assert!(format!("{error:#}").contains("--backend docker needs a Docker daemon"), "{error:#}");
 }

@@ -77,7 +77,7 @@ async fn response_delay_through_the_users_toxiproxy() {
         backend_config: BackendConfig { bootstrap: Some(bootstrap.clone()), toxiproxy: Some(url.clone()), ..BackendConfig::default() },
         ..Options::default()
     };
-    let report = harness::run_scenario(&scenario, &options).await.expect("the scenario runs on the external backend");
+    let report = harness::run_scenario(&scenario, &options).await.result().expect("the scenario runs on the external backend");
     assert_eq!(report.backend.backend, "external");
     assert!(report.backend.proxy.contains(&url) && report.backend.proxy.contains("kafka"), "{:?}", report.backend);
     assert_eq!(report.backend.proxy_version, concat!("faultlab-", env!("CARGO_PKG_VERSION")), "the version the API reports");

@@ -19,7 +19,7 @@ fn mock() -> Options {
 async fn response_delay_on_the_mock_shows_its_idempotent_duplicates_and_says_why() {
     let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
     let options = Options { repeat: Some(3), ..mock() };
-    let report = harness::run_scenario(&scenario, &options).await.expect("the scenario runs on the mock");
+    let report = harness::run_scenario(&scenario, &options).await.result().expect("the scenario runs on the mock");
     assert_eq!(report.backend.backend, "mock");
     assert!(report.backend.broker.contains("librdkafka mock cluster"), "{:?}", report.backend);
     assert!(
@@ -58,7 +58,7 @@ async fn broker_down_on_a_three_broker_mock_stalls_one_partition_and_loses_nothi
     let scenario = scenario::load(Path::new("scenarios/broker-down.toml")).expect("the scenario file is valid");
     assert_eq!(scenario.brokers, 3);
     harness::check_backend(std::slice::from_ref(&scenario), &mock()).expect("the mock plays broker_down");
-    let report = harness::run_scenario(&scenario, &mock()).await.expect("the scenario runs on the mock");
+    let report = harness::run_scenario(&scenario, &mock()).await.result().expect("the scenario runs on the mock");
     assert!(report.backend.broker.contains("3 brokers"), "{:?}", report.backend);
     let repeat = &report.repeats[0];
     let window = repeat.faults.iter().find(|w| w.fault.name == "broker-1-down").expect("the fault was played");
@@ -75,7 +75,7 @@ async fn broker_down_on_a_three_broker_mock_stalls_one_partition_and_loses_nothi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_down_is_skipped_on_the_embedded_backend() {
     let scenario = scenario::load(Path::new("scenarios/broker-down.toml")).expect("the scenario file is valid");
-    let report = harness::run_scenario(&scenario, &Options::default()).await.expect("skipping is not an error");
+    let report = harness::run_scenario(&scenario, &Options::default()).await.result().expect("skipping is not an error");
     assert!(report.skipped() && report.passed() && report.repeats.is_empty());
     assert!(report.notes.iter().any(|n| n.starts_with("skipped:")), "{:?}", report.notes);
 }

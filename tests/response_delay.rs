@@ -11,7 +11,7 @@ use faultlab::scenario;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_duplicates_and_idempotent_does_not() {
     let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
-    let report = harness::run_scenario(&scenario, &Options::default()).await.expect("the scenario runs");
+    let report = harness::run_scenario(&scenario, &Options::default()).await.result().expect("the scenario runs");
     let repeat = &report.repeats[0];
     let verdict = |name: &str| repeat.verdicts.iter().find(|v| v.producer == name).expect("producer ran").clone();
     let (plain, idempotent) = (verdict("plain"), verdict("idempotent"));

@@ -13,7 +13,7 @@ use rstest::rstest;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curated_scenario_meets_its_required_expectations(#[files("scenarios/*.toml")] path: PathBuf) {
     let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let report = harness::run_scenario(&scenario, &Options::default()).await.unwrap_or_else(|e| panic!("{e:#}"));
+    let report = harness::run_scenario(&scenario, &Options::default()).await.result().unwrap_or_else(|e| panic!("{e}"));
     for result in &report.expectations {
         eprintln!(
             "{} {} {} {}: measured {:?} ({})",

@@ -25,13 +25,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use futures::future::BoxFuture;
 use testcontainers::core::{ContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 use super::external::{BrokerControl, RemoteFaults};
+use super::kraft::{self, Node, ProxyPlan};
 use super::{Admin, BackendConfig, BackendInfo, Environment, FaultControl, librdkafka_version};
 use crate::toxiproxy::{Client, ProxyConfig};
 
@@ -70,22 +71,15 @@ pub struct ContainerPlan {
     pub ready_line: Option<String>,
 }
 
-/// One Toxiproxy proxy in front of one broker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProxyPlan {
-    pub name: String,
-    /// The port it listens on inside the Toxiproxy container.
-    pub port: u16,
-    /// `kafka-i:9092` on the Docker network.
-    pub upstream: String,
-}
-
 /// Everything one Docker environment consists of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub network: String,
     pub toxiproxy: ContainerPlan,
     pub proxies: Vec<ProxyPlan>,
+    /// Where each broker's listeners are, on the Docker network.
+    pub nodes: Vec<Node>,
+    pub cluster_id: String,
     /// Broker `i` at index `i - 1`; its environment lacks the advertised
     /// client listener until [`Plan::kafka_env`] fills it in.
     pub kafka: Vec<ContainerPlan>,
@@ -115,123 +109,76 @@ pub fn parse_image(image: &str) -> Result<(String, String), String> {
 }
 
 /// The plan for `brokers` brokers, containers named after `prefix` (unique
-/// per environment; also the network's name).
+/// per environment; also the network's name). The brokers' properties and
+/// the proxies are [`kraft`]'s, as on the local backend.
 pub fn plan(prefix: &str, brokers: u32, kafka_image: &str, toxiproxy_image: &str) -> Result<Plan, String> {
-    if !(1..=9).contains(&brokers) {
-        return Err(format!("the docker backend takes 1 to 9 brokers, not {brokers}"));
+    if !(1..=kraft::MAX_BROKERS).contains(&brokers) {
+        return Err(format!("the docker backend takes 1 to {} brokers, not {brokers}", kraft::MAX_BROKERS));
     }
     let (kafka_name, kafka_tag) = parse_image(kafka_image).map_err(|e| format!("--kafka-image: {e}"))?;
     let (toxiproxy_name, toxiproxy_tag) = parse_image(toxiproxy_image).map_err(|e| format!("--toxiproxy-image: {e}"))?;
-    let broker_name = |id: u32| format!("{prefix}-kafka-{id}");
-    let proxies: Vec<ProxyPlan> = (1..=brokers)
-        .map(|id| ProxyPlan { name: format!("kafka-{id}"), port: proxy_port(id), upstream: format!("{}:{CLIENT_PORT}", broker_name(id)) })
+    let nodes: Vec<Node> = (1..=brokers)
+        .map(|id| Node {
+            id,
+            bind: "0.0.0.0".into(),
+            host: format!("{prefix}-kafka-{id}"),
+            client_port: CLIENT_PORT,
+            broker_port: BROKER_PORT,
+            controller_port: CONTROLLER_PORT,
+        })
         .collect();
+    let proxies: Vec<ProxyPlan> = kraft::proxy_plan(&nodes, |id| format!("0.0.0.0:{}", proxy_port(id)));
     let toxiproxy = ContainerPlan {
         name: format!("{prefix}-toxiproxy"),
         image: toxiproxy_name,
         tag: toxiproxy_tag,
         env: BTreeMap::new(),
-        exposed: std::iter::once(TOXIPROXY_API_PORT).chain(proxies.iter().map(|p| p.port)).collect(),
+        exposed: std::iter::once(TOXIPROXY_API_PORT).chain((1..=brokers).map(proxy_port)).collect(),
         ready_line: None,
     };
-    let voters = (1..=brokers).map(|id| format!("{id}@{}:{CONTROLLER_PORT}", broker_name(id))).collect::<Vec<_>>().join(",");
-    let cluster_id = cluster_id(prefix);
-    let kafka = (1..=brokers)
-        .map(|id| ContainerPlan {
-            name: broker_name(id),
+    let cluster_id = kraft::cluster_id(prefix);
+    let kafka = nodes
+        .iter()
+        .map(|node| ContainerPlan {
+            name: node.host.clone(),
             image: kafka_name.clone(),
             tag: kafka_tag.clone(),
-            env: kafka_base_env(id, brokers, &broker_name(id), &voters, &cluster_id),
+            env: kafka_env(&nodes, node.id, None, &cluster_id),
             exposed: Vec::new(),
             ready_line: Some("Kafka Server started".into()),
         })
         .collect();
-    let replication = brokers.min(3) as i32;
-    let topic_configs = if brokers >= 3 { vec![("min.insync.replicas".to_string(), "2".to_string())] } else { Vec::new() };
-    Ok(Plan { network: prefix.to_string(), toxiproxy, proxies, kafka, replication, topic_configs })
+    let (replication, topic_configs) = kraft::topic_replication(brokers);
+    Ok(Plan { network: prefix.to_string(), toxiproxy, proxies, nodes, cluster_id, kafka, replication, topic_configs })
 }
 
-/// Toxiproxy's listener port for broker `id`.
+/// Toxiproxy's listener port for broker `id`, in its container.
 pub fn proxy_port(id: u32) -> u16 {
     TOXIPROXY_FIRST_PORT + id as u16 - 1
 }
 
-/// A KRaft cluster id (16 bytes, base64url without padding, 22 characters)
-/// derived from `prefix`, so a plan is a pure function of its inputs.
-pub fn cluster_id(prefix: &str) -> String {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut bytes = [0u8; 16];
-    for (half, chunk) in bytes.chunks_mut(8).enumerate() {
-        let mut hasher = DefaultHasher::new();
-        (prefix, half).hash(&mut hasher);
-        chunk.copy_from_slice(&hasher.finish().to_le_bytes());
-    }
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut out = String::new();
-    for byte in bytes {
-        bits = (bits << 8) | u32::from(byte);
-        count += 8;
-        while count >= 6 {
-            count -= 6;
-            out.push(ALPHABET[((bits >> count) & 63) as usize] as char);
-        }
-    }
-    if count > 0 {
-        out.push(ALPHABET[((bits << (6 - count)) & 63) as usize] as char);
-    }
-    out
-}
-
-/// A broker's environment (the apache/kafka image reads `KAFKA_*` as
-/// server properties), all but its advertised client listener.
-fn kafka_base_env(id: u32, brokers: u32, host: &str, voters: &str, cluster_id: &str) -> BTreeMap<String, String> {
-    let replication = brokers.min(3);
-    let min_isr = if brokers >= 3 { 2 } else { 1 };
-    [
-        ("CLUSTER_ID", cluster_id.to_string()),
-        ("KAFKA_NODE_ID", id.to_string()),
-        ("KAFKA_PROCESS_ROLES", "broker,controller".into()),
-        (
-            "KAFKA_LISTENERS",
-            format!("PLAINTEXT://0.0.0.0:{CLIENT_PORT},BROKER://0.0.0.0:{BROKER_PORT},CONTROLLER://0.0.0.0:{CONTROLLER_PORT}"),
-        ),
-        ("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT".into()),
-        ("KAFKA_INTER_BROKER_LISTENER_NAME", "BROKER".into()),
-        ("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER".into()),
-        ("KAFKA_CONTROLLER_QUORUM_VOTERS", voters.to_string()),
-        // Filled in by kafka_env once Toxiproxy's ports are known; the
-        // BROKER listener is reached directly on the network.
-        ("KAFKA_ADVERTISED_LISTENERS", format!("BROKER://{host}:{BROKER_PORT}")),
-        ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", replication.to_string()),
-        ("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", replication.to_string()),
-        ("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", min_isr.to_string()),
-        ("KAFKA_DEFAULT_REPLICATION_FACTOR", replication.to_string()),
-        ("KAFKA_MIN_INSYNC_REPLICAS", min_isr.to_string()),
-        ("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0".into()),
-        ("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+/// A broker's environment: the apache/kafka image reads `KAFKA_*` as
+/// server properties, and `CLUSTER_ID` to format its storage.
+fn kafka_env(nodes: &[Node], id: u32, advertised_client: Option<&str>, cluster_id: &str) -> BTreeMap<String, String> {
+    kraft::properties(nodes, id, advertised_client)
+        .iter()
+        .map(|(k, v)| (kraft::env_var(k), v.clone()))
+        .chain([("CLUSTER_ID".to_string(), cluster_id.to_string())])
+        .collect()
 }
 
 impl Plan {
     /// Broker `id`'s environment once Toxiproxy's listener for it is
     /// published on `host:port`: the client listener advertises that.
     pub fn kafka_env(&self, id: u32, host: &str, port: u16) -> BTreeMap<String, String> {
-        let mut env = self.kafka[id as usize - 1].env.clone();
-        let broker = env.remove("KAFKA_ADVERTISED_LISTENERS").unwrap_or_default();
-        env.insert("KAFKA_ADVERTISED_LISTENERS".into(), format!("PLAINTEXT://{host}:{port},{broker}"));
-        env
+        kafka_env(&self.nodes, id, Some(&format!("{host}:{port}")), &self.cluster_id)
     }
 
     /// Toxiproxy's proxy configurations.
     pub fn proxy_configs(&self) -> Vec<ProxyConfig> {
         self.proxies
             .iter()
-            .map(|p| ProxyConfig { name: p.name.clone(), listen: format!("0.0.0.0:{}", p.port), upstream: p.upstream.clone(), enabled: true })
+            .map(|p| ProxyConfig { name: p.name.clone(), listen: p.listen.clone(), upstream: p.upstream.clone(), enabled: true })
             .collect()
     }
 }
@@ -288,11 +235,11 @@ pub async fn start(config: &BackendConfig, brokers: u32) -> anyhow::Result<Envir
     let host = toxiproxy.get_host().await.context("the Docker host's address")?.to_string();
     let api_port = toxiproxy.get_host_port_ipv4(TOXIPROXY_API_PORT).await?;
     let client = Client::new(&format!("http://{host}:{api_port}"));
-    let proxy_version = wait_for_api(&client).await?;
+    let proxy_version = client.wait_ready(Duration::from_secs(30)).await?;
     client.populate(&plan.proxy_configs()).await.context("creating Toxiproxy's proxies")?;
     let mut advertised = Vec::new();
-    for proxy in &plan.proxies {
-        advertised.push(toxiproxy.get_host_port_ipv4(proxy.port).await?);
+    for node in &plan.nodes {
+        advertised.push(toxiproxy.get_host_port_ipv4(proxy_port(node.id)).await?);
     }
 
     // All at once: in KRaft combined mode each broker waits for a quorum
@@ -341,18 +288,6 @@ fn container(plan: &ContainerPlan, network: &str, env: &BTreeMap<String, String>
         request = request.with_env_var(key, value);
     }
     request
-}
-
-/// Toxiproxy logs nothing reliable to wait for across versions: ask its API.
-async fn wait_for_api(client: &Client) -> anyhow::Result<String> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        match client.version().await {
-            Ok(version) => return Ok(version),
-            Err(e) if tokio::time::Instant::now() > deadline => bail!("Toxiproxy's API did not answer within 30 s: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
 }
 
 /// Dropping it removes the containers (testcontainers removes each on drop;
@@ -469,7 +404,7 @@ mod tests {
         assert_eq!(plan.network, "fl-x");
         assert_eq!(plan.toxiproxy.name, "fl-x-toxiproxy");
         assert_eq!(plan.toxiproxy.exposed, vec![8474, 19091]);
-        assert_eq!(plan.proxies, vec![ProxyPlan { name: "kafka-1".into(), port: 19091, upstream: "fl-x-kafka-1:9092".into() }]);
+        assert_eq!(plan.proxies, vec![ProxyPlan { name: "kafka-1".into(), listen: "0.0.0.0:19091".into(), upstream: "fl-x-kafka-1:9092".into() }]);
         assert_eq!(plan.kafka.len(), 1);
         let kafka = &plan.kafka[0];
         assert_eq!((kafka.image.as_str(), kafka.tag.as_str()), ("apache/kafka", "4.1.0"));
@@ -528,14 +463,5 @@ mod tests {
         assert!(plan("p", 0, KAFKA_IMAGE, TOXIPROXY_IMAGE).unwrap_err().contains("1 to 9 brokers"));
         assert!(plan("p", 1, "kafka:", TOXIPROXY_IMAGE).unwrap_err().starts_with("--kafka-image"));
         assert!(plan("p", 1, KAFKA_IMAGE, " ").unwrap_err().starts_with("--toxiproxy-image"));
-    }
-
-    #[test]
-    fn cluster_ids_are_kraft_shaped_and_stable() {
-        let id = cluster_id("abc");
-        assert_eq!(id.len(), 22);
-        assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-        assert_eq!(id, cluster_id("abc"));
-        assert_ne!(id, cluster_id("abd"));
     }
 }

@@ -43,6 +43,7 @@ pub async fn start(seed: u64) -> anyhow::Result<Environment> {
         faults: FaultControl::Embedded(proxy.clone()),
         admin: super::Admin::single(),
         notes: Vec::new(),
+        toxiproxy_api: None,
         _running: Box::new(Running { _broker: serving, proxy }),
     })
 }

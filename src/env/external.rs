@@ -20,10 +20,21 @@ use futures::future::BoxFuture;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
+use super::faults::Removed;
 use super::{Admin, BackendConfig, BackendInfo, Environment, FaultControl, librdkafka_version};
 use crate::proxy::Toxic;
 use crate::scenario::BackendFault;
 use crate::toxiproxy::Client;
+
+/// How long one Toxiproxy API call may take before it counts as failed
+/// (Toxiproxy itself gives up on a request after 25 s).
+const API_PATIENCE: Duration = Duration::from_secs(30);
+/// How long a disarmed toxic is left in place before it is deleted: long
+/// enough for the links whose client has gone to fail their last write and
+/// leave the proxy, so the DELETE has nothing to drain into them.
+const DISARMED_FLUSH: Duration = Duration::from_millis(250);
+/// How long removing one toxic may take, retries included.
+const REMOVAL_PATIENCE: Duration = Duration::from_secs(120);
 
 /// Toxiproxy's default API address.
 pub const DEFAULT_TOXIPROXY: &str = "http://127.0.0.1:8474";
@@ -185,16 +196,79 @@ impl RemoteFaults {
         Ok(())
     }
 
-    pub async fn remove(&self, name: &str) -> anyhow::Result<()> {
+    /// Remove toxic `name` from every proxy and make sure it is gone.
+    ///
+    /// Real Toxiproxy's DELETE can block for minutes, and the whole proxy
+    /// with it: removing a toxic flushes what it holds, chunk by chunk with
+    /// 5 s of patience each, into links whose client has gone (librdkafka
+    /// drops a connection whose request timed out), while holding the lock
+    /// that new connections need (Toxiproxy's link.go `RemoveToxic`;
+    /// upstream issue #558). Updating a toxic does not drain: the toxic is
+    /// only replaced. So the toxic is first disarmed on every proxy
+    /// (toxicity 0: a no-op on every connection; held data goes through at
+    /// once, and links whose client has gone fail their write and leave),
+    /// and the fault ends there; then it is deleted. A DELETE that still
+    /// fails is followed by a GET: the toxic is gone once the API says so
+    /// (404), retrying until then.
+    pub async fn remove(&self, name: &str) -> anyhow::Result<Removed> {
+        let mut notes = Vec::new();
+        let mut disarmed = Vec::new();
         for proxy in &self.proxies {
-            match self.client.remove_toxic(proxy, name).await {
-                Ok(()) => {}
-                // Already gone (a reset by someone else): nothing to undo.
-                Err(e) if e.status() == Some(404) => {}
-                Err(e) => return Err(e).with_context(|| format!("removing toxic {name} from proxy {proxy}")),
+            match tokio::time::timeout(API_PATIENCE, self.client.set_toxicity(proxy, name, 0.0)).await {
+                Ok(Ok(_)) => disarmed.push(proxy.as_str()),
+                Ok(Err(e)) if e.status() == Some(404) => {}
+                Ok(Err(e)) => notes.push(format!("disarming toxic {name} on proxy {proxy} failed ({e})")),
+                Err(_) => notes.push(format!("disarming toxic {name} on proxy {proxy}: no answer within {API_PATIENCE:?}")),
             }
         }
-        Ok(())
+        let mut ended = tokio::time::Instant::now();
+        tokio::time::sleep(DISARMED_FLUSH).await;
+        for proxy in &self.proxies {
+            let deleted = self.delete_verified(proxy, name).await?;
+            if !disarmed.contains(&proxy.as_str()) {
+                // The fault went on until the toxic was gone.
+                ended = tokio::time::Instant::now();
+            }
+            notes.extend(deleted);
+        }
+        Ok(Removed { ended, notes })
+    }
+
+    /// DELETE toxic `name` on `proxy` until a GET says it is gone; a note
+    /// when that took more than one DELETE.
+    async fn delete_verified(&self, proxy: &str, name: &str) -> anyhow::Result<Option<String>> {
+        let started = tokio::time::Instant::now();
+        let mut failures = Vec::new();
+        loop {
+            match tokio::time::timeout(API_PATIENCE, self.client.remove_toxic(proxy, name)).await {
+                Ok(Ok(())) => break,
+                // Gone already: removed by an earlier try, or by someone else.
+                Ok(Err(e)) if e.status() == Some(404) => break,
+                Ok(Err(e)) => failures.push(e.to_string()),
+                Err(_) => failures.push(format!("DELETE {name} on proxy {proxy}: no answer within {API_PATIENCE:?}")),
+            }
+            match tokio::time::timeout(API_PATIENCE, self.client.toxic(proxy, name)).await {
+                Ok(Err(e)) if e.status() == Some(404) => break,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => failures.push(e.to_string()),
+                Err(_) => failures.push(format!("GET {name} on proxy {proxy}: no answer within {API_PATIENCE:?}")),
+            }
+            if started.elapsed() > REMOVAL_PATIENCE {
+                bail!(
+                    "toxic {name} is still on proxy {proxy} after {:.0} s of trying to remove it: {}",
+                    started.elapsed().as_secs_f64(),
+                    failures.join("; ")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Ok((!failures.is_empty()).then(|| {
+            format!(
+                "removing toxic {name} from proxy {proxy} took {:.1} s ({}); it was then verified gone",
+                started.elapsed().as_secs_f64(),
+                failures.join("; ")
+            )
+        }))
     }
 
     pub async fn begin(&self, fault: &BackendFault) -> anyhow::Result<()> {
@@ -235,7 +309,9 @@ impl RemoteFaults {
         }
         for proxy in &self.proxies {
             for toxic in self.client.toxics(proxy).await.with_context(|| format!("listing the toxics of proxy {proxy}"))? {
-                self.client.remove_toxic(proxy, &toxic.name).await.with_context(|| format!("removing toxic {} from {proxy}", toxic.name))?;
+                self.client.set_toxicity(proxy, &toxic.name, 0.0).await.ok();
+                tokio::time::sleep(DISARMED_FLUSH).await;
+                self.delete_verified(proxy, &toxic.name).await?;
             }
         }
         self.enable_all().await

@@ -3,6 +3,22 @@
 use crate::proxy::{Proxy, ProxyError, Toxic};
 use crate::scenario::BackendFault;
 
+/// A toxic removed.
+#[derive(Debug)]
+pub struct Removed {
+    /// When it stopped acting on the bytes (which can be before the
+    /// removal was done: see [`super::external::RemoteFaults::remove`]).
+    pub ended: tokio::time::Instant,
+    /// What the report should say about a removal that did not go smoothly.
+    pub notes: Vec<String>,
+}
+
+impl Removed {
+    fn now() -> Removed {
+        Removed { ended: tokio::time::Instant::now(), notes: Vec::new() }
+    }
+}
+
 /// The fault proxy of an environment. The embedded backend drives its
 /// proxy directly, in process.
 #[derive(Clone)]
@@ -29,14 +45,16 @@ impl FaultControl {
         }
     }
 
-    pub async fn remove(&self, name: &str) -> anyhow::Result<()> {
+    /// Remove a toxic; returns once it is gone, saying when it stopped
+    /// acting on the bytes.
+    pub async fn remove(&self, name: &str) -> anyhow::Result<Removed> {
         match self {
             FaultControl::Embedded(proxy) => {
                 proxy.remove_toxic(name).map_err(|e| fault_error(name, e))?;
                 proxy.settled().await;
-                Ok(())
+                Ok(Removed::now())
             }
-            FaultControl::Mock(mock) => mock.remove(name).await,
+            FaultControl::Mock(mock) => mock.remove(name).await.map(|()| Removed::now()),
             FaultControl::Remote(remote) => remote.remove(name).await,
         }
     }

@@ -6,6 +6,8 @@ pub mod docker;
 pub mod embedded;
 pub mod external;
 pub mod faults;
+pub mod kraft;
+pub mod local;
 pub mod mock;
 
 use std::time::Duration;
@@ -41,6 +43,9 @@ pub struct Environment {
     /// What a reader of the report must know about this environment
     /// (e.g. a broker that is reached around the proxy).
     pub notes: Vec<String>,
+    /// The Toxiproxy API faults go through, when there is one (local,
+    /// docker, external): for a user or a test to drive it too.
+    pub toxiproxy_api: Option<String>,
     _running: Box<dyn Send + Sync>,
 }
 
@@ -63,7 +68,7 @@ impl Admin {
 
 impl Environment {
     pub(crate) fn new(info: BackendInfo, bootstrap: String, faults: FaultControl, admin: Admin, running: Box<dyn Send + Sync>) -> Environment {
-        Environment { info, bootstrap, faults, admin, notes: Vec::new(), _running: running }
+        Environment { info, bootstrap, faults, admin, notes: Vec::new(), toxiproxy_api: None, _running: running }
     }
 
     /// Create `topic` with `partitions` partitions (the backend's

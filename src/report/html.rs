@@ -124,9 +124,10 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     }
 
     let producers = common::producers(report);
-    if report.repeats.is_empty() {
-        out.push_str("<p class=\"failed\"><strong>The scenario did not run</strong>: no repeat completed.</p>\n");
-    } else {
+    if let Some((headline, why)) = report.failure() {
+        let _ = writeln!(out, "<p class=\"failed\"><strong>{headline}</strong>: {}</p>", esc(&why));
+    }
+    if !report.repeats.is_empty() {
         out.push_str("<h3>Producers side by side</h3>\n");
         if report.repeats.len() > 1 {
             let _ = writeln!(out, "<p class=\"meta\">Counts are min / median / max over the {} runs; latencies are medians.</p>", report.repeats.len());

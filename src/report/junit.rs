@@ -1,8 +1,9 @@
 //! The JUnit XML report, for CI test-result views: one test suite per
 //! scenario (named after it), one test case per expectation, named
 //! `<producer>: <metric> <bound>` (`plain: duplicates >= 1`) with the
-//! scenario's name as class name, and one test case `run` per scenario that
-//! fails when the scenario did not run.
+//! scenario's name as class name, and one test case `run` per scenario: an
+//! error when the scenario could not run to its end (what went wrong is
+//! its message), a failure when no repeat completed.
 
 use std::time::Duration;
 
@@ -50,10 +51,13 @@ fn suite(report: &ScenarioReport) -> TestSuite {
         let mut status = TestCaseStatus::skipped();
         status.set_message("not meant for this backend (the scenario's `backends` leaves it out)");
         TestCase::new("run", status)
-    } else if report.repeats.is_empty() {
-        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        status.set_message("the scenario did not run: no repeat completed");
-        status.set_type("not run");
+    } else if let Some((headline, why)) = report.failure() {
+        // An error when something broke (no expectation was found wanting:
+        // the scenario could not be run to its end), else a failure.
+        let kind = if report.error.is_some() { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+        let mut status = TestCaseStatus::non_success(kind);
+        status.set_message(format!("{headline}: {why}"));
+        status.set_type(if report.repeats.is_empty() { "not run" } else { "stopped" });
         TestCase::new("run", status)
     } else {
         TestCase::new("run", TestCaseStatus::success())

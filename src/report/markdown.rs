@@ -88,9 +88,10 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     );
 
     let producers = common::producers(report);
-    if report.repeats.is_empty() {
-        out.push_str("**The scenario did not run**: no repeat completed.\n");
-    } else {
+    if let Some((headline, why)) = report.failure() {
+        let _ = writeln!(out, "**{headline}**: {}\n", escape(&why));
+    }
+    if !report.repeats.is_empty() {
         if report.repeats.len() > 1 {
             let _ = writeln!(out, "Each count is *min / median / max* over the {} runs; latencies are medians.\n", report.repeats.len());
         }

@@ -99,17 +99,43 @@ pub struct ScenarioReport {
     pub expectations: Vec<ExpectationResult>,
     /// What the reader must know to read the numbers right (backend caveats).
     pub notes: Vec<String>,
+    /// Why the scenario could not run to its end (its environment did not
+    /// start, a run failed); the repeats that completed are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl ScenarioReport {
     /// A skipped scenario passes: it was not meant for this backend.
     pub fn passed(&self) -> bool {
-        self.skipped() || (!self.repeats.is_empty() && !self.expectations.iter().any(ExpectationResult::fails_run))
+        self.error.is_none()
+            && (self.skipped() || (!self.repeats.is_empty() && !self.expectations.iter().any(ExpectationResult::fails_run)))
     }
 
     /// Nothing ran because the scenario's `backends` leaves this run's backend out.
     pub fn skipped(&self) -> bool {
-        self.repeats.is_empty() && !self.scenario.runs_on(&self.backend.backend)
+        self.repeats.is_empty() && self.error.is_none() && !self.scenario.runs_on(&self.backend.backend)
+    }
+
+    /// The report, or its error when the scenario could not run to its end.
+    pub fn result(self) -> Result<ScenarioReport, String> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self),
+        }
+    }
+
+    /// When it did not run to its end: a headline and why, for every
+    /// rendering.
+    pub fn failure(&self) -> Option<(String, String)> {
+        let why = || self.error.clone().unwrap_or_else(|| "no repeat completed".into());
+        match self.repeats.len() {
+            0 if !self.skipped() => Some(("The scenario did not run".into(), why())),
+            0 => None,
+            n => self.error.as_ref().map(|error| {
+                (format!("The scenario stopped after {n} completed run{}", if n == 1 { "" } else { "s" }), error.clone())
+            }),
+        }
     }
 }
 

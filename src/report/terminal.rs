@@ -61,6 +61,12 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     for note in &report.notes {
         let _ = writeln!(out, "   note: {note}");
     }
+    if let Some((headline, why)) = report.failure() {
+        let _ = writeln!(out, "   ERROR: {headline}: {why}");
+        if report.repeats.is_empty() {
+            return;
+        }
+    }
 
     let producers: Vec<&str> = report.repeats.first().map(|r| r.verdicts.iter().map(|v| v.producer.as_str()).collect()).unwrap_or_default();
     let mut table = Builder::default();

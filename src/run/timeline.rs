@@ -21,6 +21,10 @@ pub struct FaultWindow {
     pub added_at: Option<Duration>,
     #[serde(rename = "removed_ms", with = "millis")]
     pub removed_at: Option<Duration>,
+    /// What went wrong playing or removing it (a removal that had to be
+    /// retried, a fault that could not be played): the run goes on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// `Option<Duration>` as fractional milliseconds (`1501.25`) or `null`.
@@ -50,7 +54,7 @@ enum Step {
 /// A timeline being played.
 pub struct Timeline {
     stop: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<Vec<FaultWindow>>>,
+    task: tokio::task::JoinHandle<Vec<FaultWindow>>,
 }
 
 impl Timeline {
@@ -66,9 +70,11 @@ impl Timeline {
         // Stable: at equal times, steps keep the file's order.
         steps.sort_by_key(|(at, _)| *at);
         let mut windows: Vec<FaultWindow> =
-            faults.iter().map(|f| FaultWindow { fault: f.clone(), added_at: None, removed_at: None }).collect();
+            faults.iter().map(|f| FaultWindow { fault: f.clone(), added_at: None, removed_at: None, notes: Vec::new() }).collect();
         let stop = CancellationToken::new();
         let stopped = stop.clone();
+        // A fault that cannot be played or removed is noted on its window
+        // and the timeline goes on: one fault never loses the run.
         let task = tokio::spawn(async move {
             for (at, step) in steps {
                 tokio::select! {
@@ -76,23 +82,17 @@ impl Timeline {
                     _ = sleep_until(started + at) => {}
                 }
                 match step {
-                    Step::Add(i) => {
-                        play(&control, &windows[i].fault).await?;
-                        windows[i].added_at = Some(started.elapsed());
-                    }
-                    Step::Remove(i) => {
-                        undo(&control, &windows[i].fault).await?;
-                        windows[i].removed_at = Some(started.elapsed());
-                    }
+                    Step::Add(i) => play(&control, &mut windows[i], started).await,
+                    Step::Remove(i) => undo(&control, &mut windows[i], started).await,
                 }
             }
-            // Producing is over: whatever is still in force goes now.
+            // Producing is over: whatever is still in force goes now
+            // (a removal that failed on schedule is tried again).
             stopped.cancelled().await;
-            for window in windows.iter_mut().filter(|w| w.added_at.is_some() && w.removed_at.is_none()) {
-                undo(&control, &window.fault).await?;
-                window.removed_at = Some(started.elapsed());
+            for window in windows.iter_mut() {
+                undo(&control, window, started).await;
             }
-            Ok(windows)
+            windows
         });
         Timeline { stop, task }
     }
@@ -101,20 +101,37 @@ impl Timeline {
     /// each fault was in force.
     pub async fn finish(self) -> anyhow::Result<Vec<FaultWindow>> {
         self.stop.cancel();
-        self.task.await?
+        Ok(self.task.await?)
     }
 }
 
-async fn play(control: &FaultControl, fault: &Fault) -> anyhow::Result<()> {
-    match &fault.kind {
-        FaultKind::Toxic(kind) => control.add(&fault.toxic_of(kind)).await,
+/// Put `window`'s fault in force and note when.
+async fn play(control: &FaultControl, window: &mut FaultWindow, started: Instant) {
+    let played = match &window.fault.kind {
+        FaultKind::Toxic(kind) => control.add(&window.fault.toxic_of(kind)).await,
         FaultKind::Backend(backend_fault) => control.begin(backend_fault).await,
+    };
+    match played {
+        Ok(()) => window.added_at = Some(started.elapsed()),
+        Err(e) => window.notes.push(format!("could not be played: {e:#}")),
     }
 }
 
-async fn undo(control: &FaultControl, fault: &Fault) -> anyhow::Result<()> {
-    match &fault.kind {
-        FaultKind::Toxic(_) => control.remove(&fault.name).await,
-        FaultKind::Backend(backend_fault) => control.end(backend_fault).await,
+/// End `window`'s fault if it is in force, and note when it ended: when
+/// the backend says it is gone, however long that took.
+async fn undo(control: &FaultControl, window: &mut FaultWindow, started: Instant) {
+    if window.added_at.is_none() || window.removed_at.is_some() {
+        return;
+    }
+    let undone = match &window.fault.kind {
+        FaultKind::Toxic(_) => control.remove(&window.fault.name).await.map(|removed| (removed.ended, removed.notes)),
+        FaultKind::Backend(backend_fault) => control.end(backend_fault).await.map(|()| (Instant::now(), Vec::new())),
+    };
+    match undone {
+        Ok((ended, notes)) => {
+            window.removed_at = Some(ended.saturating_duration_since(started));
+            window.notes.extend(notes);
+        }
+        Err(e) => window.notes.push(format!("could not be removed at {:.1} s: {e:#}", started.elapsed().as_secs_f64())),
     }
 }

@@ -465,7 +465,7 @@ impl<'i> Checker<'_, 'i> {
             let span = raw_brokers.map_or_else(|| list.span(), |b| b.span());
             return Err(self.err(span, "brokers", format!(
                 "`{brokers}`: the embedded backend, which `backends` lists, has one broker; accepted: 1, or list \
-                 only backends that start several (mock, docker)"
+                 only backends that start several (mock, docker, local)"
             )));
         }
         Ok(())

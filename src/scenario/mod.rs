@@ -345,10 +345,12 @@ pub enum BackendFault {
     ProxyDown,
     /// A broker goes down and comes back up when the fault ends (mock:
     /// connections closed and refused, leadership stays; docker: the
-    /// container is stopped and started).
+    /// container is stopped and started; local: the process is stopped
+    /// with SIGTERM and started again on the same data).
     BrokerDown(BrokerTarget),
-    /// A broker container is paused (frozen, connections open but silent)
-    /// and unpaused when the fault ends. Docker only.
+    /// A broker is frozen (connections open but silent) and resumes when
+    /// the fault ends: docker pauses its container, local sends SIGSTOP
+    /// and SIGCONT.
     BrokerPause(BrokerTarget),
     /// Every response of a broker is held back by `rtt` milliseconds. Mock only.
     BrokerRtt(BrokerRtt),
@@ -398,7 +400,7 @@ pub struct LeaderChange {
 }
 
 /// The backends, by the name `--backend` and `backends = [...]` use.
-pub const BACKEND_NAMES: &[&str] = &["embedded", "mock", "external", "docker"];
+pub const BACKEND_NAMES: &[&str] = &["embedded", "mock", "external", "docker", "local"];
 
 impl BackendFault {
     pub const TYPE_NAMES: &'static [&'static str] =
@@ -419,8 +421,8 @@ impl BackendFault {
     pub fn backends_of(type_name: &str) -> &'static [&'static str] {
         match type_name {
             "proxy_down" => BACKEND_NAMES,
-            "broker_down" => &["mock", "docker"],
-            "broker_pause" => &["docker"],
+            "broker_down" => &["mock", "docker", "local"],
+            "broker_pause" => &["docker", "local"],
             _ => &["mock"],
         }
     }

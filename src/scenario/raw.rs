@@ -58,9 +58,10 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(with = "i64", range(min = 1, max = 4294967295i64), extend("default" = 1))]
     pub repeat: Option<Spanned<i64>>,
-    /// Brokers in the cluster, 1 to 9 (default 1). The mock and docker
-    /// backends start this many, numbered 1 to `brokers`; with 3 or more,
-    /// docker topics get replication factor 3 and min.insync.replicas=2.
+    /// Brokers in the cluster, 1 to 9 (default 1). The mock, docker and
+    /// local backends start this many, numbered 1 to `brokers`; with 3 or
+    /// more, docker and local topics get replication factor 3 and
+    /// min.insync.replicas=2.
     /// The embedded backend has one broker only; the external backend uses
     /// your cluster as it is.
     #[serde(default)]
@@ -72,7 +73,7 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(
         with = "Vec<String>",
-        extend("items" = { "enum": ["embedded", "mock", "external", "docker"] }, "uniqueItems" = true, "minItems" = 1)
+        extend("items" = { "enum": ["embedded", "mock", "external", "docker", "local"] }, "uniqueItems" = true, "minItems" = 1)
     )]
     pub backends: Option<Spanned<Vec<Spanned<String>>>>,
     /// What each producer sends.

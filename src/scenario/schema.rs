@@ -246,12 +246,13 @@ pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
     (
         "broker_down",
         "Broker `broker` goes down until the fault ends (mock: connections closed and refused, leadership stays; \
-         docker: the container is stopped, then started). Backends: mock, docker.",
+         docker: the container is stopped, then started; local: the process gets SIGTERM, then starts again). \
+         Backends: mock, docker, local.",
     ),
     (
         "broker_pause",
-        "Broker `broker`'s container is paused (frozen: connections stay open, nothing answers) until the fault \
-         ends. Backends: docker.",
+        "Broker `broker` is frozen (connections stay open, nothing answers) until the fault ends: docker pauses \
+         its container, local sends SIGSTOP and SIGCONT. Backends: docker, local.",
     ),
     ("broker_rtt", "Every response of broker `broker` is held back `rtt` ms until the fault ends. Backends: mock."),
     (
@@ -270,7 +271,7 @@ pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
 fn backend_fault_attributes(type_name: &str) -> Option<Value> {
     let broker = json!({
         "type": "integer", "minimum": 1, "maximum": 9,
-        "description": "The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker KAFKA_NODE_ID).",
+        "description": "The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).",
     });
     let object = |properties: Value, required: &[&str]| {
         json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })

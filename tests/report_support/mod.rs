@@ -186,6 +186,7 @@ fn window(scenario: &Scenario, added_ms: u64, removed_ms: u64) -> Vec<FaultWindo
             fault: f.clone(),
             added_at: Some(Duration::from_millis(added_ms)),
             removed_at: Some(Duration::from_millis(removed_ms)),
+            notes: Vec::new(),
         })
         .collect()
 }
@@ -199,6 +200,7 @@ fn scenario_report(scenario: Scenario, repeats: Vec<Repeat>, notes: Vec<String>)
         repeats,
         notes,
         scenario,
+        error: None,
     }
 }
 

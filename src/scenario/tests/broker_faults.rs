@@ -117,8 +117,8 @@ fn brokers_and_backends_mistakes() {
 fn capabilities_per_backend() {
     let kind = |t: &str| BackendFault::backends_of(t);
     assert_eq!(kind("proxy_down"), BACKEND_NAMES);
-    assert_eq!(kind("broker_down"), ["mock", "docker"]);
-    assert_eq!(kind("broker_pause"), ["docker"]);
+    assert_eq!(kind("broker_down"), ["mock", "docker", "local"]);
+    assert_eq!(kind("broker_pause"), ["docker", "local"]);
     for mock_only in ["broker_rtt", "request_errors", "leader_change"] {
         assert_eq!(kind(mock_only), ["mock"], "{mock_only}");
     }

@@ -1,0 +1,229 @@
+//! The local backend for real: Apache Kafka brokers (KRaft) and a real
+//! Toxiproxy as child processes, real librdkafka producers through
+//! Toxiproxy, and the external backend in front of that same real
+//! Toxiproxy.
+//!
+//! They need Java, Kafka's jars and toxiproxy-server (`scripts/provision`).
+//! Where those are missing the tests say SKIPPED and why, unless
+//! FAULTLAB_REQUIRE_LOCAL is set (`.ci/run` sets it): then a missing
+//! component fails them, so CI proves them. They run one at a time (each
+//! starts JVMs on a 2-core machine).
+
+#[allow(dead_code)]
+mod cli_support;
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use faultlab::audit::Verdict;
+use faultlab::env::BackendConfig;
+use faultlab::env::local;
+use faultlab::harness::{self, Backend, Options};
+use faultlab::report::ScenarioReport;
+use faultlab::scenario;
+use faultlab::toxiproxy::Client;
+
+/// One test at a time: each starts Kafka.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Whether the components are here; panics when they must be.
+fn components_here(test: &str) -> bool {
+    match local::components::find() {
+        Ok(_) => true,
+        Err(reason) if std::env::var_os("FAULTLAB_REQUIRE_LOCAL").is_some_and(|v| !v.is_empty()) => {
+            panic!("FAULTLAB_REQUIRE_LOCAL is set and the local backend cannot start: {reason}")
+        }
+        Err(reason) => {
+            eprintln!("SKIPPED {test}: {reason}");
+            false
+        }
+    }
+}
+
+fn verdict<'a>(report: &'a ScenarioReport, producer: &str) -> &'a Verdict {
+    report.repeats[0].verdicts.iter().find(|v| v.producer == producer).expect("the producer ran")
+}
+
+fn local() -> Options {
+    Options { backend: Backend::Local, ..Options::default() }
+}
+
+/// The headline on Apache Kafka: plain duplicates, idempotent none, and
+/// the report names Kafka's and Toxiproxy's versions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_delay_on_apache_kafka_duplicates_plain_only() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here("response_delay_on_apache_kafka_duplicates_plain_only") {
+        return;
+    }
+    let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &local()).await.result().expect("the scenario runs on Apache Kafka");
+    assert_eq!(report.backend.backend, "local");
+    assert!(report.backend.broker.starts_with("Apache Kafka"), "{:?}", report.backend);
+    assert!(report.backend.broker_version.starts_with("4."), "Kafka's version: {:?}", report.backend);
+    assert!(report.backend.proxy.starts_with("Toxiproxy") && report.backend.proxy_version.starts_with("2."), "{:?}", report.backend);
+    let (plain, idempotent) = (verdict(&report, "plain"), verdict(&report, "idempotent"));
+    eprintln!("plain: {plain:?}\nidempotent: {idempotent:?}\nnotes: {:?}", report.notes);
+    assert!(plain.duplicates >= 1, "the plain producer duplicates on Apache Kafka: {plain:?}");
+    assert_eq!((idempotent.duplicates, idempotent.lost), (0, 0), "{idempotent:?}");
+    // Apache Kafka answers a deduplicated retry with the original offset.
+    assert_eq!((idempotent.acked_without_offset, idempotent.offset_mismatch), (0, 0), "{idempotent:?}");
+    assert!(report.passed(), "{:#?}", report.expectations);
+}
+
+/// Broker faults on three real brokers: one stopped with SIGTERM and
+/// started again, one frozen with SIGSTOP; nothing acknowledged is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_brokers_survive_a_broker_down_and_a_broker_pause() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here("three_brokers_survive_a_broker_down_and_a_broker_pause") {
+        return;
+    }
+    for file in ["scenarios/broker-down.toml", "scenarios/broker-pause.toml"] {
+        let scenario = scenario::load(Path::new(file)).expect("the scenario file is valid");
+        assert_eq!(scenario.brokers, 3);
+        let report = harness::run_scenario(&scenario, &local()).await.result().unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(report.backend.broker.contains("3 brokers"), "{:?}", report.backend);
+        let window = &report.repeats[0].faults[0];
+        let (added, removed) = (window.added_at.expect("played"), window.removed_at.expect("undone"));
+        assert!(removed > added, "{window:?}");
+        for producer in ["plain", "idempotent"] {
+            let v = verdict(&report, producer);
+            eprintln!("{file} {producer}: {v:?}");
+            assert_eq!((v.lost, v.sent), (0, 1000), "{file}: {v:?}");
+        }
+        assert!(report.passed(), "{file}: {:#?}", report.expectations);
+    }
+}
+
+/// The external backend in front of a real Toxiproxy (the local backend's,
+/// used as a user's): the headline holds, and no toxic is left behind even
+/// though real Toxiproxy can be slow to remove one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn external_backend_in_front_of_real_toxiproxy_passes_the_headline() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here("external_backend_in_front_of_real_toxiproxy_passes_the_headline") {
+        return;
+    }
+    let users = local::start(1, 7).await.expect("Kafka and Toxiproxy start");
+    let api = users.toxiproxy_api.clone().expect("the local backend has a Toxiproxy API");
+    let options = Options {
+        backend: Backend::External,
+        backend_config: BackendConfig { bootstrap: Some(users.bootstrap.clone()), toxiproxy: Some(api.clone()), ..BackendConfig::default() },
+        ..Options::default()
+    };
+    let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &options).await.result().expect("the scenario runs on the external backend");
+    let (plain, idempotent) = (verdict(&report, "plain"), verdict(&report, "idempotent"));
+    eprintln!("plain: {plain:?}\nidempotent: {idempotent:?}\nnotes: {:?}", report.notes);
+    assert!(report.notes.iter().all(|n| !n.contains("around Toxiproxy")), "every broker advertises its proxy: {:?}", report.notes);
+    assert!(plain.duplicates >= 1 && idempotent.duplicates == 0, "{plain:?} {idempotent:?}");
+    assert!(report.passed(), "{:#?}", report.expectations);
+    let client = Client::new(&api);
+    for (name, proxy) in client.proxies().await.expect("the API answers") {
+        assert!(proxy.toxics.is_empty(), "proxy {name} still has toxics: {:?}", proxy.toxics);
+        assert!(proxy.enabled, "proxy {name} left disabled");
+    }
+}
+
+/// Dropping the environment stops every child and frees every port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_outlives_the_environment() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here("nothing_outlives_the_environment") {
+        return;
+    }
+    let env = local::start(1, 1).await.expect("Kafka and Toxiproxy start");
+    let api = env.toxiproxy_api.clone().expect("an API");
+    let ports: Vec<u16> = std::iter::once(api.rsplit(':').next().unwrap().to_string())
+        .chain(env.bootstrap.split(',').map(|b| b.rsplit(':').next().unwrap().to_string()))
+        .map(|p| p.parse().unwrap())
+        .collect();
+    let children = children_of(std::process::id());
+    assert!(children.len() >= 2, "a broker and Toxiproxy run as children: {children:?}");
+    drop(env);
+    for pid in &children {
+        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "child {pid} still exists after the environment was dropped");
+    }
+    for port in ports {
+        assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(), "port {port} still taken");
+    }
+}
+
+/// Ctrl-C in the middle of a run: exit 130, a report saying interrupted,
+/// no child process and no data directory left.
+#[test]
+fn ctrl_c_mid_run_leaves_a_partial_report_and_nothing_running() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here("ctrl_c_mid_run_leaves_a_partial_report_and_nothing_running") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("run.json");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut command = cli_support::command(
+        &["run", "--backend", "local", "scenarios/response-delay.toml", "--json", json.to_str().unwrap()],
+        root,
+    );
+    // Says when producing starts.
+    command.env("RUST_LOG", "warn,faultlab::harness=info").env("TMPDIR", dir.path());
+    let mut child = command.stdin(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let pid = child.id();
+    let stderr = child.stderr.take().unwrap();
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("run 1/1") {
+                let _ = started_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let producing = started.recv_timeout(Duration::from_secs(180));
+    let children = children_of(pid);
+    if producing.is_err() {
+        let _ = child.kill();
+        panic!("the run never started producing:\n{}", reader.join().unwrap());
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(children.len() >= 2, "Kafka and Toxiproxy run as children of faultlab: {children:?}");
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "faultlab still running 120 s after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report is written")).unwrap();
+    assert_eq!(saved["interrupted"], true);
+    assert_eq!(saved["scenarios"][0]["backend"]["backend"], "local");
+    for pid in &children {
+        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "child {pid} still exists after faultlab exited:\n{stderr}");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).filter(|n| n != "run.json").collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+}
+
+/// The pids whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Field 4, after the parenthesised command name.
+            stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok()) == Some(parent)
+        })
+        .collect()
+}
