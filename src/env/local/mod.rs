@@ -47,9 +47,12 @@ const SHUTDOWN: Duration = Duration::from_secs(30);
 const JVM_FLAGS: &[&str] = &["-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true"];
 
 /// Kafka's logging: INFO to stdout (where the ready line is read), the
-/// chatty loggers at WARN, as Kafka's own configuration has them.
+/// chatty loggers at WARN, as Kafka's own configuration has them, and the
+/// dump of every config value (hundreds of lines, three times a start) off.
+/// log4j's shutdown hook is off so a SIGTERM'd broker logs to its end.
 const LOG4J2: &str = "\
 status = warn
+shutdownHook = disable
 appender.stdout.type = Console
 appender.stdout.name = STDOUT
 appender.stdout.layout.type = PatternLayout
@@ -64,6 +67,8 @@ logger.coordinator.name = kafka.coordinator
 logger.coordinator.level = WARN
 logger.raft.name = org.apache.kafka.raft
 logger.raft.level = WARN
+logger.config.name = org.apache.kafka.common.config.AbstractConfig
+logger.config.level = WARN
 ";
 
 /// Start `brokers` Kafka brokers and a Toxiproxy in front of them;
@@ -73,6 +78,21 @@ pub async fn start(brokers: u32, seed: u64) -> anyhow::Result<Environment> {
         bail!("the local backend takes 1 to {} brokers, not {brokers}", kraft::MAX_BROKERS);
     }
     let components = components::find().map_err(anyhow::Error::msg)?;
+    // A port found free can be taken (as some connection's ephemeral port)
+    // before Kafka or Toxiproxy binds it: then start again on new ports.
+    let mut attempt = 1;
+    loop {
+        match start_once(&components, brokers, seed).await {
+            Err(e) if attempt < 3 && format!("{e:#}").to_lowercase().contains("address already in use") => {
+                tracing::warn!("the local backend lost a port it had chosen; starting again ({e:#})");
+                attempt += 1;
+            }
+            started => return started,
+        }
+    }
+}
+
+async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow::Result<Environment> {
     let dir = tempfile::Builder::new().prefix("faultlab-local-").tempdir().context("creating the local backend's data directory")?;
     let dir = DataDir::register(dir);
 
@@ -81,12 +101,18 @@ pub async fn start(brokers: u32, seed: u64) -> anyhow::Result<Environment> {
         name: "Toxiproxy".into(),
         program: components.toxiproxy_server.clone(),
         args: ["-host", "127.0.0.1", "-port", &api_port.to_string(), "-seed", &seed.to_string()].map(String::from).to_vec(),
-        env: Vec::new(),
+        // Not a line per API request.
+        env: vec![("LOG_LEVEL".into(), "info".into())],
         ready_line: None,
     };
     let toxiproxy = Child::spawn(&toxiproxy)?;
     let client = Client::new(&format!("http://127.0.0.1:{api_port}"));
     let proxy_version = client.wait_ready(Duration::from_secs(30)).await.map_err(|e| anyhow::anyhow!("{e:#}\n{}", toxiproxy.tail()))?;
+    // A Toxiproxy whose API port was taken says so and keeps running; the
+    // API that answered would then be someone else's.
+    if toxiproxy.tail().contains("Server finished with error") {
+        bail!("Toxiproxy could not serve its API on port {api_port}:\n{}", toxiproxy.tail());
+    }
 
     let ports = free_ports(3 * brokers as usize)?;
     let nodes: Vec<Node> = (1..=brokers)
@@ -116,9 +142,9 @@ pub async fn start(brokers: u32, seed: u64) -> anyhow::Result<Environment> {
         properties.insert("log.dirs".into(), dir.path.join(format!("broker-{}", node.id)).to_string_lossy().into_owned());
         let file = dir.path.join(format!("server-{}.properties", node.id));
         std::fs::write(&file, kraft::properties_file(&properties))?;
-        specs.push(broker_spec(&components, &dir.path, &file, node.id));
+        specs.push(broker_spec(components, &dir.path, &file, node.id));
     }
-    let formats = specs.iter().map(|spec| format_storage(&components, &dir.path, spec, &cluster_id));
+    let formats = specs.iter().map(|spec| format_storage(components, &dir.path, spec, &cluster_id));
     futures::future::try_join_all(formats).await?;
 
     let mut children = Vec::new();
