@@ -336,9 +336,9 @@ mod tests {
             ("proxy_down", "", &ALL),
             ("broker_down", "attributes = { broker = 1 }\n", &[Backend::Mock, Backend::Docker, Backend::Local]),
             ("broker_pause", "attributes = { broker = 1 }\n", &[Backend::Docker, Backend::Local]),
-            ("broker_rtt", "attributes = { broker = 1, rtt = 100 }\n", &[Backend::Mock]),
+            ("broker_rtt", "attributes = { broker = 1, rtt = 100 }\n", &[Backend::Mock, Backend::Docker, Backend::Local]),
             ("request_errors", "attributes = { request = \"produce\", errors = [\"transport\"] }\n", &[Backend::Mock]),
-            ("leader_change", "attributes = { broker = 1 }\n", &[Backend::Mock]),
+            ("leader_change", "attributes = { broker = 1 }\n", &[Backend::Mock, Backend::Local]),
         ];
         for (type_name, attributes, able) in cases {
             let s = scenario("", &fault(type_name, attributes));

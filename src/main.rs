@@ -247,23 +247,22 @@ fn run(args: RunArgs) -> ExitCode {
     };
     let backend = options.backend;
     runtime.spawn(async move {
-        // The first Ctrl-C stops the run cleanly; a second one stops now.
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: removing toxics and reading back what was written (Ctrl-C again to quit at once)");
-            interrupt.cancel();
+        // The first Ctrl-C (or SIGTERM, what a CI runner sends on cancel)
+        // stops the run cleanly; a second one stops now.
+        stop_signal().await;
+        eprintln!("\ninterrupted: removing faults and reading back what was written (Ctrl-C again to quit at once)");
+        interrupt.cancel();
+        stop_signal().await;
+        // Exiting skips every drop: remove the Docker backend's containers
+        // here (a few seconds at most).
+        if backend == harness::Backend::Docker {
+            let removing = faultlab::env::docker::remove_leftovers();
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), removing).await;
         }
-        if tokio::signal::ctrl_c().await.is_ok() {
-            // Exiting skips every drop: remove the Docker backend's
-            // containers here (a few seconds at most).
-            if backend == harness::Backend::Docker {
-                let removing = faultlab::env::docker::remove_leftovers();
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(10), removing).await;
-            }
-            // The local backend's brokers would die with this process
-            // anyway; their data directories would not.
-            faultlab::env::local::remove_leftovers();
-            std::process::exit(i32::from(INTERRUPTED));
-        }
+        // The local backend's brokers would die with this process anyway;
+        // their data directories would not.
+        faultlab::env::local::remove_leftovers();
+        std::process::exit(i32::from(INTERRUPTED));
     });
     let outcome = runtime.block_on(harness::run_all(&scenarios, &options));
     // Dropping the runtime stops every broker and proxy still running.

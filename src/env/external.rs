@@ -174,8 +174,18 @@ pub trait BrokerControl: Send + Sync {
     fn start(&self, broker: i32) -> BoxFuture<'_, anyhow::Result<()>>;
     fn pause(&self, broker: i32) -> BoxFuture<'_, anyhow::Result<()>>;
     fn unpause(&self, broker: i32) -> BoxFuture<'_, anyhow::Result<()>>;
-    /// Bring every broker back (start the stopped, unpause the paused).
+    /// Bring every broker back (start the stopped, unpause the paused,
+    /// leadership where it was).
     fn restore(&self) -> BoxFuture<'_, anyhow::Result<()>>;
+    /// Move the leadership of `partition` (every partition when `None`)
+    /// to `broker`, until [`BrokerControl::restore_leaders`].
+    fn move_leaders(&self, broker: i32, partition: Option<i32>) -> BoxFuture<'_, anyhow::Result<()>> {
+        let _ = (broker, partition);
+        Box::pin(async { bail!("this backend cannot move partition leaders (the mock and local backends can)") })
+    }
+    fn restore_leaders(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Faults played through a Toxiproxy API on named proxies (a toxic goes
@@ -211,9 +221,14 @@ impl RemoteFaults {
     /// fails is followed by a GET: the toxic is gone once the API says so
     /// (404), retrying until then.
     pub async fn remove(&self, name: &str) -> anyhow::Result<Removed> {
+        self.remove_from(&self.proxies, name).await
+    }
+
+    /// [`RemoteFaults::remove`] on some of the proxies.
+    async fn remove_from(&self, proxies: &[String], name: &str) -> anyhow::Result<Removed> {
         let mut notes = Vec::new();
         let mut disarmed = Vec::new();
-        for proxy in &self.proxies {
+        for proxy in proxies {
             match tokio::time::timeout(API_PATIENCE, self.client.set_toxicity(proxy, name, 0.0)).await {
                 Ok(Ok(_)) => disarmed.push(proxy.as_str()),
                 Ok(Err(e)) if e.status() == Some(404) => {}
@@ -223,7 +238,7 @@ impl RemoteFaults {
         }
         let mut ended = tokio::time::Instant::now();
         tokio::time::sleep(DISARMED_FLUSH).await;
-        for proxy in &self.proxies {
+        for proxy in proxies {
             let deleted = self.delete_verified(proxy, name).await?;
             if !disarmed.contains(&proxy.as_str()) {
                 // The fault went on until the toxic was gone.
@@ -281,6 +296,13 @@ impl RemoteFaults {
             }
             BackendFault::BrokerDown(target) => self.broker_control(fault)?.stop(target.broker).await,
             BackendFault::BrokerPause(target) => self.broker_control(fault)?.pause(target.broker).await,
+            BackendFault::LeaderChange(change) => self.broker_control(fault)?.move_leaders(change.broker, change.partition).await,
+            BackendFault::BrokerRtt(rtt) => {
+                let proxy = self.broker_proxy(fault, rtt.broker)?;
+                let toxic = broker_rtt_toxic(rtt);
+                self.client.add_toxic(&proxy, &toxic).await.with_context(|| format!("adding toxic {} to proxy {proxy}", toxic.name))?;
+                Ok(())
+            }
             _ => bail!("this backend cannot play {} (the mock can)", fault.type_name()),
         }
     }
@@ -290,15 +312,31 @@ impl RemoteFaults {
             BackendFault::ProxyDown => self.enable_all().await,
             BackendFault::BrokerDown(target) => self.broker_control(fault)?.start(target.broker).await,
             BackendFault::BrokerPause(target) => self.broker_control(fault)?.unpause(target.broker).await,
+            BackendFault::LeaderChange(_) => self.broker_control(fault)?.restore_leaders().await,
+            BackendFault::BrokerRtt(rtt) => {
+                let proxy = self.broker_proxy(fault, rtt.broker)?;
+                self.remove_from(&[proxy], &broker_rtt_toxic(rtt).name).await.map(drop)
+            }
             _ => Ok(()),
         }
     }
 
-    /// The brokers, for a broker fault: only the Docker backend controls them.
+    /// The brokers, for a broker fault: only the local and docker backends control them.
     fn broker_control(&self, fault: &BackendFault) -> anyhow::Result<&Arc<dyn BrokerControl>> {
         self.brokers
             .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("{} needs control of the brokers, which only the docker backend has", fault.type_name()))
+            .ok_or_else(|| anyhow::anyhow!("{} needs control of the brokers, which only the local and docker backends have", fault.type_name()))
+    }
+
+    /// Broker `broker`'s own proxy, on a backend that started its brokers
+    /// behind one proxy each ([`super::kraft::proxy_name`]).
+    fn broker_proxy(&self, fault: &BackendFault, broker: i32) -> anyhow::Result<String> {
+        self.broker_control(fault)?;
+        let name = u32::try_from(broker).map(super::kraft::proxy_name).unwrap_or_default();
+        if !self.proxies.contains(&name) {
+            bail!("there is no broker {broker} (brokers 1 to {})", self.proxies.len());
+        }
+        Ok(name)
     }
 
     /// Remove every toxic of the proxies used (only those: other proxies of
@@ -322,6 +360,18 @@ impl RemoteFaults {
             self.client.enable(proxy).await.with_context(|| format!("enabling proxy {proxy}"))?;
         }
         Ok(())
+    }
+}
+
+/// `broker_rtt` on a Toxiproxy: every response of that broker, and only
+/// of that broker, held back `rtt` ms (a latency toxic on its proxy's
+/// downstream).
+fn broker_rtt_toxic(rtt: &crate::scenario::BrokerRtt) -> Toxic {
+    Toxic {
+        name: format!("broker_rtt_{}", rtt.broker),
+        stream: crate::proxy::Stream::Downstream,
+        toxicity: 1.0,
+        kind: crate::proxy::ToxicKind::Latency(crate::proxy::toxics::latency::Latency { latency: i64::from(rtt.rtt), jitter: 0 }),
     }
 }
 

@@ -352,15 +352,18 @@ pub enum BackendFault {
     /// the fault ends: docker pauses its container, local sends SIGSTOP
     /// and SIGCONT.
     BrokerPause(BrokerTarget),
-    /// Every response of a broker is held back by `rtt` milliseconds. Mock only.
+    /// Every response of a broker is held back by `rtt` milliseconds (mock:
+    /// its own RTT setting; local and docker: a downstream latency toxic on
+    /// that broker's proxy only).
     BrokerRtt(BrokerRtt),
     /// The next requests of one type, on any broker, are answered with
     /// these errors in turn; what is left of them is dropped when the
     /// fault ends. Mock only.
     RequestErrors(RequestErrors),
     /// Partition leadership moves to `broker` (one partition, or every
-    /// partition of the run's topics), and back to where the mock first put
-    /// it when the fault ends. Mock only.
+    /// partition of the run's topics), and back when the fault ends (mock:
+    /// its own API; local: Kafka's reassignment and preferred-leader
+    /// election tools).
     LeaderChange(LeaderChange),
 }
 
@@ -423,6 +426,8 @@ impl BackendFault {
             "proxy_down" => BACKEND_NAMES,
             "broker_down" => &["mock", "docker", "local"],
             "broker_pause" => &["docker", "local"],
+            "leader_change" => &["mock", "local"],
+            "broker_rtt" => &["mock", "docker", "local"],
             _ => &["mock"],
         }
     }

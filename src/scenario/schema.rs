@@ -254,7 +254,11 @@ pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
         "Broker `broker` is frozen (connections stay open, nothing answers) until the fault ends: docker pauses \
          its container, local sends SIGSTOP and SIGCONT. Backends: docker, local.",
     ),
-    ("broker_rtt", "Every response of broker `broker` is held back `rtt` ms until the fault ends. Backends: mock."),
+    (
+        "broker_rtt",
+        "Every response of broker `broker` is held back `rtt` ms until the fault ends (local and docker: a \
+         downstream latency toxic on that broker's proxy only). Backends: mock, docker, local.",
+    ),
     (
         "request_errors",
         "The next requests of type `request`, on any broker, are answered with `errors` in turn; leftovers are \
@@ -263,7 +267,7 @@ pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
     (
         "leader_change",
         "Leadership of `partition` (or of every partition) moves to broker `broker`, and back when the fault \
-         ends. Backends: mock.",
+         ends (local: Kafka's reassignment and preferred-leader election). Backends: mock, local.",
     ),
 ];
 

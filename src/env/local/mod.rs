@@ -18,6 +18,7 @@
 //! an exit that cannot wait for drops (a second Ctrl-C).
 
 pub mod components;
+mod leaders;
 pub mod process;
 
 use std::collections::BTreeSet;
@@ -156,8 +157,11 @@ async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow:
 
     let cluster = Arc::new(Cluster {
         brokers: Mutex::new(children.into_iter().zip(specs).map(|(child, spec)| Slot { spec, child: Some(child), held: None }).collect()),
+        components: components.clone(),
+        direct: nodes.iter().map(|n| format!("{}:{}", n.host, n.broker_port)).collect::<Vec<_>>().join(","),
+        leaders_before: tokio::sync::Mutex::new(None),
         _toxiproxy: toxiproxy,
-        _dir: dir,
+        dir,
     });
     let proxies: Vec<String> = advertised.iter().map(|(name, _)| name.clone()).collect();
     let bootstrap = advertised.iter().map(|(_, listen)| listen.clone()).collect::<Vec<_>>().join(",");
@@ -205,6 +209,7 @@ async fn format_storage(components: &Components, dir: &Path, broker: &Spec, clus
     Ok(())
 }
 
+/// The JVM's arguments for any of Kafka's main classes: flags, logging, classpath.
 fn jvm_args(components: &Components, dir: &Path) -> Vec<String> {
     let mut args: Vec<String> = JVM_FLAGS.iter().map(|f| f.to_string()).collect();
     args.push(format!("-Dlog4j2.configurationFile={}", dir.join("log4j2.properties").display()));
@@ -247,8 +252,14 @@ struct Slot {
 /// brokers, then Toxiproxy, then removes the data: fields drop in order.
 struct Cluster {
     brokers: Mutex<Vec<Slot>>,
+    components: Components,
+    /// The brokers' BROKER listeners, reached around Toxiproxy (for Kafka's
+    /// tools: a fault in force must not stop its own undoing).
+    direct: String,
+    /// Partition assignments before a `leader_change`, to put back.
+    leaders_before: tokio::sync::Mutex<Option<Vec<leaders::Assignment>>>,
     _toxiproxy: Child,
-    _dir: DataDir,
+    dir: DataDir,
 }
 
 impl Cluster {
@@ -310,6 +321,26 @@ impl BrokerControl for Cluster {
         Box::pin(async move { self.signal(broker, libc::SIGCONT, None) })
     }
 
+    fn move_leaders(&self, broker: i32, partition: Option<i32>) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let mut before = self.leaders_before.lock().await;
+            let now = leaders::current(&self.direct).await?;
+            leaders::apply(&self.components, &self.dir.path, &self.direct, &leaders::preferring(&now, broker, partition)).await?;
+            before.get_or_insert(now);
+            Ok(())
+        })
+    }
+
+    fn restore_leaders(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let mut before = self.leaders_before.lock().await;
+            if let Some(assignments) = before.take() {
+                leaders::apply(&self.components, &self.dir.path, &self.direct, &assignments).await?;
+            }
+            Ok(())
+        })
+    }
+
     fn restore(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let held: Vec<(i32, Held)> = self
@@ -326,7 +357,7 @@ impl BrokerControl for Cluster {
                     Held::Paused => self.unpause(broker).await?,
                 }
             }
-            Ok(())
+            self.restore_leaders().await
         })
     }
 }
