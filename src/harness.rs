@@ -145,10 +145,12 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
         Ok(restricted) => restricted,
         Err(e) => return not_run(scenario.clone(), options.backend, seed, format!("{e:#}")),
     };
-    let scenario = restricted;
+    let mut scenario = restricted;
     if !scenario.runs_on(options.backend.name()) {
         return skipped(scenario, options.backend);
     }
+    let backend = options.backend.name();
+    scenario.expectations.retain(|e| e.applies_on(backend));
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
     let env = match start(options, &scenario, seed).await {
         Ok(env) => env,

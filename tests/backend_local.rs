@@ -75,7 +75,8 @@ async fn response_delay_on_apache_kafka_duplicates_plain_only() {
 /// Broker faults on three real brokers: one stopped with SIGTERM and
 /// started again, one frozen with SIGSTOP, leadership moved with Kafka's
 /// tools and back, one broker's responses delayed; each played without a
-/// problem, nothing acknowledged lost.
+/// problem, the idempotent producer losing nothing, every required
+/// expectation holding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_brokers_survive_every_broker_fault() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -98,8 +99,11 @@ async fn three_brokers_survive_every_broker_fault() {
         for producer in ["plain", "idempotent"] {
             let v = verdict(&report, producer);
             eprintln!("{file} {producer}: {v:?}");
-            assert_eq!((v.lost, v.sent), (0, 1000), "{file}: {v:?}");
+            assert_eq!(v.sent, 1000, "{file}: {v:?}");
         }
+        // acks=all: an acknowledgement means the in-sync replicas have it.
+        // (acks=1 can lose a few when a leader goes: broker-down shows it.)
+        assert_eq!(verdict(&report, "idempotent").lost, 0, "{file}");
         assert!(report.passed(), "{file}: {:#?}", report.expectations);
     }
 }

@@ -16,6 +16,16 @@ pub struct Expectation {
     pub metric: Metric,
     pub bound: Bound,
     pub level: Level,
+    /// Checked only on these backends (every backend when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<String>,
+}
+
+impl Expectation {
+    /// Whether it is checked on `backend`.
+    pub fn applies_on(&self, backend: &str) -> bool {
+        self.backends.is_empty() || self.backends.iter().any(|b| b == backend)
+    }
 }
 
 /// The audit counts an expectation can bound (see DESIGN.md, "What the

@@ -119,7 +119,7 @@ impl<'i> Checker<'_, 'i> {
             Some(b) => self.int_in(b, "brokers", 1, 9)? as u32,
             None => 1,
         };
-        let backends = self.backends(raw.backends.as_ref())?;
+        let backends = self.backends(raw.backends.as_ref(), "backends")?;
 
         let raw_producers = raw.producers.get_ref();
         if raw_producers.is_empty() {
@@ -202,8 +202,9 @@ impl<'i> Checker<'_, 'i> {
                     format!("no metric is bounded; add at least one of: {} (e.g. duplicates = 0)", metrics.join(", ")),
                 ));
             }
+            let on = self.backends(e.backends.as_ref(), &format!("expect[{i}].backends"))?;
             for (metric, bound) in bounds {
-                expectations.push(Expectation { producer: producer.clone(), metric, bound, level: e.level });
+                expectations.push(Expectation { producer: producer.clone(), metric, bound, level: e.level, backends: on.clone() });
             }
         }
 
@@ -416,11 +417,12 @@ impl<'i> Checker<'_, 'i> {
 
 /// Brokers, backends and the attributes of faults that are not toxics.
 impl<'i> Checker<'_, 'i> {
-    /// `backends = [...]`: known names, at least one.
-    fn backends(&self, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Result<Vec<String>, ScenarioError> {
+    /// `backends = [...]` (at the top, or in an `[[expect]]`, named by
+    /// `field`): known names, at least one.
+    fn backends(&self, raw: Option<&Spanned<Vec<Spanned<String>>>>, field: &str) -> Result<Vec<String>, ScenarioError> {
         let Some(list) = raw else { return Ok(Vec::new()) };
         if list.get_ref().is_empty() {
-            return Err(self.err(list.span(), "backends", format!(
+            return Err(self.err(list.span(), field, format!(
                 "an empty list runs nowhere; accepted: one or more of {}, or leave `backends` out to run everywhere",
                 BACKEND_NAMES.join(", ")
             )));
@@ -429,7 +431,7 @@ impl<'i> Checker<'_, 'i> {
         for (j, name) in list.get_ref().iter().enumerate() {
             if !BACKEND_NAMES.contains(&name.get_ref().as_str()) {
                 let hint = did_you_mean(name.get_ref(), BACKEND_NAMES.iter().copied());
-                return Err(self.err(name.span(), format!("backends[{j}]"), format!(
+                return Err(self.err(name.span(), format!("{field}[{j}]"), format!(
                     "unknown backend `{}`{hint} accepted: {}", name.get_ref(), BACKEND_NAMES.join(", ")
                 )));
             }

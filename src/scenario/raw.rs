@@ -226,6 +226,15 @@ pub(super) struct RawExpect {
     #[serde(default)]
     #[schemars(extend("default" = "required"))]
     pub level: Level,
+    /// The backends this expectation is checked on, e.g. ["local",
+    /// "docker"] where Apache Kafka behaves differently from the stand-ins;
+    /// leave it out to check it everywhere.
+    #[serde(default)]
+    #[schemars(
+        with = "Vec<String>",
+        extend("items" = { "enum": ["embedded", "mock", "external", "docker", "local"] }, "uniqueItems" = true, "minItems" = 1)
+    )]
+    pub backends: Option<Spanned<Vec<Spanned<String>>>>,
     /// Extra copies in the topic beyond the first, per message.
     #[serde(default)]
     #[schemars(with = "Bound")]

@@ -528,7 +528,7 @@ mod tests {
         let mut keys: Vec<&str> =
             s["definitions"]["Expect"]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort();
-        let mut expected: Vec<&str> = Metric::ALL.iter().map(|m| m.as_str()).chain(["producer", "level"]).collect();
+        let mut expected: Vec<&str> = Metric::ALL.iter().map(|m| m.as_str()).chain(["producer", "level", "backends"]).collect();
         expected.sort();
         assert_eq!(keys, expected);
     }

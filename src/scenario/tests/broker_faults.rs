@@ -119,11 +119,27 @@ fn capabilities_per_backend() {
     assert_eq!(kind("proxy_down"), BACKEND_NAMES);
     assert_eq!(kind("broker_down"), ["mock", "docker", "local"]);
     assert_eq!(kind("broker_pause"), ["docker", "local"]);
-    for mock_only in ["broker_rtt", "request_errors", "leader_change"] {
-        assert_eq!(kind(mock_only), ["mock"], "{mock_only}");
-    }
+    assert_eq!(kind("broker_rtt"), ["mock", "docker", "local"]);
+    assert_eq!(kind("leader_change"), ["mock", "local"]);
+    assert_eq!(kind("request_errors"), ["mock"]);
     let s = parse_ok(&with("", "[[faults]]\ntype = \"latency\"\nat = \"1s\"\n[[faults]]\ntype = \"broker_pause\"\nat = \"1s\"\nattributes = { broker = 1 }\n"));
     assert_eq!(s.unplayable_on("docker"), None, "toxics play everywhere");
     assert_eq!(s.unplayable_on("mock").map(|f| f.name.as_str()), Some("broker_pause_1"));
     assert_eq!(s.unplayable_on("embedded").map(|f| f.name.as_str()), Some("broker_pause_1"));
+}
+
+#[test]
+fn an_expectation_can_be_meant_for_some_backends() {
+    let expect = |on: &str| base_with(&format!("[[expect]]\nproducer = \"plain\"\nlost = 0\n{on}"));
+    let everywhere = parse_ok(&expect(""));
+    assert!(everywhere.expectations[0].backends.is_empty() && everywhere.expectations[0].applies_on("mock"));
+    let kafka = parse_ok(&expect("backends = [\"local\", \"docker\"]\n"));
+    assert_eq!(kafka.expectations[0].backends, ["local", "docker"]);
+    assert!(kafka.expectations[0].applies_on("local") && !kafka.expectations[0].applies_on("embedded"));
+    let e = parse_err(&expect("backends = [\"lokal\"]\n"));
+    let shown = e.to_string();
+    assert_eq!(e.line, Some(11), "{shown}");
+    assert!(shown.contains("expect[0].backends[0]") && shown.contains("did you mean `local`?"), "{shown}");
+    let shown = parse_err(&expect("backends = []\n")).to_string();
+    assert!(shown.contains("expect[0].backends") && shown.contains("an empty list runs nowhere"), "{shown}");
 }
