@@ -134,10 +134,8 @@ fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    eprintln!("faultlab proxy: Toxiproxy API on http://{listen} (Ctrl-C to stop)");
-    let served = runtime.block_on(faultlab::proxy::api::serve(listen, seed, async {
-        let _ = tokio::signal::ctrl_c().await;
-    }));
+    eprintln!("faultlab proxy: Toxiproxy API on http://{listen} (Ctrl-C or SIGTERM to stop)");
+    let served = runtime.block_on(faultlab::proxy::api::serve(listen, seed, stop_signal()));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

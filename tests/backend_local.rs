@@ -99,7 +99,7 @@ async fn three_brokers_survive_every_broker_fault() {
         for producer in ["plain", "idempotent"] {
             let v = verdict(&report, producer);
             eprintln!("{file} {producer}: {v:?}");
-            assert_eq!(v.sent, 1000, "{file}: {v:?}");
+            assert_eq!(v.sent, scenario.workload.messages, "{file}: {v:?}");
         }
         // acks=all: an acknowledgement means the in-sync replicas have it.
         // (acks=1 can lose a few when a leader goes: broker-down shows it.)

@@ -151,6 +151,11 @@ pub fn cluster_id(seed: &str) -> String {
     if count > 0 {
         out.push(ALPHABET[((bits << (6 - count)) & 63) as usize] as char);
     }
+    // Kafka's tools would read a leading '-' as an option (its own
+    // generator never makes one).
+    if out.starts_with('-') {
+        out.replace_range(..1, "A");
+    }
     out
 }
 
@@ -211,5 +216,6 @@ mod tests {
         assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(id, cluster_id("abc"));
         assert_ne!(id, cluster_id("abd"));
+        assert!((0..2000).all(|i| !cluster_id(&i.to_string()).starts_with('-')));
     }
 }

@@ -65,11 +65,17 @@ pub fn preferring(assignments: &[Assignment], broker: i32, partition: Option<i32
         .collect()
 }
 
-/// Apply `assignments` (reassign, wait for it, elect the preferred leaders).
+/// Apply `assignments` (reassign, wait for any new replica to catch up,
+/// elect the preferred leaders).
 pub async fn apply(components: &Components, dir: &Path, bootstrap: &str, assignments: &[Assignment]) -> anyhow::Result<()> {
     if assignments.is_empty() {
         return Ok(());
     }
+    let now = current(bootstrap).await?;
+    let moves_data = assignments.iter().any(|a| {
+        let before = now.iter().find(|n| n.topic == a.topic && n.partition == a.partition);
+        before.is_none_or(|b| sorted(&b.replicas) != sorted(&a.replicas))
+    });
     let partitions: Vec<_> = assignments
         .iter()
         .map(|a| json!({ "topic": a.topic, "partition": a.partition, "replicas": a.replicas, "log_dirs": a.replicas.iter().map(|_| "any").collect::<Vec<_>>() }))
@@ -82,7 +88,7 @@ pub async fn apply(components: &Components, dir: &Path, bootstrap: &str, assignm
     // A reordering of the same replicas completes at once; a new replica
     // has to catch up first.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    while moves_data {
         let verified = tool(components, dir, reassign, &["--bootstrap-server", bootstrap, "--reassignment-json-file", &file, "--verify"]).await?;
         if !verified.contains("still in progress") {
             break;
@@ -101,10 +107,16 @@ pub async fn apply(components: &Components, dir: &Path, bootstrap: &str, assignm
     Ok(())
 }
 
+fn sorted(replicas: &[i32]) -> Vec<i32> {
+    let mut replicas = replicas.to_vec();
+    replicas.sort_unstable();
+    replicas
+}
+
 /// Run one of Kafka's tools; its output, or an error with it.
 async fn tool(components: &Components, dir: &Path, main: &str, args: &[&str]) -> anyhow::Result<String> {
     let output = tokio::process::Command::new(&components.java)
-        .args(super::jvm_args(components, dir))
+        .args(super::jvm_args(components, dir, super::TOOL_FLAGS))
         .arg(main)
         .args(args)
         .stdin(std::process::Stdio::null())
