@@ -141,11 +141,10 @@ pub async fn run_all(scenarios: &[Scenario], options: &Options) -> anyhow::Resul
 /// repeats that completed before it.
 pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioReport {
     let seed = options.seed.or(scenario.seed).unwrap_or_else(|| rand::rng().random());
-    let restricted = match restrict(scenario, &options.only) {
+    let mut scenario = match restrict(scenario, &options.only) {
         Ok(restricted) => restricted,
         Err(e) => return not_run(scenario.clone(), options.backend, seed, format!("{e:#}")),
     };
-    let mut scenario = restricted;
     if !scenario.runs_on(options.backend.name()) {
         return skipped(scenario, options.backend);
     }
@@ -239,11 +238,16 @@ fn skipped(scenario: Scenario, backend: Backend) -> ScenarioReport {
     );
     eprintln!("{note}");
     let seed = scenario.seed.unwrap_or(0);
-    ScenarioReport { notes: vec![note], error: None, ..not_run(scenario, backend, seed, String::new()) }
+    ScenarioReport { notes: vec![note], ..nothing_ran(scenario, backend, seed) }
 }
 
 /// The report of a scenario that could not start: `error` says why.
 fn not_run(scenario: Scenario, backend: Backend, seed: u64, error: String) -> ScenarioReport {
+    ScenarioReport { error: Some(error), ..nothing_ran(scenario, backend, seed) }
+}
+
+/// A report with no run and no environment, for [`skipped`] and [`not_run`].
+fn nothing_ran(scenario: Scenario, backend: Backend, seed: u64) -> ScenarioReport {
     let unknown = "not started".to_string();
     ScenarioReport {
         expectations: Vec::new(),
@@ -259,7 +263,7 @@ fn not_run(scenario: Scenario, backend: Backend, seed: u64, error: String) -> Sc
         },
         repeats: Vec::new(),
         scenario,
-        error: Some(error),
+        error: None,
     }
 }
 

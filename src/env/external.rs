@@ -347,9 +347,7 @@ impl RemoteFaults {
         }
         for proxy in &self.proxies {
             for toxic in self.client.toxics(proxy).await.with_context(|| format!("listing the toxics of proxy {proxy}"))? {
-                self.client.set_toxicity(proxy, &toxic.name, 0.0).await.ok();
-                tokio::time::sleep(DISARMED_FLUSH).await;
-                self.delete_verified(proxy, &toxic.name).await?;
+                self.remove_from(std::slice::from_ref(proxy), &toxic.name).await?;
             }
         }
         self.enable_all().await

@@ -65,13 +65,18 @@ pub fn preferring(assignments: &[Assignment], broker: i32, partition: Option<i32
         .collect()
 }
 
-/// Apply `assignments` (reassign, wait for any new replica to catch up,
-/// elect the preferred leaders).
-pub async fn apply(components: &Components, dir: &Path, bootstrap: &str, assignments: &[Assignment]) -> anyhow::Result<()> {
+/// Apply `assignments` to a cluster assigned as `now` (reassign, wait for
+/// any new replica to catch up, elect the preferred leaders).
+pub async fn apply(
+    components: &Components,
+    dir: &Path,
+    bootstrap: &str,
+    now: &[Assignment],
+    assignments: &[Assignment],
+) -> anyhow::Result<()> {
     if assignments.is_empty() {
         return Ok(());
     }
-    let now = current(bootstrap).await?;
     let moves_data = assignments.iter().any(|a| {
         let before = now.iter().find(|n| n.topic == a.topic && n.partition == a.partition);
         before.is_none_or(|b| sorted(&b.replicas) != sorted(&a.replicas))

@@ -330,7 +330,8 @@ impl BrokerControl for Cluster {
         Box::pin(async move {
             let mut before = self.leaders_before.lock().await;
             let now = leaders::current(&self.direct).await?;
-            leaders::apply(&self.components, &self.dir.path, &self.direct, &leaders::preferring(&now, broker, partition)).await?;
+            let moved = leaders::preferring(&now, broker, partition);
+            leaders::apply(&self.components, &self.dir.path, &self.direct, &now, &moved).await?;
             before.get_or_insert(now);
             Ok(())
         })
@@ -340,7 +341,8 @@ impl BrokerControl for Cluster {
         Box::pin(async move {
             let mut before = self.leaders_before.lock().await;
             if let Some(assignments) = before.take() {
-                leaders::apply(&self.components, &self.dir.path, &self.direct, &assignments).await?;
+                let now = leaders::current(&self.direct).await?;
+                leaders::apply(&self.components, &self.dir.path, &self.direct, &now, &assignments).await?;
             }
             Ok(())
         })
