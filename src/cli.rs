@@ -76,8 +76,8 @@ pub struct RunArgs {
     /// Seed for every random choice (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// How many times to run each scenario (overrides the scenario's).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    /// How many times to run each scenario, 1 to 100 (overrides the scenario's).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=crate::scenario::limits::MAX_REPEAT))]
     pub repeat: Option<u32>,
     /// Run only these producers (repeat the flag or separate with commas).
     #[arg(long, value_delimiter = ',')]

@@ -94,7 +94,11 @@ fn list(paths: &[std::path::PathBuf]) -> ExitCode {
     }
 }
 
-fn report(runs: &[std::path::PathBuf], compare: bool, outputs: &faultlab::cli::Outputs) -> ExitCode {
+fn report(runs: &[std::path::PathBuf], compare: bool, asked: &faultlab::cli::Outputs) -> ExitCode {
+    if let Err(e) = outputs::check(asked) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(USAGE);
+    }
     let mut loaded = Vec::new();
     for path in runs {
         match json::read(path) {
@@ -119,14 +123,22 @@ fn report(runs: &[std::path::PathBuf], compare: bool, outputs: &faultlab::cli::O
         merged.interrupted |= more.interrupted;
         merged.scenarios.extend(more.scenarios);
     }
-    print!("{}", terminal::render(&merged));
-    match outputs::write(&merged, outputs) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(FAILED)
-        }
+    if finish(&merged, asked) { ExitCode::SUCCESS } else { ExitCode::from(FAILED) }
+}
+
+/// Print the summary, write every report file, and print the verdict last,
+/// once the files exist (PASSED only if they all do). The summary goes to
+/// stderr when a report goes to stdout (`-`). Whether every file was written.
+fn finish(report: &faultlab::report::RunReport, asked: &faultlab::cli::Outputs) -> bool {
+    let to_stderr = outputs::uses_stdout(asked);
+    let say = |text: &str| if to_stderr { eprint!("{text}") } else { print!("{text}") };
+    say(&terminal::scenarios(report));
+    let failures = outputs::write(report, asked);
+    for failure in &failures {
+        eprintln!("error: {failure:#}");
     }
+    say(&terminal::verdict(report, failures.len()));
+    failures.is_empty()
 }
 
 fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
@@ -225,6 +237,12 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(s) => s,
         Err(errors) => return report_errors(&errors),
     };
+    // Before anything starts: a run never finds at its end that it has
+    // nowhere to put its reports.
+    if let Err(e) = outputs::check(&args.outputs) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(USAGE);
+    }
     let interrupt = tokio_util::sync::CancellationToken::new();
     let options = Options {
         backend: args.backend,
@@ -272,14 +290,10 @@ fn run(args: RunArgs) -> ExitCode {
         }
         Ok(report) => report,
     };
-    print!("{}", terminal::render(&report));
-    if let Err(e) = outputs::write(&report, &args.outputs) {
-        eprintln!("error: {e:#}");
-        return ExitCode::from(FAILED);
-    }
+    let written = finish(&report, &args.outputs);
     if report.interrupted {
         ExitCode::from(INTERRUPTED)
-    } else if report.passed() {
+    } else if report.passed() && written {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FAILED)

@@ -8,13 +8,6 @@ use anyhow::Context;
 
 use super::{RunReport, SCHEMA_VERSION};
 
-/// Write the report to `path` atomically: a reader never sees half a file,
-/// and a failed write leaves any previous file intact.
-pub fn write(report: &RunReport, path: &Path) -> anyhow::Result<()> {
-    let json = serde_json::to_vec_pretty(report).context("serialising the report")?;
-    write_atomically(path, &json)
-}
-
 /// Read a saved run. A report of another schema version is refused with
 /// both versions named, rather than with whichever field moved first.
 pub fn read(path: &Path) -> anyhow::Result<RunReport> {

@@ -3,7 +3,9 @@
 //! `<producer>: <metric> <bound>` (`plain: duplicates >= 1`) with the
 //! scenario's name as class name, and one test case `run` per scenario: an
 //! error when the scenario could not run to its end (what went wrong is
-//! its message), a failure when no repeat completed.
+//! its message, `interrupted` when SIGINT or SIGTERM stopped it), a
+//! failure when no repeat completed. An interrupted run's suites carry the
+//! property `interrupted = true`.
 
 use std::time::Duration;
 
@@ -19,8 +21,10 @@ use crate::scenario::Level;
 pub fn render(report: &RunReport) -> anyhow::Result<String> {
     let mut junit = Report::new("faultlab");
     let mut total = Duration::ZERO;
-    for scenario in &report.scenarios {
-        let suite = suite(scenario);
+    let last = report.scenarios.len().saturating_sub(1);
+    for (i, scenario) in report.scenarios.iter().enumerate() {
+        // The run stops at the scenario it was in; the ones before finished.
+        let suite = suite(scenario, report.interrupted, report.interrupted && i == last);
         total += suite.time.unwrap_or_default();
         junit.add_test_suite(suite);
     }
@@ -28,7 +32,7 @@ pub fn render(report: &RunReport) -> anyhow::Result<String> {
     junit.to_string().context("writing the JUnit XML report")
 }
 
-fn suite(report: &ScenarioReport) -> TestSuite {
+fn suite(report: &ScenarioReport, run_interrupted: bool, stopped_here: bool) -> TestSuite {
     let name = &report.scenario.name;
     let mut suite = TestSuite::new(name.as_str());
     // The time producers spent producing, over every repeat. It belongs to
@@ -45,9 +49,17 @@ fn suite(report: &ScenarioReport) -> TestSuite {
         Property::new("proxy", format!("{} {}", backend.proxy, backend.proxy_version)),
         Property::new("client", backend.client.as_str()),
         Property::new("runs", report.repeats.len().to_string()),
+        Property::new("interrupted", run_interrupted.to_string()),
     ]);
 
-    let mut run = if report.skipped() {
+    let mut run = if stopped_here {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status.set_message(
+            "interrupted (SIGINT or SIGTERM) before the scenario finished: its numbers cover what was written until then",
+        );
+        status.set_type("interrupted");
+        TestCase::new("run", status)
+    } else if report.skipped() {
         let mut status = TestCaseStatus::skipped();
         status.set_message("not meant for this backend (the scenario's `backends` leaves it out)");
         TestCase::new("run", status)

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use tabled::builder::Builder;
 use tabled::settings::Style;
 
-use super::{RunReport, ScenarioReport, common};
+use super::{RunOutcome, RunReport, ScenarioReport, common};
 use crate::audit::Verdict;
 use crate::scenario::{Level, format_duration};
 
@@ -25,13 +25,36 @@ pub(super) const ROWS: &[(&str, fn(&Verdict) -> u64)] = &[
 ];
 
 pub fn render(report: &RunReport) -> String {
+    scenarios(report) + verdict(report, 0).as_str()
+}
+
+/// Every scenario's section, without the verdict line.
+pub fn scenarios(report: &RunReport) -> String {
     let mut out = String::new();
     for scenario in &report.scenarios {
         render_scenario(&mut out, scenario);
     }
-    let verdict = report.outcome().word().to_uppercase();
-    let _ = writeln!(out, "{verdict}: {} of {} scenarios met every required expectation", report.scenarios_passed(), report.scenarios.len());
     out
+}
+
+/// The last line: the run's outcome; a run whose report files could not
+/// all be written (`unwritten` of them) has not passed, whatever it measured.
+pub fn verdict(report: &RunReport, unwritten: usize) -> String {
+    let outcome = match report.outcome() {
+        RunOutcome::Passed if unwritten > 0 => RunOutcome::Failed,
+        outcome => outcome,
+    };
+    let unwritten = match unwritten {
+        0 => String::new(),
+        1 => ", but 1 report file could not be written".to_string(),
+        n => format!(", but {n} report files could not be written"),
+    };
+    format!(
+        "{}: {} of {} scenarios met every required expectation{unwritten}\n",
+        outcome.word().to_uppercase(),
+        report.scenarios_passed(),
+        report.scenarios.len()
+    )
 }
 
 fn render_scenario(out: &mut String, report: &ScenarioReport) {

@@ -52,6 +52,42 @@ pub struct RunOutput {
     pub interrupted: bool,
 }
 
+/// What a run computes from its scenario before anything starts: every
+/// number derived from the file, computed with checked arithmetic, so that
+/// a scenario whose numbers do not fit fails here with an error instead of
+/// panicking mid-run. `validate`'s limits keep every accepted file within
+/// them (the fuzz test `tests/scenario_fuzz.rs` checks that).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The fault timeline's steps, in order.
+    pub steps: Vec<(Duration, timeline::Step)>,
+    /// When the last message is due, after producing starts (zero without a rate).
+    pub last_due: Duration,
+    /// How long to wait for the last delivery reports.
+    pub patience: Duration,
+}
+
+/// The [`Plan`] of `scenario`.
+pub fn plan(scenario: &Scenario) -> anyhow::Result<Plan> {
+    let steps = timeline::schedule(&scenario.faults)?;
+    let workload = &scenario.workload;
+    let last_due = due(workload, workload.messages.saturating_sub(1))
+        .filter(|d| Instant::now().checked_add(*d).is_some())
+        .ok_or_else(|| anyhow::anyhow!("{} messages at {:?} per second end beyond the clock", workload.messages, workload.rate))?;
+    let settings: Vec<BTreeMap<String, String>> = scenario.producers.iter().map(|p| scenario.effective_settings(p)).collect();
+    let patience = flush_patience(&settings.iter().collect::<Vec<_>>())?;
+    Ok(Plan { steps, last_due, patience })
+}
+
+/// When message `seq` is due after producing starts, at the workload's
+/// rate (zero without one); `None` beyond what a `Duration` holds.
+fn due(workload: &Workload, seq: u64) -> Option<Duration> {
+    match workload.rate {
+        Some(rate) => Duration::try_from_secs_f64(seq as f64 / rate).ok(),
+        None => Some(Duration::ZERO),
+    }
+}
+
 /// Each producer writes to its own topic, so their counts never mix.
 pub fn topic_name(scenario: &Scenario, producer: &ProducerSpec, run_id: &str) -> String {
     format!("{}.{}.{}", scenario.name, producer.name, run_id)
@@ -72,6 +108,7 @@ pub async fn run_once(
     interrupt: &CancellationToken,
 ) -> anyhow::Result<RunOutput> {
     let workload = &scenario.workload;
+    let plan = plan(scenario)?;
     // http producers without a URL share one service started here, in
     // front of this run's broker; it stops when the run ends.
     let service = match scenario.producers.iter().any(|p| p.http.as_ref().is_some_and(|h| h.url.is_none())) {
@@ -107,7 +144,8 @@ pub async fn run_once(
         };
         running.push((producer, topic.clone()));
     }
-    let patience = flush_patience(&producers.iter().map(|(_, _, s)| s).collect::<Vec<_>>());
+    // The effective settings of http producers are the service's.
+    let patience = flush_patience(&producers.iter().map(|(_, _, s)| s).collect::<Vec<_>>())?.max(plan.patience);
 
     let stop_tracking = CancellationToken::new();
     let tracking = async {
@@ -117,7 +155,7 @@ pub async fn run_once(
         }
     };
     let producing = async {
-        let played = produce(scenario, env, &running, run_id, started, patience, interrupt).await;
+        let played = produce(scenario, plan.steps, env, &running, run_id, started, patience, interrupt).await;
         stop_tracking.cancel();
         played
     };
@@ -149,8 +187,10 @@ pub async fn run_once(
 /// Send every producer's messages while the fault timeline plays, then
 /// wait for the delivery reports on a healthy network. Returns the fault
 /// windows as played and whether `interrupt` cut it short.
+#[allow(clippy::too_many_arguments)]
 async fn produce(
     scenario: &Scenario,
+    steps: Vec<(Duration, timeline::Step)>,
     env: &Environment,
     running: &[(RunProducer, String)],
     run_id: &str,
@@ -158,7 +198,7 @@ async fn produce(
     patience: Duration,
     interrupt: &CancellationToken,
 ) -> anyhow::Result<(Vec<FaultWindow>, bool)> {
-    let timeline = Timeline::play(&scenario.faults, env.faults.clone(), started);
+    let timeline = Timeline::play(&scenario.faults, steps, env.faults.clone(), started);
     let sending = running.iter().map(|(producer, topic)| drive(producer, topic, &scenario.workload, run_id, started));
     let sent = tokio::select! {
         sent = futures::future::try_join_all(sending) => Some(sent),
@@ -195,8 +235,9 @@ async fn read_back(env: &Environment, runs: &[ProducerRun], run_id: &str, partit
 async fn drive(producer: &RunProducer, topic: &str, workload: &Workload, run_id: &str, started: Instant) -> anyhow::Result<()> {
     let name = producer.name().to_string();
     for seq in 0..workload.messages {
-        if let Some(rate) = workload.rate {
-            sleep_until(started + Duration::from_secs_f64(seq as f64 / rate)).await;
+        if workload.rate.is_some() {
+            // Within the plan's last_due, checked before the run started.
+            sleep_until(started + due(workload, seq).unwrap_or_default()).await;
         } else if seq % 256 == 0 {
             tokio::task::yield_now().await;
         }
@@ -210,12 +251,15 @@ async fn drive(producer: &RunProducer, topic: &str, workload: &Workload, run_id:
 /// How long to wait for the last delivery reports: the longest
 /// message.timeout.ms (or delivery.timeout.ms) of the producers, plus
 /// margin; librdkafka's default is 300 s.
-fn flush_patience(settings: &[&BTreeMap<String, String>]) -> Duration {
+fn flush_patience(settings: &[&BTreeMap<String, String>]) -> anyhow::Result<Duration> {
     let longest = settings
         .iter()
         .filter_map(|s| s.get("message.timeout.ms").or_else(|| s.get("delivery.timeout.ms")))
         .filter_map(|v| v.parse::<u64>().ok())
         .max()
         .unwrap_or(300_000);
-    Duration::from_millis(longest) + Duration::from_secs(10)
+    Duration::from_millis(longest)
+        .checked_add(Duration::from_secs(10))
+        .filter(|d| Instant::now().checked_add(*d).is_some())
+        .ok_or_else(|| anyhow::anyhow!("message.timeout.ms {longest} is beyond the clock"))
 }

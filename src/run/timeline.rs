@@ -46,7 +46,9 @@ mod millis {
     }
 }
 
-enum Step {
+/// One step of the timeline: fault `i` (in the file's order) is played or undone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
     Add(usize),
     Remove(usize),
 }
@@ -57,18 +59,31 @@ pub struct Timeline {
     task: tokio::task::JoinHandle<Vec<FaultWindow>>,
 }
 
-impl Timeline {
-    /// Start playing `faults` against `control`, timed from `started`.
-    pub fn play(faults: &[Fault], control: FaultControl, started: Instant) -> Timeline {
-        let mut steps: Vec<(Duration, Step)> = Vec::new();
-        for (i, fault) in faults.iter().enumerate() {
-            steps.push((fault.at, Step::Add(i)));
-            if let Some(duration) = fault.duration {
-                steps.push((fault.at + duration, Step::Remove(i)));
-            }
+/// The steps of `faults` in the order they happen, each with its time
+/// after producing starts. Fails when a time is beyond the clock (`at +
+/// duration` overflows, which `validate` prevents with its limits).
+pub fn schedule(faults: &[Fault]) -> anyhow::Result<Vec<(Duration, Step)>> {
+    let mut steps: Vec<(Duration, Step)> = Vec::new();
+    for (i, fault) in faults.iter().enumerate() {
+        steps.push((fault.at, Step::Add(i)));
+        if let Some(duration) = fault.duration {
+            let end = fault.at.checked_add(duration).filter(|end| Instant::now().checked_add(*end).is_some());
+            let end = end.ok_or_else(|| anyhow::anyhow!("fault `{}` ends beyond the clock (at + duration)", fault.name))?;
+            steps.push((end, Step::Remove(i)));
         }
-        // Stable: at equal times, steps keep the file's order.
-        steps.sort_by_key(|(at, _)| *at);
+    }
+    if let Some((_, Step::Add(i))) = steps.iter().find(|(at, _)| Instant::now().checked_add(*at).is_none()) {
+        anyhow::bail!("fault `{}` starts beyond the clock (at)", faults[*i].name);
+    }
+    // Stable: at equal times, steps keep the file's order.
+    steps.sort_by_key(|(at, _)| *at);
+    Ok(steps)
+}
+
+impl Timeline {
+    /// Start playing `faults` against `control` at the times of `steps`
+    /// (their [`schedule`]), timed from `started`.
+    pub fn play(faults: &[Fault], steps: Vec<(Duration, Step)>, control: FaultControl, started: Instant) -> Timeline {
         let mut windows: Vec<FaultWindow> =
             faults.iter().map(|f| FaultWindow { fault: f.clone(), added_at: None, removed_at: None, notes: Vec::new() }).collect();
         let stop = CancellationToken::new();

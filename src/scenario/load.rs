@@ -11,13 +11,11 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{ScenarioError, closest};
+use super::settings;
+use super::limits::{self, MAX_PARTITIONS, MAX_PAYLOAD_BYTES, MAX_RATE, MAX_REPEAT, MIN_RATE};
 use super::raw::{self, KEY_FORMS, RawKey, RawScenario, SettingValue};
 use super::{BACKEND_NAMES, BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, KeyStrategy, Preset, ProducerSpec, Scenario, Workload};
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
-
-/// The largest `payload_bytes` accepted. Far above Kafka's default 1 MB
-/// message limit; it only stops a typo from allocating gigabytes per message.
-pub const MAX_PAYLOAD_BYTES: i64 = 64 * 1024 * 1024;
 
 /// Read and validate one scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -110,7 +108,7 @@ impl<'i> Checker<'_, 'i> {
             None => None,
         };
         let repeat = match raw.repeat {
-            Some(r) => self.int_in(&r, "repeat", 1, i64::from(u32::MAX))? as u32,
+            Some(r) => self.int_in(&r, "repeat", 1, MAX_REPEAT)? as u32,
             None => 1,
         };
         let workload = self.workload(raw.workload)?;
@@ -208,7 +206,7 @@ impl<'i> Checker<'_, 'i> {
             }
         }
 
-        Ok(Scenario {
+        let scenario = Scenario {
             name: raw.name.into_inner(),
             description: raw.description.into_inner(),
             observe: raw.observe,
@@ -222,7 +220,37 @@ impl<'i> Checker<'_, 'i> {
             faults,
             expectations,
             source: self.source.to_path_buf(),
-        })
+        };
+        limits::check(&scenario)
+            .and_then(|()| settings::check(&scenario))
+            .map_err(|e| self.err(self.span_of(&e.field), e.field, e.message))?;
+        Ok(scenario)
+    }
+
+    /// The span of a field named as errors name it (`workload.messages`,
+    /// `faults[2].attributes.latency`, `client."linger.ms"`): the deepest
+    /// part of it that is in the document, or the whole document.
+    fn span_of(&self, field: &str) -> Range<usize> {
+        let mut span = self.root.span();
+        let mut table = Some(self.root.get_ref());
+        for part in field_parts(field) {
+            let (key, index) = match part.split_once('[') {
+                Some((key, rest)) => (key, rest.trim_end_matches(']').parse::<usize>().ok()),
+                None => (part.as_str(), None),
+            };
+            let Some(found) = table.and_then(|t| raw::lookup(t, key)) else { break };
+            let (mut at, mut value) = (found.span(), found.get_ref());
+            if let (Some(i), DeValue::Array(items)) = (index, value) {
+                let Some(item) = items.get(i) else {
+                    span = at;
+                    break;
+                };
+                (at, value) = (item.span(), item.get_ref());
+            }
+            span = at;
+            table = value.as_table();
+        }
+        span
     }
 
     /// An integer in `min..=max`, or an error saying which range is accepted.
@@ -244,9 +272,11 @@ impl<'i> Checker<'_, 'i> {
         let rate = match w.rate {
             Some(r) => {
                 let v = *r.get_ref();
-                if !(v.is_finite() && v > 0.0) {
+                if !(MIN_RATE..=MAX_RATE).contains(&v) {
                     return Err(self.err(r.span(), "workload.rate", format!(
-                        "`{v}`: accepted: a number > 0 (messages per second per producer); leave it out to send as fast as possible"
+                        "`{}`: accepted: a number from {MIN_RATE} to {MAX_RATE} (messages per second per producer); \
+                         leave it out to send as fast as possible",
+                        if v == 0.0 || (1e-4..1e15).contains(&v.abs()) { v.to_string() } else { format!("{v:e}") }
                     )));
                 }
                 Some(v)
@@ -254,7 +284,7 @@ impl<'i> Checker<'_, 'i> {
             None => None,
         };
         let partitions = match &w.partitions {
-            Some(p) => self.int_in(p, "workload.partitions", 1, i64::from(i32::MAX))? as i32,
+            Some(p) => self.int_in(p, "workload.partitions", 1, MAX_PARTITIONS)? as i32,
             None => 1,
         };
         let payload_bytes = match &w.payload_bytes {
@@ -547,6 +577,20 @@ impl<'i> Checker<'_, 'i> {
         }
         Ok(())
     }
+}
+
+/// The keys of a field path: split at dots outside quotes, quotes removed.
+fn field_parts(field: &str) -> Vec<String> {
+    let (mut parts, mut part, mut quoted) = (Vec::new(), String::new(), false);
+    for c in field.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut part)),
+            c => part.push(c),
+        }
+    }
+    parts.push(part);
+    parts
 }
 
 /// `name` as one of `names` (snake_case), also when written as Kafka does

@@ -19,9 +19,11 @@
 mod duration;
 mod error;
 mod expect;
+pub mod limits;
 mod load;
 mod raw;
 mod schema;
+mod settings;
 
 #[cfg(test)]
 mod tests;

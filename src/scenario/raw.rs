@@ -22,7 +22,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::duration::DurationValue;
 use super::expect::{Bound, Level, Metric};
-use super::load::MAX_PAYLOAD_BYTES;
+use super::limits::{MAX_MESSAGES_PER_RUN, MAX_PARTITIONS, MAX_PAYLOAD_BYTES, MAX_RATE, MAX_REPEAT, MIN_RATE};
 use super::schema::{AttributesTable, StreamName, ToxicTypeName, ZERO_DURATION_PATTERN};
 use super::{Driver, HttpSendMode, KeyStrategy, Preset};
 use crate::proxy::toxic::Stream;
@@ -53,10 +53,10 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(with = "i64", range(min = 0))]
     pub seed: Option<Spanned<i64>>,
-    /// How many times to run the scenario (default 1); each repeat is
-    /// audited on its own. `--repeat` overrides it.
+    /// How many times to run the scenario (default 1, at most 100); each
+    /// repeat is audited on its own. `--repeat` overrides it.
     #[serde(default)]
-    #[schemars(with = "i64", range(min = 1, max = 4294967295i64), extend("default" = 1))]
+    #[schemars(with = "i64", range(min = 1, max = MAX_REPEAT), extend("default" = 1))]
     pub repeat: Option<Spanned<i64>>,
     /// Brokers in the cluster, 1 to 9 (default 1). The mock, docker and
     /// local backends start this many, numbered 1 to `brokers`; with 3 or
@@ -103,17 +103,20 @@ pub(super) struct RawScenario {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Workload")]
 pub(super) struct RawWorkload {
-    /// Messages each producer sends, 1 or more.
-    #[schemars(with = "i64", range(min = 1))]
+    /// Messages each producer sends, 1 or more; at most 2,000,000 in a run,
+    /// summed over the producers, and at most 1 GiB of payload
+    /// (messages x payload_bytes x producers).
+    #[schemars(with = "i64", range(min = 1, max = MAX_MESSAGES_PER_RUN))]
     pub messages: Spanned<i64>,
-    /// Messages per second per producer, a number > 0; leave it out to send
-    /// as fast as possible.
+    /// Messages per second per producer, from 0.01 to 1,000,000, such that
+    /// the messages take at most an hour; leave it out to send as fast as
+    /// possible.
     #[serde(default)]
-    #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
+    #[schemars(with = "f64", range(min = MIN_RATE, max = MAX_RATE))]
     pub rate: Option<Spanned<f64>>,
-    /// Partitions of each producer's topic (default 1).
+    /// Partitions of each producer's topic (default 1, at most 1000).
     #[serde(default)]
-    #[schemars(with = "i64", range(min = 1, max = 2147483647i64), extend("default" = 1))]
+    #[schemars(with = "i64", range(min = 1, max = MAX_PARTITIONS), extend("default" = 1))]
     pub partitions: Option<Spanned<i64>>,
     /// How message keys are chosen (default "event-id"). The key decides the
     /// partition, and reordering is only counted among messages with the
@@ -121,7 +124,9 @@ pub(super) struct RawWorkload {
     #[serde(default)]
     #[schemars(with = "KeyStrategy", extend("default" = "event-id"))]
     pub key: Option<RawKey>,
-    /// Extra padding bytes in each message value (default 0, at most 64 MiB).
+    /// Extra padding bytes in each message value (default 0, at most
+    /// 900,000: with the message's envelope, under Kafka's default 1 MB
+    /// message limit).
     #[serde(default)]
     #[schemars(with = "i64", range(min = 0, max = MAX_PAYLOAD_BYTES), extend("default" = 0))]
     pub payload_bytes: Option<Spanned<i64>>,
@@ -188,10 +193,10 @@ pub(super) struct RawFault {
     #[schemars(with = "f64", range(min = 0, max = 1), extend("default" = 1.0))]
     pub toxicity: Option<Spanned<f64>>,
     /// When the toxic is added, counted from when producing starts,
-    /// e.g. "1.5s".
+    /// e.g. "1.5s"; at most "1h".
     pub at: DurationValue,
-    /// How long the toxic stays, more than 0, e.g. "3s"; leave it out to
-    /// keep it until producing ends.
+    /// How long the toxic stays, more than 0 and at most "1h", e.g. "3s";
+    /// leave it out to keep it until producing ends.
     #[serde(default)]
     #[schemars(with = "DurationValue", extend("not" = { "pattern": ZERO_DURATION_PATTERN }))]
     pub duration: Option<Spanned<DurationValue>>,

@@ -26,7 +26,7 @@ payload_bytes = 16
 [client]
 "socket.timeout.ms" = 2000
 "message.timeout.ms" = 60000
-"enable.gapless.guarantee" = true
+"socket.keepalive.enable" = true
 "retry.backoff.ms" = 1.5
 "compression.type" = "lz4"
 
@@ -116,7 +116,7 @@ fn full_file_parses_into_the_model() {
         Workload { messages: 1000, rate: Some(200.0), partitions: 3, key: KeyStrategy::Spread(8), payload_bytes: 16 }
     );
     assert_eq!(s.client["socket.timeout.ms"], "2000");
-    assert_eq!(s.client["enable.gapless.guarantee"], "true");
+    assert_eq!(s.client["socket.keepalive.enable"], "true");
     assert_eq!(s.client["retry.backoff.ms"], "1.5");
     assert_eq!(s.client["compression.type"], "lz4");
     let names: Vec<_> = s.producers.iter().map(|p| (p.name.as_str(), p.preset)).collect();

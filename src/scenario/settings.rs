@@ -1,0 +1,113 @@
+//! The librdkafka settings of a scenario, checked by librdkafka itself when
+//! the file is validated: each producer's effective properties (or, for an
+//! http producer of the in-process service, the service's) are given to a
+//! producer that is created and dropped at once, with no broker to talk to.
+//! librdkafka refuses unknown properties, bad values and contradictions
+//! (`enable.idempotence=true` with `acks=1`) exactly as it would in the
+//! run, so a file `validate` accepts never fails there for its settings.
+
+
+
+use rdkafka::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::BaseProducer;
+
+use super::limits::Exceeded;
+use super::{Preset, Scenario};
+use crate::serve::{Mode, ServeConfig, mode_properties};
+
+/// The first producer whose settings librdkafka refuses: the field is the
+/// setting it names (`producers[1].settings."linger.ms"`, `client."acks"`);
+/// for a contradiction between settings, the producer's `settings`, or its
+/// `preset` when it has none.
+pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
+    for (i, producer) in scenario.producers.iter().enumerate() {
+        let properties: Vec<(String, String)> = match &producer.http {
+            None => scenario.effective_settings(producer).into_iter().collect(),
+            Some(http) if http.url.is_none() => {
+                let mode = if producer.preset == Preset::Idempotent { Mode::Idempotent } else { Mode::Plain };
+                // with_client_settings was checked when the driver was read.
+                let Ok(config) = ServeConfig::default().with_client_settings(&scenario.client) else { continue };
+                mode_properties(&config, mode)
+            }
+            // A service at a URL has its own configuration.
+            Some(_) => continue,
+        };
+        let Err(error) = try_create(&properties) else { continue };
+        let key = match &error {
+            KafkaError::ClientConfig(_, _, key, _) => Some(key.as_str()),
+            _ => None,
+        };
+        let field = match key {
+            Some(key) if producer.settings.contains_key(key) => format!("producers[{i}].settings.\"{key}\""),
+            Some(key) if scenario.client.contains_key(key) => format!("client.\"{key}\""),
+            // A contradiction (or the preset's own setting): the producer's
+            // own settings if it has any, else its preset.
+            _ if !producer.settings.is_empty() => format!("producers[{i}].settings"),
+            _ => format!("producers[{i}].preset"),
+        };
+        let message = match error {
+            KafkaError::ClientConfig(_, description, key, value) => format!(
+                "{description} (\"{key}\" = \"{value}\"); accepted: the properties and values of librdkafka's \
+                 CONFIGURATION.md"
+            ),
+            KafkaError::ClientCreation(description) => description,
+            other => other.to_string(),
+        };
+        return Err(Exceeded {
+            field,
+            message: format!("librdkafka refuses producer `{}`'s settings: {message}", producer.name),
+        });
+    }
+    Ok(())
+}
+
+/// Create (and drop) a producer with `properties` and no broker.
+fn try_create(properties: &[(String, String)]) -> Result<(), KafkaError> {
+    let mut config = ClientConfig::new();
+    for (key, value) in properties {
+        config.set(key, value);
+    }
+    // Nothing to connect to, and nothing to say about it: without
+    // bootstrap.servers librdkafka only warns, and the level silences that.
+    config.remove("bootstrap.servers");
+    config.set_log_level(RDKafkaLogLevel::Emerg);
+    config.create::<BaseProducer>().map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn librdkafka_refuses_what_the_run_would() {
+        assert!(try_create(&props(&[("acks", "all"), ("enable.idempotence", "true")])).is_ok());
+        assert!(matches!(try_create(&props(&[("linger.ms", "soon")])), Err(KafkaError::ClientConfig(..))));
+        assert!(matches!(try_create(&props(&[("no.such.setting", "1")])), Err(KafkaError::ClientConfig(..))));
+        let contradiction = try_create(&props(&[("acks", "1"), ("enable.idempotence", "true")]));
+        assert!(matches!(contradiction, Err(KafkaError::ClientCreation(_))), "{contradiction:?}");
+    }
+
+    #[test]
+    fn a_bad_setting_is_named_where_it_is_written() {
+        let text = |settings: &str| {
+            format!(
+                "name = \"s\"\ndescription = \"d\"\n[workload]\nmessages = 1\n[client]\n\"socket.timeout.ms\" = 2000\n\
+                 [[producers]]\nname = \"p\"\npreset = \"plain\"\n[[producers]]\nname = \"i\"\npreset = \"idempotent\"\n{settings}\n"
+            )
+        };
+        let load = |settings: &str| super::super::parse(&text(settings), std::path::Path::new("s.toml"));
+        assert!(load("").is_ok());
+        let bad = load("settings = { \"linger.ms\" = \"soon\" }").unwrap_err();
+        assert_eq!(bad.field.as_deref(), Some("producers[1].settings.\"linger.ms\""), "{bad}");
+        assert_eq!((bad.line, bad.column), (Some(13), Some(28)), "{bad}");
+        let contradiction = load("settings = { acks = \"1\" }").unwrap_err();
+        assert_eq!(contradiction.field.as_deref(), Some("producers[1].settings"), "{contradiction}");
+        assert!(contradiction.to_string().contains("enable.idempotence"), "{contradiction}");
+    }
+}
