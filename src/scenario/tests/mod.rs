@@ -6,6 +6,7 @@ use std::time::Duration;
 
 mod broker_faults;
 mod errors;
+mod limits;
 
 use super::*;
 use crate::proxy::toxic::Stream;
