@@ -146,8 +146,12 @@ fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    eprintln!("faultlab proxy: Toxiproxy API on http://{listen} (Ctrl-C or SIGTERM to stop)");
-    let served = runtime.block_on(faultlab::proxy::api::serve(listen, seed, stop_signal()));
+    let served = runtime.block_on(async {
+        let api = faultlab::proxy::api::bind(listen, seed).await?;
+        // The bound address, so that `--listen 127.0.0.1:0` says which port it got.
+        eprintln!("faultlab proxy: Toxiproxy API on http://{} (Ctrl-C or SIGTERM to stop)", api.local_addr());
+        api.serve(stop_signal()).await
+    });
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
