@@ -7,11 +7,17 @@
 //! - a listen address that is not `host:port` is a 400 (Toxiproxy: 500);
 //! - unknown toxic attributes and values a toxic cannot run with (e.g. a
 //!   slicer `average_size` of 0, on which Toxiproxy spins forever) are 400s;
+//!   so is a toxicity outside 0..1 (Toxiproxy stores it);
 //!   every bad-body message names the field;
 //! - `/populate` with no proxies answers `"proxies": []` (Toxiproxy: `null`);
+//! - a stream given in capitals is shown in lower case (Toxiproxy echoes it);
+//! - no `"Logger": {}` in proxies (a Go field Toxiproxy 2.12 leaks);
 //! - error bodies are sent as `application/json` (Toxiproxy's `http.Error`
 //!   labels them text/plain);
 //! - `/version` names faultlab's version.
+//!
+//! tests/proxy_differential_api.rs checks all of this against a real
+//! Toxiproxy, field by field.
 //!
 //! Like Toxiproxy, requests from browsers (a `User-Agent` starting with
 //! `Mozilla/`) are refused with 403, so a web page cannot drive the proxy.
