@@ -80,6 +80,13 @@ impl ToxiproxyServer {
     }
 }
 
+impl ToxiproxyServer {
+    /// Whether the server process has ended (e.g. a toxic panicked it).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self._child.try_wait(), Ok(Some(_)))
+    }
+}
+
 /// A loopback port that is free now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
