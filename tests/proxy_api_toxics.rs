@@ -136,9 +136,9 @@ async fn echo_within(client: &mut TcpStream, limit: Duration) -> Option<[u8; 4]>
 
 /// Attributes at the edge of int64 (delays of 292 million years, a rate
 /// near i64::MAX KB/s) are accepted; the toxic then waits "forever" where
-/// it waits at all, instead of overflowing the clock and killing the link's
-/// task; removing it releases what it held; the API and other proxies keep
-/// serving throughout.
+/// it waits at all, with the link alive (a dead link task would close the
+/// connection); removing it releases what it held; the API and other
+/// proxies keep serving throughout.
 #[tokio::test]
 async fn toxics_with_int64_edge_values_are_accepted_and_the_proxy_keeps_serving() {
     const MAX: i64 = i64::MAX;
