@@ -52,13 +52,29 @@ const DELIBERATE: &[(&[&str], &[&str], &str)] = &[
     ),
     (&["toxic: unknown type", "toxic: no type"], &["body.error"], "`invalid toxic type` also names the type given and the accepted ones"),
     (
-        &["toxic slicer: defaults", "toxic: toxicity above 1", "toxic: toxicity below 0", "toxic update: toxicity out of range"],
+        &[
+            "toxic slicer: defaults",
+            "toxic: slicer variation above average",
+            "toxic: negative bandwidth rate",
+            "toxic: unknown attribute",
+            "toxic: toxicity above 1",
+            "toxic: toxicity below 0",
+            "toxic update: toxicity out of range",
+        ],
         &["status", "body.status", "body.error", "body.name", "body.type", "body.stream", "body.toxicity", "body.attributes"],
-        "refused with 400: a slicer average_size of 0 spins Toxiproxy's goroutine forever, a toxicity outside 0..1 is not a \
-         probability (Toxiproxy stores it: above 1 is always, below 0 never)",
+        "refused with 400 naming the attribute: on a slicer average_size of 0 Toxiproxy's goroutine spins forever, on a \
+         variation above the average or a negative bandwidth rate it panics on the first chunk it cuts; an unknown attribute is a typo \
+         Toxiproxy ignores; a toxicity outside 0..1 is not a probability (Toxiproxy stores it: above 1 is always, below 0 never)",
     ),
     (
-        &["toxic slicer: defaults, removed", "toxic: toxicity above 1, removed", "toxic: toxicity below 0, removed"],
+        &[
+            "toxic slicer: defaults, removed",
+            "toxic: slicer variation above average, removed",
+            "toxic: negative bandwidth rate, removed",
+            "toxic: unknown attribute, removed",
+            "toxic: toxicity above 1, removed",
+            "toxic: toxicity below 0, removed",
+        ],
         &["status", "body"],
         "the toxic refused above is not there to remove (Toxiproxy: 204)",
     ),
@@ -192,6 +208,27 @@ fn sequence(upstream: &str) -> Vec<Step> {
         step("toxic: toxicity above 1, removed", M::DELETE, "/proxies/a/toxics/t1", None),
         step("toxic: toxicity below 0", M::POST, "/proxies/a/toxics", Some(json!({ "name": "t2", "type": "latency", "toxicity": -0.1 }))),
         step("toxic: toxicity below 0, removed", M::DELETE, "/proxies/a/toxics/t2", None),
+        step(
+            "toxic: unknown attribute",
+            M::POST,
+            "/proxies/a/toxics",
+            Some(json!({ "name": "u1", "type": "latency", "attributes": { "latncy": 5 } })),
+        ),
+        step("toxic: unknown attribute, removed", M::DELETE, "/proxies/a/toxics/u1", None),
+        step(
+            "toxic: slicer variation above average",
+            M::POST,
+            "/proxies/a/toxics",
+            Some(json!({ "name": "sv", "type": "slicer", "attributes": { "average_size": 10, "size_variation": 20 } })),
+        ),
+        step("toxic: slicer variation above average, removed", M::DELETE, "/proxies/a/toxics/sv", None),
+        step(
+            "toxic: negative bandwidth rate",
+            M::POST,
+            "/proxies/a/toxics",
+            Some(json!({ "name": "neg", "type": "bandwidth", "attributes": { "rate": -1 } })),
+        ),
+        step("toxic: negative bandwidth rate, removed", M::DELETE, "/proxies/a/toxics/neg", None),
         step("toxic: toxicity 0", M::POST, "/proxies/a/toxics", Some(json!({ "name": "t0", "type": "latency", "toxicity": 0 }))),
         step(
             "toxic: toxicity 0.3",
