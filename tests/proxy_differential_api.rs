@@ -166,6 +166,7 @@ fn sequence(upstream: &str) -> Vec<Step> {
         step("enable", M::POST, "/proxies/a", Some(json!({ "enabled": true }))),
         step("update: upstream", M::POST, "/proxies/b", Some(json!({ "upstream": upstream, "enabled": true }))),
         raw("update: bad JSON", M::POST, "/proxies/a", "{"),
+        step("update by PATCH", M::PATCH, "/proxies/a", Some(json!({ "enabled": true, "upstream": upstream }))),
         step("update: unknown proxy", M::POST, "/proxies/zz", Some(json!({ "enabled": false }))),
         step("update: enabled not a bool", M::POST, "/proxies/a", Some(json!({ "enabled": "yes" }))),
         step("toxics: none", M::GET, "/proxies/a/toxics", None),
@@ -236,6 +237,7 @@ fn sequence(upstream: &str) -> Vec<Step> {
             "/proxies/a/toxics",
             Some(json!({ "name": "t03", "type": "bandwidth", "stream": "upstream", "toxicity": 0.3, "attributes": { "rate": 1 } })),
         ),
+        step("toxic update by PATCH", M::PATCH, "/proxies/a/toxics/t03", Some(json!({ "attributes": { "rate": 3 } }))),
         step("toxic update: toxicity 0.7", M::POST, "/proxies/a/toxics/t03", Some(json!({ "toxicity": 0.7, "attributes": { "rate": 2 } }))),
         step(
             "toxic: attribute not a number",
@@ -298,6 +300,8 @@ fn sequence(upstream: &str) -> Vec<Step> {
         step("delete: again", M::DELETE, "/proxies/a", None),
         step("show: deleted", M::GET, "/proxies/a", None),
         step("list: at the end", M::GET, "/proxies", None),
+        step("unknown route", M::GET, "/nope", None),
+        step("method not allowed", M::PUT, "/proxies", None),
     ]);
     steps
 }

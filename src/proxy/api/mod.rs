@@ -95,6 +95,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
             get(toxics::show).post(toxics::update).patch(toxics::update).delete(toxics::delete),
         )
         .route("/version", get(version))
+        .fallback(not_found)
         .layer(middleware::from_fn(refuse_browsers))
         .with_state(registry)
 }
@@ -102,6 +103,11 @@ pub fn router(registry: Arc<Registry>) -> Router {
 async fn version() -> Response {
     let body = format!("{{\"version\": \"faultlab-{}\"}}\n", env!("CARGO_PKG_VERSION"));
     ([(header::CONTENT_TYPE, "application/json;charset=utf-8")], body).into_response()
+}
+
+/// An unknown path: Go's `http.NotFound`, as Toxiproxy's router answers it.
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "404 page not found\n").into_response()
 }
 
 async fn refuse_browsers(request: Request, next: Next) -> Response {
