@@ -28,7 +28,7 @@ async fn create_a_toxic_with_toxiproxys_defaults() {
     let (status, toxic) = call(&api, Method::POST, "/proxies/p/toxics", Some(r#"{"type": "latency"}"#)).await;
     assert_eq!(status, 200, "Toxiproxy answers 200 to a new toxic");
     let expected = json!({
-        "name": "latency_downstream", "type": "latency", "stream": "downstream", "toxicity": 1.0,
+        "name": "latency_downstream", "type": "latency", "stream": "downstream", "toxicity": 1,
         "attributes": { "latency": 0, "jitter": 0 }
     });
     assert_eq!(toxic, expected);
@@ -106,7 +106,7 @@ async fn update_and_delete_a_toxic_acting_on_live_traffic() {
     assert!(took >= Duration::from_millis(50) && took < Duration::from_millis(250), "the update applies: {took:?}");
 
     let (status, toxic) = call(&api, Method::POST, "/proxies/p/toxics/slow", Some(r#"{"toxicity": 0, "name": "ignored"}"#)).await;
-    assert_eq!((status, &toxic["toxicity"], &toxic["name"]), (200, &json!(0.0), &json!("slow")), "{toxic}");
+    assert_eq!((status, &toxic["toxicity"], &toxic["name"]), (200, &json!(0), &json!("slow")), "{toxic}");
     assert!(round_trip(&mut client).await < Duration::from_millis(50), "toxicity 0: spared");
 
     assert_eq!(call(&api, Method::DELETE, "/proxies/p/toxics/slow", None).await.0, 204);
@@ -120,4 +120,76 @@ async fn round_trip(client: &mut TcpStream) -> Duration {
     let mut back = [0u8; 4];
     tokio::time::timeout(Duration::from_secs(5), client.read_exact(&mut back)).await.unwrap().unwrap();
     started.elapsed()
+}
+
+/// What a ping through `client` gets back within `limit`: the echo, or
+/// nothing (`None`: still open, nothing came). A closed or reset
+/// connection fails the test: it would mean the link's task died.
+async fn echo_within(client: &mut TcpStream, limit: Duration) -> Option<[u8; 4]> {
+    let mut back = [0u8; 4];
+    match tokio::time::timeout(limit, client.read_exact(&mut back)).await {
+        Err(_) => None,
+        Ok(Ok(_)) => Some(back),
+        Ok(Err(e)) => panic!("the connection ended ({e}): the link's task is gone"),
+    }
+}
+
+/// Attributes at the edge of int64 (delays of 292 million years, a rate
+/// near i64::MAX KB/s) are accepted; the toxic then waits "forever" where
+/// it waits at all, with the link alive (a dead link task would close the
+/// connection); removing it releases what it held; the API and other
+/// proxies keep serving throughout.
+#[tokio::test]
+async fn toxics_with_int64_edge_values_are_accepted_and_the_proxy_keeps_serving() {
+    const MAX: i64 = i64::MAX;
+    // (type, attributes, whether the ping comes back while the toxic is on)
+    let cases = [
+        ("latency", json!({ "latency": MAX, "jitter": MAX }), false),
+        ("latency", json!({ "latency": MAX }), false),
+        ("timeout", json!({ "timeout": MAX }), false),
+        ("reset_peer", json!({ "timeout": MAX }), false),
+        ("slow_close", json!({ "delay": MAX }), true),
+        ("bandwidth", json!({ "rate": MAX }), true),
+        ("slicer", json!({ "average_size": MAX, "size_variation": MAX, "delay": MAX }), true),
+        ("limit_data", json!({ "bytes": MAX }), true),
+    ];
+    let api = TestApi::start().await;
+    let up = common::echo_server().await.to_string();
+    let other = create(&api, "other", &up).await["listen"].as_str().unwrap().to_string();
+    for (i, (kind, attributes, passes)) in cases.into_iter().enumerate() {
+        let name = format!("p{i}");
+        let listen = create(&api, &name, &up).await["listen"].as_str().unwrap().to_string();
+        let body = json!({ "name": "edge", "type": kind, "stream": "upstream", "attributes": attributes }).to_string();
+        let (status, toxic) = call(&api, Method::POST, &format!("/proxies/{name}/toxics"), Some(&body)).await;
+        assert_eq!(status, 200, "{kind}: {toxic}");
+        for (key, value) in attributes.as_object().unwrap() {
+            assert_eq!(&toxic["attributes"][key], value, "{kind}: {toxic}");
+        }
+
+        let mut client = TcpStream::connect(&listen).await.unwrap();
+        client.write_all(b"ping").await.unwrap();
+        let got = echo_within(&mut client, Duration::from_millis(300)).await;
+        assert_eq!(got.is_some(), passes, "{kind} {attributes}: {got:?}");
+
+        // Another proxy of the same API still echoes at once.
+        let mut bystander = TcpStream::connect(&other).await.unwrap();
+        bystander.write_all(b"pong").await.unwrap();
+        assert_eq!(echo_within(&mut bystander, Duration::from_secs(2)).await, Some(*b"pong"), "{kind}: the other proxy");
+
+        let (status, _) = call(&api, Method::DELETE, &format!("/proxies/{name}/toxics/edge"), None).await;
+        assert_eq!(status, 204, "{kind}");
+        match kind {
+            // Removing a timeout closes what it held (Toxiproxy's Cleanup);
+            // reset_peer's wait, once started, ends in a reset whatever
+            // happens to the toxic (Toxiproxy's too): both end the link.
+            "timeout" | "reset_peer" => {}
+            _ if !passes => {
+                assert_eq!(echo_within(&mut client, Duration::from_secs(2)).await, Some(*b"ping"), "{kind}: released on removal")
+            }
+            _ => {
+                client.write_all(b"more").await.unwrap();
+                assert_eq!(echo_within(&mut client, Duration::from_secs(2)).await, Some(*b"more"), "{kind}: after removal");
+            }
+        }
+    }
 }

@@ -11,6 +11,8 @@ import sys
 import time
 
 from toxiproxy import Toxiproxy
+from toxiproxy.api import APIConsumer
+from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 
 
 def round_trip(listen):
@@ -56,6 +58,20 @@ def main():
     assert toxic.stream == "downstream" and toxic.toxicity == 1, vars(toxic)
     assert round_trip(proxy.listen) >= 0.3
 
+    # toxiproxy-python 0.1.1 has no call to update a toxic: its own HTTP
+    # consumer posts the update, as Toxiproxy's API documents it.
+    APIConsumer.post("/proxies/py/toxics/latency_downstream", json={"attributes": {"latency": 20}})
+    assert proxy.get_toxic("latency_downstream").attributes["latency"] == 20
+    took = round_trip(proxy.listen)
+    assert 0.02 <= took < 0.25, took
+
+    for bad, error in [(dict(type="nonsense"), InvalidToxic), (dict(type="latency"), ProxyExists)]:
+        try:
+            proxy.add_toxic(**bad)
+            raise AssertionError("%r was accepted" % bad)
+        except error:
+            pass
+
     proxy.destroy_toxic("latency_downstream")
     assert proxy.toxics() == {}
     assert round_trip(proxy.listen) < 0.2
@@ -70,6 +86,16 @@ def main():
 
     populated = server.populate([{"name": "py", "upstream": upstream, "listen": proxy.listen}])
     assert populated == [], "same listen and upstream: the client keeps it"
+    populated = server.populate([{"name": "py-other", "upstream": upstream, "listen": "127.0.0.1:0"}])
+    assert [p.name for p in populated] == ["py-other"], populated
+    assert round_trip(populated[0].listen) < 0.2
+    assert sorted(server.proxies()) == ["py", "py-other"], server.proxies()
+
+    try:
+        server.create(upstream=upstream, name="py", listen="127.0.0.1:0")
+        raise AssertionError("a second proxy `py` was accepted")
+    except ProxyExists:
+        pass
 
     proxy.destroy()
     assert server.get_proxy("py") is None

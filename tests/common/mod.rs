@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod components;
 pub mod http;
 
 use std::net::SocketAddr;

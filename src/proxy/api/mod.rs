@@ -7,11 +7,17 @@
 //! - a listen address that is not `host:port` is a 400 (Toxiproxy: 500);
 //! - unknown toxic attributes and values a toxic cannot run with (e.g. a
 //!   slicer `average_size` of 0, on which Toxiproxy spins forever) are 400s;
+//!   so is a toxicity outside 0..1 (Toxiproxy stores it);
 //!   every bad-body message names the field;
 //! - `/populate` with no proxies answers `"proxies": []` (Toxiproxy: `null`);
+//! - a stream given in capitals is shown in lower case (Toxiproxy echoes it);
+//! - no `"Logger": {}` in proxies (a Go field Toxiproxy 2.12 leaks);
 //! - error bodies are sent as `application/json` (Toxiproxy's `http.Error`
 //!   labels them text/plain);
 //! - `/version` names faultlab's version.
+//!
+//! tests/proxy_differential_api.rs checks all of this against a real
+//! Toxiproxy, field by field.
 //!
 //! Like Toxiproxy, requests from browsers (a `User-Agent` starting with
 //! `Mozilla/`) are refused with 403, so a web page cannot drive the proxy.
@@ -89,6 +95,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
             get(toxics::show).post(toxics::update).patch(toxics::update).delete(toxics::delete),
         )
         .route("/version", get(version))
+        .fallback(not_found)
         .layer(middleware::from_fn(refuse_browsers))
         .with_state(registry)
 }
@@ -96,6 +103,11 @@ pub fn router(registry: Arc<Registry>) -> Router {
 async fn version() -> Response {
     let body = format!("{{\"version\": \"faultlab-{}\"}}\n", env!("CARGO_PKG_VERSION"));
     ([(header::CONTENT_TYPE, "application/json;charset=utf-8")], body).into_response()
+}
+
+/// An unknown path: Go's `http.NotFound`, as Toxiproxy's router answers it.
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "404 page not found\n").into_response()
 }
 
 async fn refuse_browsers(request: Request, next: Next) -> Response {

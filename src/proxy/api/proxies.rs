@@ -42,26 +42,33 @@ pub async fn create(State(registry): Api, body: Bytes) -> Result<Response, ApiEr
 }
 
 /// `POST /populate`: 201 with `{"proxies": [...]}`; on failure the status
-/// of the error, its `error` and `status`, and the proxies done before it.
-pub async fn populate(State(registry): Api, body: Bytes) -> Result<Response, ApiError> {
-    let inputs = body::objects(body::parse(&body)?)?;
-    let specs = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, input)| spec(input, &format!(" at proxy {}", i + 1)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (proxies, result) = registry.populate(specs).await;
+/// of the error, its `error` and `status`, and the proxies done before it
+/// (none when the body is refused, as Toxiproxy, which decodes it whole
+/// first).
+pub async fn populate(State(registry): Api, body: Bytes) -> Response {
+    let (proxies, result) = match specs(&body) {
+        Ok(specs) => {
+            let (proxies, result) = registry.populate(specs).await;
+            (proxies, result.map_err(ApiError::from))
+        }
+        Err(error) => (Vec::new(), Err(error)),
+    };
     let mut answer = json!({ "proxies": proxies.iter().map(proxy_json).collect::<Vec<_>>() });
     let status = match result {
         Ok(()) => StatusCode::CREATED,
-        Err(e) => {
-            let error = ApiError::from(e);
+        Err(error) => {
             answer["error"] = json!(error.message);
             answer["status"] = json!(error.status.as_u16());
             error.status
         }
     };
-    Ok((status, Json(answer)).into_response())
+    (status, Json(answer)).into_response()
+}
+
+/// Populate's body: the proxies to create, each checked.
+fn specs(body: &[u8]) -> Result<Vec<ProxySpec>, ApiError> {
+    let inputs = body::objects(body::parse(body)?)?;
+    inputs.iter().enumerate().map(|(i, input)| spec(input, &format!(" at proxy {}", i + 1))).collect()
 }
 
 /// `GET /proxies/{proxy}`.

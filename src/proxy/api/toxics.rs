@@ -26,7 +26,19 @@ pub fn toxics_json(proxy: &Proxy) -> Vec<Value> {
 }
 
 fn toxic_json(toxic: &Toxic) -> Value {
-    serde_json::to_value(toxic).unwrap_or(Value::Null)
+    let mut json = serde_json::to_value(toxic).unwrap_or(Value::Null);
+    json["toxicity"] = toxicity_as_go(toxic.toxicity);
+    json
+}
+
+/// A toxicity as Toxiproxy writes its float32: `1` and `0` without a
+/// fraction, and otherwise the shortest decimal that reads back as the same
+/// f32 (`0.3`, where serde's widening to f64 writes 0.30000001192092896).
+fn toxicity_as_go(toxicity: f32) -> Value {
+    if toxicity.fract() == 0.0 && toxicity.abs() <= 1.0 {
+        return Value::from(toxicity as i64);
+    }
+    toxicity.to_string().parse::<f64>().map_or(Value::from(f64::from(toxicity)), Value::from)
 }
 
 /// `GET /proxies/{proxy}/toxics`.

@@ -58,7 +58,7 @@ impl Bandwidth {
             let mut free = state.deadline.map_or(chunk.arrived, |d| d.max(chunk.arrived));
             while !chunk.is_empty() {
                 let n = chunk.len().min(slice);
-                let due = free + self.time_for(n);
+                let due = super::after(free, self.time_for(n));
                 tokio::select! {
                     biased;
                     _ = stub.interruption() => {

@@ -43,7 +43,7 @@ impl Latency {
                 Ok(chunk) => chunk,
                 Err(end) => return end,
             };
-            let due = chunk.arrived + self.delay(stub);
+            let due = super::after(chunk.arrived, self.delay(stub));
             tokio::select! {
                 biased;
                 _ = stub.interruption() => {

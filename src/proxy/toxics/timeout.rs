@@ -26,7 +26,7 @@ pub struct Timeout {
 impl Timeout {
     pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
         let deadline = (self.timeout > 0)
-            .then(|| *state.deadline.get_or_insert_with(|| Instant::now() + super::millis(self.timeout)));
+            .then(|| *state.deadline.get_or_insert_with(|| super::after(Instant::now(), super::millis(self.timeout))));
         loop {
             let closes = async {
                 match deadline {
