@@ -98,6 +98,57 @@ const CASES: &[Case] = &[
         field: "faults[0].type",
         words: &["unknown fault type `latancy`", "did you mean `latency`?", "accepted: latency, bandwidth"],
     },
+    // Issue 13's item 1: each of these once passed validate and then
+    // panicked or failed the run.
+    Case {
+        what: "a rate too slow for a Duration",
+        from: "messages = 10",
+        to: "messages = 10\nrate = 1e-300",
+        line: 6,
+        field: "workload.rate",
+        words: &["`1e-300`", "accepted: a number from 0.01 to 1000000"],
+    },
+    Case {
+        what: "a start time beyond the clock",
+        from: "at = \"1s\"",
+        to: "at = \"18446744073709551615s\"",
+        line: 13,
+        field: "faults[0].at",
+        words: &["longer than a run may be", "accepted: at most \"1h\""],
+    },
+    Case {
+        what: "a start time in hours beyond the clock",
+        from: "at = \"1s\"",
+        to: "at = \"5000000000000000h\"",
+        line: 13,
+        field: "faults[0].at",
+        words: &["accepted: at most \"1h\""],
+    },
+    Case {
+        what: "a setting librdkafka refuses",
+        from: "preset = \"plain\"",
+        to: "preset = \"plain\"\nsettings = { \"linger.ms\" = \"soon\" }",
+        line: 10,
+        field: "producers[0].settings.\"linger.ms\"",
+        words: &["librdkafka refuses", "queue.buffering.max.ms", "CONFIGURATION.md"],
+    },
+    // Item 2: no bounds on the work.
+    Case {
+        what: "too many messages",
+        from: "messages = 10",
+        to: "messages = 1000000000000",
+        line: 5,
+        field: "workload.messages",
+        words: &["accepted: at most 2000000 messages in a run"],
+    },
+    Case {
+        what: "too many partitions",
+        from: "messages = 10",
+        to: "messages = 10\npartitions = 100000",
+        line: 6,
+        field: "workload.partitions",
+        words: &["accepted: an integer from 1 to 1000"],
+    },
 ];
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
