@@ -106,14 +106,21 @@ async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow:
     let toxiproxy = Spec {
         name: "Toxiproxy".into(),
         program: components.toxiproxy_server.clone(),
-        args: ["-host", "127.0.0.1", "-port", &api_port.to_string(), "-seed", &seed.to_string()].map(String::from).to_vec(),
+        // Go's -seed is an int64: the same 64 bits (a u64 above i64::MAX
+        // is out of its range).
+        args: ["-host", "127.0.0.1", "-port", &api_port.to_string(), "-seed", &(seed as i64).to_string()].map(String::from).to_vec(),
         // Not a line per API request.
         env: vec![("LOG_LEVEL".into(), "info".into())],
         ready_line: None,
     };
-    let toxiproxy = Child::spawn(&toxiproxy)?;
+    let mut toxiproxy = Child::spawn(&toxiproxy)?;
     let client = Client::new(&format!("http://127.0.0.1:{api_port}"));
-    let proxy_version = client.wait_ready(Duration::from_secs(30)).await.map_err(|e| anyhow::anyhow!("{e:#}\n{}", toxiproxy.tail()))?;
+    // A Toxiproxy that refuses its flags exits at once: said then, not after the wait.
+    let answered = tokio::select! {
+        answered = client.wait_ready(Duration::from_secs(30)) => answered,
+        status = toxiproxy.exited() => Err(anyhow::anyhow!("Toxiproxy exited ({status}) before its API answered")),
+    };
+    let proxy_version = answered.map_err(|e| anyhow::anyhow!("{e:#}\n{}", toxiproxy.tail()))?;
     // A Toxiproxy whose API port was taken says so and keeps running; the
     // API that answered would then be someone else's.
     if toxiproxy.tail().contains("Server finished with error") {

@@ -134,6 +134,11 @@ impl Child {
         }
     }
 
+    /// Resolves when it exits, with how it ended.
+    pub async fn exited(&mut self) -> String {
+        self.child.wait().await.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())
+    }
+
     /// Send `signal` (SIGSTOP, SIGCONT, SIGTERM) to it.
     pub fn signal(&self, signal: libc::c_int) -> anyhow::Result<()> {
         let pid = self.pid().ok_or_else(|| anyhow::anyhow!("{} has already exited", self.spec.name))?;
