@@ -2,14 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::Verdict;
+use crate::audit::{Metric, Verdict};
 use crate::scenario::{Expectation, Level};
 
 /// One expectation, with what each repeat measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectationResult {
     pub producer: String,
-    pub metric: String,
+    pub metric: Metric,
     /// The bound as written, e.g. ">= 1".
     pub expected: String,
     pub level: Level,
@@ -38,14 +38,14 @@ pub fn check(expectations: &[Expectation], repeats: &[Vec<Verdict>]) -> Vec<Expe
                     verdicts
                         .iter()
                         .find(|v| v.producer == expectation.producer)
-                        .and_then(|v| v.metric(expectation.metric.as_str()))
+                        .map(|v| v.get(expectation.metric))
                         .unwrap_or(0)
                 })
                 .collect();
             let ran = repeats.iter().all(|verdicts| verdicts.iter().any(|v| v.producer == expectation.producer));
             ExpectationResult {
                 producer: expectation.producer.clone(),
-                metric: expectation.metric.as_str().to_string(),
+                metric: expectation.metric,
                 expected: expectation.bound.to_string(),
                 level: expectation.level,
                 held: ran && !measured.is_empty() && measured.iter().all(|&v| expectation.bound.holds(v)),

@@ -60,6 +60,8 @@ use serde::{Deserialize, Serialize};
 use crate::run::history::{History, Observed, Outcome};
 
 mod index;
+mod metric;
+pub use metric::Metric;
 use index::{FOREIGN, LatencyRecorder, Log, ProducerIndex, SeqTable};
 
 #[cfg(test)]
@@ -176,45 +178,6 @@ pub struct LatencySummary {
 }
 
 impl Verdict {
-    /// The names [`Verdict::metric`] accepts, in the order of the fields.
-    pub const METRICS: &'static [&'static str] = &[
-        "sent",
-        "acked",
-        "failed",
-        "possibly_persisted",
-        "unknown",
-        "duplicates",
-        "lost",
-        "phantom",
-        "persisted_after_failure",
-        "reordered",
-        "offset_mismatch",
-        "acked_without_offset",
-        "unexpected",
-    ];
-
-    /// A count by name (as scenario expectations name them), e.g.
-    /// `metric("duplicates")`. `None` for a name that is not a count; see
-    /// [`Verdict::METRICS`].
-    pub fn metric(&self, name: &str) -> Option<u64> {
-        Some(match name {
-            "sent" => self.sent,
-            "acked" => self.acked,
-            "failed" => self.failed,
-            "possibly_persisted" => self.possibly_persisted,
-            "unknown" => self.unknown,
-            "duplicates" => self.duplicates,
-            "lost" => self.lost,
-            "phantom" => self.phantom,
-            "persisted_after_failure" => self.persisted_after_failure,
-            "reordered" => self.reordered,
-            "offset_mismatch" => self.offset_mismatch,
-            "acked_without_offset" => self.acked_without_offset,
-            "unexpected" => self.unexpected,
-            _ => return None,
-        })
-    }
-
     fn empty(name: &str) -> Self {
         Verdict {
             producer: name.to_owned(),

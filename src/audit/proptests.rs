@@ -333,9 +333,9 @@ proptest! {
         let q = &verdicts[1];
         let m = case.other_len as u64;
         prop_assert_eq!((q.sent, q.acked), (m, m));
-        for name in Verdict::METRICS {
-            if !matches!(*name, "sent" | "acked") {
-                prop_assert_eq!(q.metric(name), Some(0), "q's {}", name);
+        for metric in Metric::ALL {
+            if !matches!(metric, Metric::Sent | Metric::Acked) {
+                prop_assert_eq!(q.get(metric), 0, "q's {}", metric);
             }
         }
     }

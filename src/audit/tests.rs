@@ -149,7 +149,8 @@ fn assert_anomalies(v: &Verdict, expected: &[(&str, u64)]) {
             .iter()
             .find(|(n, _)| n == name)
             .map_or(0, |(_, c)| *c);
-        assert_eq!(v.metric(name), Some(want), "{name} in {v:#?}");
+        let metric = Metric::from_name(name).unwrap_or_else(|| panic!("{name} is not a metric"));
+        assert_eq!(v.get(metric), want, "{name} in {v:#?}");
     }
     for (name, _) in expected {
         assert!(ANOMALIES.contains(name), "{name} is not an anomaly class");
@@ -811,30 +812,16 @@ fn metric_names_every_count() {
     let mut v = one(sends, records);
     v.duplicates = 3;
     v.reordered = 4;
-    assert_eq!(v.metric("duplicates"), Some(3));
-    assert_eq!(v.metric("reordered"), Some(4));
-    assert_eq!(v.metric("sent"), Some(2));
-    assert_eq!(v.metric("acked"), Some(2));
-    assert_eq!(v.metric("latency"), None);
-    assert_eq!(v.metric("producer"), None);
-    assert_eq!(v.metric("Duplicates"), None);
-    for name in Verdict::METRICS {
-        assert!(v.metric(name).is_some(), "{name}");
-    }
-    // The brief's list is a subset.
-    for name in [
-        "duplicates",
-        "lost",
-        "phantom",
-        "reordered",
-        "failed",
-        "possibly_persisted",
-        "offset_mismatch",
-        "acked",
-        "sent",
-        "unknown",
-    ] {
-        assert!(Verdict::METRICS.contains(&name), "{name}");
+    assert_eq!(v.get(Metric::Duplicates), 3);
+    assert_eq!(v.get(Metric::Reordered), 4);
+    assert_eq!((v.get(Metric::Sent), v.get(Metric::Acked)), (2, 2));
+    assert_eq!(Metric::from_name("latency"), None);
+    assert_eq!(Metric::from_name("producer"), None);
+    assert_eq!(Metric::from_name("Duplicates"), None);
+    // Every list is a list of distinct metrics.
+    for list in [&Metric::EXPECTABLE[..], &Metric::SUMMARY, &Metric::ANOMALIES] {
+        let distinct: std::collections::BTreeSet<_> = list.iter().collect();
+        assert_eq!(distinct.len(), list.len(), "{list:?}");
     }
     // Every u64 field of the JSON form is a metric, and vice versa.
     let json = serde_json::to_value(&v).unwrap();
@@ -845,9 +832,11 @@ fn metric_names_every_count() {
         .filter(|(_, x)| x.is_u64())
         .map(|(k, _)| k.as_str())
         .collect();
-    assert_eq!(counts.len(), Verdict::METRICS.len());
+    assert_eq!(counts.len(), Metric::ALL.len());
     for k in counts {
-        assert_eq!(v.metric(k), json[k].as_u64(), "{k}");
+        let metric = Metric::from_name(k).unwrap_or_else(|| panic!("{k} is not a metric"));
+        assert_eq!(Some(v.get(metric)), json[k].as_u64(), "{k}");
+        assert_eq!(serde_json::to_value(metric).unwrap(), k, "serde and name() agree");
     }
 }
 

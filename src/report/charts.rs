@@ -13,7 +13,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::common::{self, ANOMALIES};
+use super::common;
+use crate::audit::Metric;
 use super::{Repeat, ScenarioReport};
 
 /// The fill of a fault window (light grey, prints as such).
@@ -170,7 +171,7 @@ pub fn anomalies(report: &ScenarioReport) -> Result<String> {
     let producers = common::producers(report);
     let values: Vec<Vec<u64>> = producers
         .iter()
-        .map(|p| ANOMALIES.iter().map(|(_, read)| common::per_repeat(report, p, *read).into_iter().max().unwrap_or(0)).collect())
+        .map(|p| Metric::ANOMALIES.iter().map(|m| common::per_repeat(report, p, *m).into_iter().max().unwrap_or(0)).collect())
         .collect();
     let peak = values.iter().flatten().copied().max().unwrap_or(0) as f64;
     let title = match report.repeats.len() {
@@ -182,7 +183,7 @@ pub fn anomalies(report: &ScenarioReport) -> Result<String> {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 380)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let (plot, legend) = root.split_horizontally(WIDTH - LEGEND);
-        let n = ANOMALIES.len();
+        let n = Metric::ANOMALIES.len();
         let y_top = (peak * 1.15).max(5.0);
         let mut chart = ChartBuilder::on(&plot)
             .caption(title, (FONT, 22))
@@ -207,8 +208,8 @@ pub fn anomalies(report: &ScenarioReport) -> Result<String> {
             .map_err(err)?;
         let name_style = TextStyle::from((FONT, 15).into_font()).color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
         chart
-            .draw_series(ANOMALIES.iter().enumerate().map(|(m, (name, _))| {
-                EmptyElement::at((m as f64 + 0.5, 0.0)) + Text::new(name.to_string(), (0, 8), name_style.clone())
+            .draw_series(Metric::ANOMALIES.iter().enumerate().map(|(m, metric)| {
+                EmptyElement::at((m as f64 + 0.5, 0.0)) + Text::new(metric.label(), (0, 8), name_style.clone())
             }))
             .map_err(err)?;
         let width = 0.8 / producers.len().max(1) as f64;

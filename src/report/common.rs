@@ -5,21 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::ScenarioReport;
-use crate::audit::Verdict;
+use crate::audit::{Metric, Verdict};
 use crate::check::ExpectationResult;
 use crate::run::timeline::FaultWindow;
 use crate::scenario::{Fault, FaultKind, Level, format_duration};
-
-/// The anomaly classes the charts compare, in chart order.
-pub const ANOMALIES: &[(&str, fn(&Verdict) -> u64)] = &[
-    ("duplicates", |v| v.duplicates),
-    ("lost", |v| v.lost),
-    ("phantom", |v| v.phantom),
-    ("reordered", |v| v.reordered),
-    ("offset mismatch", |v| v.offset_mismatch),
-    ("failed", |v| v.failed),
-    ("possibly persisted", |v| v.possibly_persisted),
-];
 
 /// A scenario's result, as the summaries show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,8 +112,8 @@ pub fn verdicts<'a>(report: &'a ScenarioReport, producer: &str) -> Vec<&'a Verdi
     report.repeats.iter().filter_map(|r| r.verdicts.iter().find(|v| v.producer == producer)).collect()
 }
 
-pub fn per_repeat(report: &ScenarioReport, producer: &str, read: fn(&Verdict) -> u64) -> Vec<u64> {
-    verdicts(report, producer).into_iter().map(read).collect()
+pub fn per_repeat(report: &ScenarioReport, producer: &str, metric: Metric) -> Vec<u64> {
+    verdicts(report, producer).into_iter().map(|v| v.get(metric)).collect()
 }
 
 /// The median of the values (the mean of the middle two of an even count).

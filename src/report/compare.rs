@@ -8,9 +8,8 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::common::{self, Status};
-use super::terminal::ROWS;
+use crate::audit::Metric;
 use super::{RunReport, ScenarioReport};
-use crate::audit::Verdict;
 use crate::check::ExpectationResult;
 
 /// Terminal text saying what changed from `before` to `after`.
@@ -76,16 +75,16 @@ fn render_scenario(out: &mut String, old: &ScenarioReport, new: &ScenarioReport)
     let mut table = Builder::default();
     table.push_record(std::iter::once("".to_string()).chain(producers.iter().cloned()));
     let mut changed = old_status != new_status;
-    for (label, read) in ROWS {
+    for metric in Metric::SUMMARY {
         let cells: Vec<String> = producers
             .iter()
             .map(|p| {
-                let (a, b) = (median(old, p, *read), median(new, p, *read));
+                let (a, b) = (median(old, p, metric), median(new, p, metric));
                 changed |= a != b;
                 count_change(a, b)
             })
             .collect();
-        table.push_record(std::iter::once(label.to_string()).chain(cells));
+        table.push_record(std::iter::once(metric.label().to_string()).chain(cells));
     }
     let p99: Vec<String> = producers.iter().map(|p| latency_change(p99(old, p), p99(new, p))).collect();
     table.push_record(std::iter::once("ack ms p99".to_string()).chain(p99));
@@ -122,8 +121,8 @@ fn render_scenario(out: &mut String, old: &ScenarioReport, new: &ScenarioReport)
     changed
 }
 
-fn median(report: &ScenarioReport, producer: &str, read: fn(&Verdict) -> u64) -> Option<f64> {
-    common::median(&common::per_repeat(report, producer, read))
+fn median(report: &ScenarioReport, producer: &str, metric: Metric) -> Option<f64> {
+    common::median(&common::per_repeat(report, producer, metric))
 }
 
 fn p99(report: &ScenarioReport, producer: &str) -> Option<f64> {

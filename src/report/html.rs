@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::charts;
 use super::common::{self, Status};
-use super::terminal::ROWS;
+use crate::audit::Metric;
 use super::{RunOutcome, RunReport, ScenarioReport};
 use crate::check::ExpectationResult;
 use crate::scenario::Level;
@@ -144,8 +144,8 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
             }
             out.push_str("</tr>\n");
         };
-        for (label, read) in ROWS {
-            row(label, producers.iter().map(|p| common::spread(&common::per_repeat(report, p, *read))).collect());
+        for metric in Metric::SUMMARY {
+            row(metric.label(), producers.iter().map(|p| common::spread(&common::per_repeat(report, p, metric))).collect());
         }
         row("ack ms p50 / p99 / max", producers.iter().map(|p| common::latency(report, p)).collect());
         row("timeouts: request / message", producers.iter().map(|p| common::timeouts(report, p)).collect());

@@ -11,7 +11,7 @@
 use std::fmt::Write;
 
 use super::common::{self, Status};
-use super::terminal::ROWS;
+use crate::audit::Metric;
 use super::{RunOutcome, RunReport, ScenarioReport};
 use crate::check::ExpectationResult;
 use crate::scenario::Level;
@@ -98,9 +98,9 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
         let mut header = vec!["metric".to_string()];
         header.extend(producers.iter().map(|p| escape(p)));
         let mut table = Table::with_header(header);
-        for (label, read) in ROWS {
-            let cells = producers.iter().map(|p| common::spread(&common::per_repeat(report, p, *read)));
-            table.row(std::iter::once(label.to_string()).chain(cells).collect());
+        for metric in Metric::SUMMARY {
+            let cells = producers.iter().map(|p| common::spread(&common::per_repeat(report, p, metric)));
+            table.row(std::iter::once(metric.label().to_string()).chain(cells).collect());
         }
         table.row(std::iter::once("ack ms p50 / p99 / max".to_string()).chain(producers.iter().map(|p| common::latency(report, p))).collect());
         table.row(std::iter::once("timeouts: request / message".to_string()).chain(producers.iter().map(|p| common::timeouts(report, p))).collect());

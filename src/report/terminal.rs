@@ -6,23 +6,8 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::{RunOutcome, RunReport, ScenarioReport, common};
-use crate::audit::Verdict;
+use crate::audit::Metric;
 use crate::scenario::{Level, format_duration};
-
-/// Rows of the comparison table: label and how to read it off a verdict.
-pub(super) const ROWS: &[(&str, fn(&Verdict) -> u64)] = &[
-    ("sent", |v| v.sent),
-    ("acked", |v| v.acked),
-    ("failed", |v| v.failed),
-    ("possibly persisted", |v| v.possibly_persisted),
-    ("no report (interrupted)", |v| v.unknown),
-    ("duplicates", |v| v.duplicates),
-    ("lost", |v| v.lost),
-    ("phantom", |v| v.phantom),
-    ("reordered", |v| v.reordered),
-    ("offset mismatch", |v| v.offset_mismatch),
-    ("acked without offset", |v| v.acked_without_offset),
-];
 
 pub fn render(report: &RunReport) -> String {
     scenarios(report) + verdict(report, 0).as_str()
@@ -94,9 +79,9 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     let producers: Vec<&str> = report.repeats.first().map(|r| r.verdicts.iter().map(|v| v.producer.as_str()).collect()).unwrap_or_default();
     let mut table = Builder::default();
     table.push_record(std::iter::once("").chain(producers.iter().copied()));
-    for (label, read) in ROWS {
-        let cells = producers.iter().map(|p| summarize(&per_repeat(report, p, *read)));
-        table.push_record(std::iter::once(label.to_string()).chain(cells));
+    for metric in Metric::SUMMARY {
+        let cells = producers.iter().map(|p| summarize(&common::per_repeat(report, p, metric)));
+        table.push_record(std::iter::once(metric.label().to_string()).chain(cells));
     }
     let latency = producers.iter().map(|p| {
         let first = report.repeats.first().and_then(|r| r.verdicts.iter().find(|v| v.producer == *p));
@@ -122,17 +107,12 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     }
 }
 
-fn per_repeat(report: &ScenarioReport, producer: &str, read: fn(&Verdict) -> u64) -> Vec<u64> {
-    report.repeats.iter().filter_map(|r| r.verdicts.iter().find(|v| v.producer == producer)).map(read).collect()
-}
-
-/// One value, or min–max with the median when repeats differ.
+/// One value, or min–max with the median when repeats differ (the same
+/// median as every other report: [`common::median`]).
 pub fn summarize(values: &[u64]) -> String {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable();
-    match (sorted.first(), sorted.last()) {
-        (Some(min), Some(max)) if min == max => min.to_string(),
-        (Some(min), Some(max)) => format!("{min}–{max} (median {})", sorted[sorted.len() / 2]),
+    match (values.iter().min(), values.iter().max(), common::median(values)) {
+        (Some(min), Some(max), _) if min == max => min.to_string(),
+        (Some(min), Some(max), Some(median)) => format!("{min}–{max} (median {})", common::number(median)),
         _ => "-".to_string(),
     }
 }

@@ -28,58 +28,9 @@ impl Expectation {
     }
 }
 
-/// The audit counts an expectation can bound (see DESIGN.md, "What the
-/// audit counts"). The names are the keys of an `[[expect]]` table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Metric {
-    Duplicates,
-    Lost,
-    Phantom,
-    Reordered,
-    Failed,
-    PossiblyPersisted,
-    OffsetMismatch,
-    Acked,
-}
-
-impl Metric {
-    /// Every metric, in the order reports list them.
-    pub const ALL: [Metric; 8] = [
-        Metric::Duplicates,
-        Metric::Lost,
-        Metric::Phantom,
-        Metric::Reordered,
-        Metric::Failed,
-        Metric::PossiblyPersisted,
-        Metric::OffsetMismatch,
-        Metric::Acked,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Metric::Duplicates => "duplicates",
-            Metric::Lost => "lost",
-            Metric::Phantom => "phantom",
-            Metric::Reordered => "reordered",
-            Metric::Failed => "failed",
-            Metric::PossiblyPersisted => "possibly_persisted",
-            Metric::OffsetMismatch => "offset_mismatch",
-            Metric::Acked => "acked",
-        }
-    }
-
-    /// The metric with this name, as written in a scenario file.
-    pub fn from_name(name: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.as_str() == name)
-    }
-}
-
-impl fmt::Display for Metric {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The audit counts an expectation can bound are [`Metric::EXPECTABLE`];
+/// the names are the keys of an `[[expect]]` table.
+pub use crate::audit::Metric;
 
 /// How much a failed expectation matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, schemars::JsonSchema)]

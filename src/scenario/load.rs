@@ -193,7 +193,7 @@ impl<'i> Checker<'_, 'i> {
             }
             let bounds = e.bounds();
             if bounds.is_empty() {
-                let metrics: Vec<&str> = super::Metric::ALL.iter().map(|m| m.as_str()).collect();
+                let metrics: Vec<&str> = super::Metric::EXPECTABLE.iter().map(|m| m.name()).collect();
                 return Err(self.err(
                     span,
                     format!("expect[{i}]"),

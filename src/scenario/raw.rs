@@ -215,7 +215,7 @@ pub(super) struct RawFault {
     _attributes: Option<IgnoredAny>,
 }
 
-// The metric fields must stay in step with [`Metric::ALL`];
+// The metric fields must stay in step with [`Metric::EXPECTABLE`];
 // [`RawExpect::bounds`] and a test check that.
 /// What the audit should count for one producer: one or more metrics, each
 /// bounded by an integer N (exactly N) or a string "N", ">= N", "> N",
@@ -277,7 +277,7 @@ pub(super) struct RawExpect {
 }
 
 impl RawExpect {
-    /// The bounds given, in [`Metric::ALL`] order.
+    /// The bounds given, in [`Metric::EXPECTABLE`] order.
     pub fn bounds(&self) -> Vec<(Metric, Bound)> {
         let all = [
             (Metric::Duplicates, self.duplicates),
