@@ -7,9 +7,10 @@
 //! Scenario + Environment ─[run]─▶ History, and Observed (the topic read back)
 //! History + Observed ─[audit]─▶ Verdict per producer
 //! Verdicts + expectations ─[check]─▶ ExpectationResults
-//! everything ─[report]─▶ terminal | JSON
+//! everything ─[report]─▶ terminal | JSON | Markdown | JUnit | HTML
 //! ```
-//! [`harness`] strings these together for whole scenario files.
+//! [`harness`] strings these together for whole scenario files;
+//! docs/architecture.md says where each concept lives.
 
 pub mod audit;
 pub mod bench;

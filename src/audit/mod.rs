@@ -127,10 +127,10 @@ pub struct Verdict {
     /// [`Observed::topics`]), so a copy in a second partition or topic is a
     /// duplicate only. Records in different topics are never compared.
     ///
-    /// DESIGN.md phrases ordering per "producer and key"; the audit checks per
-    /// (topic, partition, producer) instead, because the course keys every
-    /// message by its unique eventId (which would make per-key ordering
-    /// vacuous), while Kafka's ordering promise holds per partition.
+    /// Ordering is checked per (topic, partition, producer), not per key,
+    /// because the course keys every message by its unique eventId (which
+    /// would make per-key ordering vacuous), while Kafka's ordering promise
+    /// holds per partition (docs/architecture.md).
     ///
     /// A swap of two adjacent messages counts 1. A message that lands `d`
     /// places too early counts `d` (each message it jumped ahead of is seen

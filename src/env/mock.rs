@@ -59,8 +59,9 @@ unsafe impl Sync for MockCluster {}
 impl MockCluster {
     /// Start a mock cluster of `brokers` brokers on free loopback ports.
     pub fn new(brokers: i32) -> anyhow::Result<MockCluster> {
-        if !(1..=9).contains(&brokers) {
-            bail!("the mock backend takes 1 to 9 brokers, not {brokers}");
+        let max = crate::scenario::limits::MAX_BROKERS as i32;
+        if !(1..=max).contains(&brokers) {
+            bail!("the mock backend takes 1 to {max} brokers, not {brokers}");
         }
         let mut config = ClientConfig::new();
         // The owning handle never connects anywhere; keep it quiet.

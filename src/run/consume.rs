@@ -1,7 +1,8 @@
 //! Reading a topic back from the beginning to the end of every partition.
 //!
 //! The end is where the consumer reports partition EOF, not a watermark
-//! from ListOffsets: tansu's "latest" offset is not reliable (DESIGN.md).
+//! from ListOffsets: tansu's "latest" offset is not reliable
+//! (docs/architecture.md).
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -114,7 +114,7 @@ impl<'i> Checker<'_, 'i> {
         let workload = self.workload(raw.workload)?;
         let client = settings(raw.client);
         let brokers = match &raw.brokers {
-            Some(b) => self.int_in(b, "brokers", 1, 9)? as u32,
+            Some(b) => self.int_in(b, "brokers", 1, i64::from(limits::MAX_BROKERS))? as u32,
             None => 1,
         };
         let backends = self.backends(raw.backends.as_ref(), "backends")?;

@@ -22,7 +22,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::duration::DurationValue;
 use super::expect::{Bound, Level, Metric};
-use super::limits::{MAX_MESSAGES_PER_RUN, MAX_PARTITIONS, MAX_PAYLOAD_BYTES, MAX_RATE, MAX_REPEAT, MIN_RATE};
+use super::limits::{MAX_BROKERS, MAX_MESSAGES_PER_RUN, MAX_PARTITIONS, MAX_PAYLOAD_BYTES, MAX_RATE, MAX_REPEAT, MIN_RATE};
 use super::schema::{AttributesTable, StreamName, ToxicTypeName, ZERO_DURATION_PATTERN};
 use super::{Driver, HttpSendMode, KeyStrategy, Preset};
 use crate::proxy::toxic::Stream;
@@ -65,7 +65,7 @@ pub(super) struct RawScenario {
     /// The embedded backend has one broker only; the external backend uses
     /// your cluster as it is.
     #[serde(default)]
-    #[schemars(with = "i64", range(min = 1, max = 9), extend("default" = 1))]
+    #[schemars(with = "i64", range(min = 1, max = MAX_BROKERS), extend("default" = 1))]
     pub brokers: Option<Spanned<i64>>,
     /// The backends this scenario is meant for, e.g. ["mock", "docker"]
     /// for broker faults; on any other backend it is skipped with a note,
@@ -73,7 +73,7 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(
         with = "Vec<String>",
-        extend("items" = { "enum": ["embedded", "mock", "external", "docker", "local"] }, "uniqueItems" = true, "minItems" = 1)
+        extend("items" = { "enum": super::BACKEND_NAMES }, "uniqueItems" = true, "minItems" = 1)
     )]
     pub backends: Option<Spanned<Vec<Spanned<String>>>>,
     /// What each producer sends.
@@ -237,7 +237,7 @@ pub(super) struct RawExpect {
     #[serde(default)]
     #[schemars(
         with = "Vec<String>",
-        extend("items" = { "enum": ["embedded", "mock", "external", "docker", "local"] }, "uniqueItems" = true, "minItems" = 1)
+        extend("items" = { "enum": super::BACKEND_NAMES }, "uniqueItems" = true, "minItems" = 1)
     )]
     pub backends: Option<Spanned<Vec<Spanned<String>>>>,
     /// Extra copies in the topic beyond the first, per message.

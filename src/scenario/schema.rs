@@ -274,7 +274,7 @@ pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
 /// The `attributes` schema of one backend fault type: `None` when it takes none.
 fn backend_fault_attributes(type_name: &str) -> Option<Value> {
     let broker = json!({
-        "type": "integer", "minimum": 1, "maximum": 9,
+        "type": "integer", "minimum": 1, "maximum": super::limits::MAX_BROKERS,
         "description": "The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).",
     });
     let object = |properties: Value, required: &[&str]| {
