@@ -26,6 +26,7 @@ use rdkafka::types::RDKafkaType;
 
 use super::{Admin, BackendInfo, Environment, FaultControl, librdkafka_version};
 use crate::proxy::{Proxy, Toxic};
+use crate::scenario::kafka;
 use crate::scenario::BackendFault;
 
 /// Said in every report of a run on this backend.
@@ -293,7 +294,7 @@ impl MockFaults {
         self.enable_proxies().await?;
         self.cluster.broker_up(-1)?;
         self.cluster.broker_rtt(-1, 0)?;
-        for (_, key) in REQUEST_TYPES {
+        for (_, key) in kafka::REQUEST_TYPES {
             self.cluster.clear_request_errors(*key);
         }
         Ok(())
@@ -351,55 +352,36 @@ impl Drop for Running {
     }
 }
 
-/// Kafka protocol request types the `request_errors` fault can fail, by
-/// the name a scenario uses, with their API key.
-pub const REQUEST_TYPES: &[(&str, i16)] = &[
-    ("produce", 0),
-    ("fetch", 1),
-    ("list_offsets", 2),
-    ("metadata", 3),
-    ("find_coordinator", 10),
-    ("api_versions", 18),
-    ("init_producer_id", 22),
-];
-
-/// Error codes the `request_errors` fault can answer with, by the name a
-/// scenario uses (Kafka's names, lower case; `transport` makes the mock
-/// broker drop the connection instead of answering).
-pub const ERROR_CODES: &[(&str, rd::rd_kafka_resp_err_t)] = {
+/// librdkafka's code for each error a scenario names
+/// ([`kafka::ERROR_NAMES`]); `transport` makes the mock broker drop the
+/// connection instead of answering.
+fn error_code(name: &str) -> Option<rd::rd_kafka_resp_err_t> {
     use rd::rd_kafka_resp_err_t::*;
-    &[
-        ("transport", RD_KAFKA_RESP_ERR__TRANSPORT),
-        ("corrupt_message", RD_KAFKA_RESP_ERR_INVALID_MSG),
-        ("unknown_topic_or_partition", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART),
-        ("leader_not_available", RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE),
-        ("not_leader_or_follower", RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION),
-        ("request_timed_out", RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT),
-        ("network_exception", RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION),
-        ("not_enough_replicas", RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS),
-        ("not_enough_replicas_after_append", RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND),
-        ("out_of_order_sequence_number", RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER),
-        ("throttling_quota_exceeded", RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED),
-    ]
-};
+    Some(match name {
+        "transport" => RD_KAFKA_RESP_ERR__TRANSPORT,
+        "corrupt_message" => RD_KAFKA_RESP_ERR_INVALID_MSG,
+        "unknown_topic_or_partition" => RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+        "leader_not_available" => RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+        "not_leader_or_follower" => RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        "request_timed_out" => RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        "network_exception" => RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
+        "not_enough_replicas" => RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        "not_enough_replicas_after_append" => RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        "out_of_order_sequence_number" => RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+        "throttling_quota_exceeded" => RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED,
+        _ => return None,
+    })
+}
 
 /// The API key and error codes of a `request_errors` fault (names as the loader stored them).
 fn request_errors(req: &crate::scenario::RequestErrors) -> anyhow::Result<(i16, Vec<rd::rd_kafka_resp_err_t>)> {
-    let key = request_type(&req.request).ok_or_else(|| anyhow::anyhow!("unknown request type {}", req.request))?;
+    let key = kafka::api_key(&req.request).ok_or_else(|| anyhow::anyhow!("unknown request type {}", req.request))?;
     let codes = req
         .errors
         .iter()
         .map(|e| error_code(e).ok_or_else(|| anyhow::anyhow!("unknown error {e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((key, codes))
-}
-
-pub fn request_type(name: &str) -> Option<i16> {
-    REQUEST_TYPES.iter().find(|(n, _)| *n == name).map(|(_, key)| *key)
-}
-
-pub fn error_code(name: &str) -> Option<rd::rd_kafka_resp_err_t> {
-    ERROR_CODES.iter().find(|(n, _)| *n == name).map(|(_, code)| *code)
 }
 
 #[cfg(test)]
@@ -431,9 +413,12 @@ mod tests {
     }
 
     #[test]
-    fn request_and_error_names_resolve() {
-        assert_eq!(request_type("produce"), Some(0));
-        assert_eq!(request_type("nope"), None);
-        assert!(error_code("not_leader_or_follower").is_some());
+    fn every_error_a_scenario_names_has_a_code() {
+        for name in kafka::ERROR_NAMES {
+            assert!(error_code(name).is_some(), "{name}");
+        }
+        assert_eq!(error_code("nope"), None);
+        assert_eq!(kafka::api_key("produce"), Some(0));
+        assert_eq!(kafka::api_key("nope"), None);
     }
 }

@@ -542,7 +542,7 @@ impl<'i> Checker<'_, 'i> {
                 }
             }
             BackendFault::RequestErrors(req) => {
-                let names: Vec<&str> = crate::env::mock::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
+                let names: Vec<&str> = super::kafka::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
                 req.request = canonical(&req.request, &names).ok_or_else(|| {
                     let hint = did_you_mean(&req.request.to_ascii_lowercase(), names.iter().copied());
                     self.err(self.attribute_span(i, "request"), field("request"), format!(
@@ -553,7 +553,7 @@ impl<'i> Checker<'_, 'i> {
                     return Err(self.err(self.attribute_span(i, "errors"), field("errors"),
                         "no errors to answer with; accepted: one or more error names, e.g. [\"not_leader_or_follower\"]"));
                 }
-                let codes: Vec<&str> = crate::env::mock::ERROR_CODES.iter().map(|(n, _)| *n).collect();
+                let codes: Vec<&str> = super::kafka::ERROR_NAMES.to_vec();
                 for (j, error) in req.errors.iter_mut().enumerate() {
                     *error = canonical(error, &codes).ok_or_else(|| {
                         let span = self

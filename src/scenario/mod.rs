@@ -19,6 +19,7 @@
 mod duration;
 mod error;
 mod expect;
+pub mod kafka;
 pub mod limits;
 mod load;
 mod raw;
@@ -385,8 +386,7 @@ pub struct BrokerRtt {
 }
 
 /// `{ request = "produce", errors = ["not_leader_or_follower"] }`; names
-/// as in [`crate::env::mock::REQUEST_TYPES`] and
-/// [`crate::env::mock::ERROR_CODES`] (the loader also takes Kafka's own
+/// as in [`kafka::REQUEST_TYPES`] and [`kafka::ERROR_NAMES`] (the loader also takes Kafka's own
 /// spelling, `Produce`, `NOT_LEADER_OR_FOLLOWER`, and stores these).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

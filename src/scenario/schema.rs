@@ -287,8 +287,8 @@ fn backend_fault_attributes(type_name: &str) -> Option<Value> {
             &["broker", "rtt"],
         )),
         "request_errors" => {
-            let requests: Vec<&str> = crate::env::mock::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
-            let errors: Vec<&str> = crate::env::mock::ERROR_CODES.iter().map(|(n, _)| *n).collect();
+            let requests: Vec<&str> = super::kafka::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
+            let errors: Vec<&str> = super::kafka::ERROR_NAMES.to_vec();
             Some(object(
                 json!({
                     "request": { "type": "string", "description": "The request type (Kafka's API name, snake_case).", "enum": requests },
