@@ -79,7 +79,7 @@ impl AppState {
             store: Arc::new(Mutex::new(StatusStore::new(config.status_capacity, config.status_ttl))),
             tracker: TaskTracker::new(),
             account: Arc::default(),
-            topics: Arc::default(),
+            topics: Arc::new(Topics::new(config.delivery_timeout)),
             closing: Arc::default(),
         }
     }
@@ -157,14 +157,13 @@ pub async fn serve_accounted(config: ServeConfig, listener: TcpListener, shutdow
     }
     // Purge until the server is done: a request that passed the closing
     // check just before it was set may enqueue after the first purge.
-    loop {
+    let served = loop {
         state.producers.purge().await;
-        if server.is_finished() {
-            break;
+        if let Ok(served) = tokio::time::timeout(Duration::from_millis(200), &mut server).await {
+            break served;
         }
-        let _ = tokio::time::timeout(Duration::from_millis(200), &mut server).await;
-    }
-    server.await.context("the HTTP server task")?.context("serving HTTP")?;
+    };
+    served.context("the HTTP server task")?.context("serving HTTP")?;
     state.tracker.close();
     // The purged messages' reports are served by the producers' polling
     // threads; this flush only waits for them.

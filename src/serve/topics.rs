@@ -27,7 +27,8 @@ use super::producers::ServeProducer;
 const KNOWN_FOR: Duration = Duration::from_secs(10);
 /// At most this many topics are remembered; past it the memory is cleared.
 const REMEMBERED: usize = 1024;
-/// The longest a sync send waits for the metadata before going ahead.
+/// The longest a sync send waits for the metadata before going ahead
+/// (less when the delivery timeout is shorter).
 const PATIENCE: Duration = Duration::from_secs(5);
 
 /// What the metadata said of one topic.
@@ -38,19 +39,23 @@ enum Found {
     Unknown,
 }
 
-#[derive(Default)]
 pub struct Topics {
     known: Mutex<HashMap<String, (Instant, i32)>>,
+    patience: Duration,
 }
 
 impl Topics {
+    pub fn new(delivery_timeout: Duration) -> Self {
+        Topics { known: Mutex::default(), patience: PATIENCE.min(delivery_timeout) }
+    }
+
     /// Err with a 400 problem when the cluster says the topic does not exist
     /// or has no such partition.
     pub async fn check(&self, producer: &ServeProducer, topic: &str, partition: Option<i32>) -> Result<(), Problem> {
         let remembered = self.known.lock().unwrap_or_else(|e| e.into_inner()).get(topic).copied();
         let partitions = match remembered {
             Some((at, partitions)) if at.elapsed() < KNOWN_FOR => partitions,
-            _ => match fetch(producer, topic).await {
+            _ => match fetch(producer, topic, self.patience).await {
                 Found::Partitions(partitions) => {
                     let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
                     if known.len() >= REMEMBERED {
@@ -78,10 +83,10 @@ impl Topics {
     }
 }
 
-async fn fetch(producer: &ServeProducer, topic: &str) -> Found {
+async fn fetch(producer: &ServeProducer, topic: &str, patience: Duration) -> Found {
     let (producer, name) = (producer.clone(), topic.to_string());
     // fetch_metadata blocks its thread until the broker answers.
-    let fetched = tokio::task::spawn_blocking(move || producer.client().fetch_metadata(Some(&name), PATIENCE)).await;
+    let fetched = tokio::task::spawn_blocking(move || producer.client().fetch_metadata(Some(&name), patience)).await;
     let Ok(Ok(metadata)) = fetched else { return Found::Unknown };
     let Some(found) = metadata.topics().iter().find(|t| t.name() == topic) else { return Found::Unknown };
     match found.error().map(RDKafkaErrorCode::from) {
