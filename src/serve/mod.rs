@@ -86,16 +86,20 @@ impl AppState {
 }
 
 fn router(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/health", get(handlers::health))
         .route("/api/v1/send", post(handlers::send))
         .route("/api/v1/status", get(handlers::status))
         .route("/metrics", get(handlers::metrics))
         .route("/openapi.json", get(handlers::openapi))
         .fallback(handlers::not_found)
+        .with_state(state.clone());
+    // Outside the routes, not a layer on them: axum adds a 405's Allow
+    // header after a route's layers have run, and wire::problems keeps it.
+    Router::new()
+        .fallback_service(routes)
         .layer(axum::middleware::from_fn(wire::problems))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
 }
 
 /// Serve on `listener` until `shutdown` completes, then shut down as the
