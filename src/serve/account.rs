@@ -100,7 +100,10 @@ impl AccountView {
     /// "plain: 1000 accepted, 1000 delivered, 0 failed, 0 undelivered, 0 pending; idempotent: ..."
     pub fn summary(&self) -> String {
         let mode = |name: &str, m: &ModeAccount| {
-            format!("{name}: {} accepted, {} delivered, {} failed, {} undelivered, {} pending", m.accepted, m.delivered, m.failed, m.undelivered, m.pending)
+            format!(
+                "{name}: {} accepted = {} delivered + {} failed + {} undelivered + {} pending ({} of the failed and undelivered possibly written)",
+                m.accepted, m.delivered, m.failed, m.undelivered, m.pending, m.possibly_written
+            )
         };
         format!("{}; {}", mode("plain", &self.plain), mode("idempotent", &self.idempotent))
     }
@@ -215,7 +218,7 @@ mod tests {
         assert_eq!(view.idempotent, ModeAccount { accepted: 4, delivered: 1, failed: 1, undelivered: 1, pending: 1, possibly_written: 1 });
         assert_eq!(view.plain.pending, 1);
         assert_eq!(view.not_delivered(), 4);
-        assert!(view.summary().starts_with("plain: 1 accepted, 0 delivered"), "{}", view.summary());
+        assert!(view.summary().starts_with("plain: 1 accepted = 0 delivered + 0 failed"), "{}", view.summary());
     }
 
     #[test]

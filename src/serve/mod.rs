@@ -96,10 +96,7 @@ fn router(state: AppState) -> Router {
         .with_state(state.clone());
     // Outside the routes, not a layer on them: axum adds a 405's Allow
     // header after a route's layers have run, and wire::problems keeps it.
-    Router::new()
-        .fallback_service(routes)
-        .layer(axum::middleware::from_fn(wire::problems))
-        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
+    Router::new().fallback_service(routes).layer(axum::middleware::from_fn(wire::problems)).layer(axum::middleware::from_fn_with_state(state, metrics::track))
 }
 
 /// Serve on `listener` until `shutdown` completes, then shut down as the
@@ -143,10 +140,13 @@ pub async fn serve_accounted(config: ServeConfig, listener: TcpListener, shutdow
     let mut server = tokio::spawn(server.into_future());
     // The flush starts with the shutdown, not after the last request: a sync
     // request waiting for its acknowledgement would otherwise hold it up to
-    // message.timeout.ms.
+    // message.timeout.ms. The server can also end first (no request was in
+    // flight, or it failed): its result is kept, a JoinHandle is polled once.
+    let mut server_done = false;
     tokio::select! {
-        served = &mut server => {
-            served.context("the HTTP server task")?.context("serving HTTP")?;
+        result = &mut server => {
+            result.context("the HTTP server task")?.context("serving HTTP")?;
+            server_done = true;
         }
         _ = signal.wait_for(|signalled| *signalled) => {}
     }
@@ -161,13 +161,13 @@ pub async fn serve_accounted(config: ServeConfig, listener: TcpListener, shutdow
     }
     // Purge until the server is done: a request that passed the closing
     // check just before it was set may enqueue after the first purge.
-    let served = loop {
+    while !server_done {
         state.producers.purge().await;
-        if let Ok(served) = tokio::time::timeout(Duration::from_millis(200), &mut server).await {
-            break served;
+        if let Ok(result) = tokio::time::timeout(Duration::from_millis(200), &mut server).await {
+            result.context("the HTTP server task")?.context("serving HTTP")?;
+            server_done = true;
         }
-    };
-    served.context("the HTTP server task")?.context("serving HTTP")?;
+    }
     state.tracker.close();
     // The purged messages' reports are served by the producers' polling
     // threads; this flush only waits for them.
