@@ -116,17 +116,15 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, shutdown: impl Fu
 /// `config.shutdown_flush`, purge what is left, and return the account of
 /// every message accepted. Err only when the HTTP server failed.
 ///
-/// Why the purge: a flush alone may never end in time. With an idempotent
-/// producer, a ProduceRequest that times out on the client (socket.timeout.ms)
-/// is retried with the same sequence numbers, and once a message reaches
-/// message.timeout.ms librdkafka must drain every partition and bump the
-/// producer epoch before it sends anything again (rd_kafka_idemp_drain_epoch_bump
-/// in librdkafka 2.12); the queued messages behind it then wait, and time out
-/// in turn (`Local: Message timed out`), unsent. A fault that slows every
-/// request keeps both producers busy until message.timeout.ms (120 s by
-/// default) and beyond. rd_kafka_purge fails every message still queued
-/// (PurgeQueue) or in flight (PurgeInflight) at once, so the account can be
-/// closed within the flush bound.
+/// Why the purge: a flush alone may not end in time. Under a downstream
+/// latency longer than socket.timeout.ms, librdkafka times out the requests
+/// in flight, closes the connection, and every reconnection's ApiVersion
+/// request times out the same way: nothing more is sent or acknowledged
+/// until message.timeout.ms fails each message (`Local: Message timed
+/// out`; an idempotent producer must then also drain and bump its epoch,
+/// rd_kafka_idemp_drain_epoch_bump in librdkafka 2.12). rd_kafka_purge
+/// fails every message still queued (PurgeQueue) or in flight
+/// (PurgeInflight) at once, so the account is closed within the flush bound.
 pub async fn serve_accounted(config: ServeConfig, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<AccountView> {
     let state = AppState::new(&config);
     let address = listener.local_addr().context("reading the listening address")?;
