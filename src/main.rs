@@ -201,10 +201,22 @@ fn serve(args: faultlab::serve::ServeArgs) -> ExitCode {
             listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| config.listen.to_string()),
             config.bootstrap_servers
         );
-        faultlab::serve::serve(config, listener, stop_signal()).await
+        faultlab::serve::serve_accounted(config, listener, stop_signal()).await
     });
     match served {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(account) if account.not_delivered() == 0 => {
+            eprintln!("faultlab serve: stopped; all {} accepted messages delivered ({})", account.accepted(), account.summary());
+            ExitCode::SUCCESS
+        }
+        Ok(account) => {
+            eprintln!(
+                "error: {} of {} accepted messages were not delivered ({}); each has a log line with its requestId and eventId (those settled before the shutdown at info level)",
+                account.not_delivered(),
+                account.accepted(),
+                account.summary()
+            );
+            ExitCode::from(FAILED)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(FAILED)

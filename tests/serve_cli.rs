@@ -42,6 +42,7 @@ fn faultlab(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Outcome {
         "FAULTLAB_LISTEN",
         "FAULTLAB_STATUS_CAPACITY",
         "FAULTLAB_STATUS_TTL_MS",
+        "FAULTLAB_SHUTDOWN_FLUSH_MS",
     ] {
         command.env_remove(name);
     }
@@ -61,6 +62,10 @@ fn bad_serve_settings_exit_2_naming_the_flag_and_variable() {
         (&["serve", "--librdkafka", "acks=0"], &[], &["--librdkafka", "belong to the mode"]),
         (&["serve", "--librdkafka", "novalue"], &[], &["--librdkafka", "KEY=VALUE"]),
         (&["serve", "--status-capacity", "0"], &[], &["--status-capacity", "from 1"]),
+        (&["serve", "--shutdown-flush-ms", "0"], &[], &["--shutdown-flush-ms (or FAULTLAB_SHUTDOWN_FLUSH_MS)", "from 1 to 3600000"]),
+        (&["serve"], &[("FAULTLAB_SHUTDOWN_FLUSH_MS", "-5")], &["FAULTLAB_SHUTDOWN_FLUSH_MS", "\"-5\""]),
+        (&["serve", "--shutdown-flush-ms", "soon"], &[], &["--shutdown-flush-ms", "\"soon\"", "accepted: a whole number"]),
+        (&["serve", "--shutdown-flush-ms", "3600001"], &[], &["--shutdown-flush-ms", "from 1 to 3600000"]),
         (&["serve", "--no-such-flag"], &[], &["unexpected argument '--no-such-flag'"]),
         (&["up", "--kafka-port", "70000"], &[], &["--kafka-port", "70000"]),
         (&["up", "--api-listen", "nowhere"], &[], &["--api-listen", "nowhere"]),
@@ -255,4 +260,104 @@ fn up_refuses_a_taken_kafka_port_with_advice() {
     assert_eq!(outcome.code, Some(1), "{}", outcome.stderr);
     assert!(outcome.stderr.contains("--kafka-port"), "{}", outcome.stderr);
     assert!(!outcome.stderr.contains("panicked"), "{}", outcome.stderr);
+}
+
+/// `faultlab serve` started as a child with stderr read line by line.
+struct Served {
+    child: Running,
+    base: String,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+fn start_serve(bootstrap: &str) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_faultlab"))
+        .args(["serve", "--bootstrap-servers", bootstrap, "--listen", "127.0.0.1:0", "--socket-timeout-ms", "2000", "--shutdown-flush-ms", "1000"])
+        .env_remove("RUST_LOG")
+        .env_remove("FAULTLAB_SHUTDOWN_FLUSH_MS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start faultlab serve");
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let first = lines.recv_timeout(Duration::from_secs(30)).expect("faultlab serve prints its address");
+    let address = first.strip_prefix("faultlab serve: http://").and_then(|rest| rest.split(' ').next()).unwrap_or_else(|| panic!("{first}"));
+    Served { child: Running(child), base: format!("http://{address}"), lines }
+}
+
+/// SIGTERM, then (exit code, everything printed), bounded.
+async fn terminate(served: &mut Served) -> (Option<i32>, String, Duration) {
+    let started = Instant::now();
+    let signalled = Command::new("kill").args(["-TERM", &served.child.0.id().to_string()]).status().expect("run kill");
+    assert!(signalled.success());
+    let status = loop {
+        if let Some(status) = served.child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "faultlab serve still running 30 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let took = started.elapsed();
+    let mut text = String::new();
+    while let Ok(line) = served.lines.recv_timeout(Duration::from_secs(2)) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    (status.code(), text, took)
+}
+
+/// The binary's exit status is its account: 0 with every accepted message
+/// delivered; 1 when a 3000 ms latency (over the 2000 ms socket timeout)
+/// keeps the acknowledgements away, after the 1 s flush, with a line per
+/// message naming its requestId.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_exits_with_its_account() {
+    let up = Command::new(env!("CARGO_BIN_EXE_faultlab"))
+        .args(["up", "--kafka-port", "0", "--api-listen", "127.0.0.1:0"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start faultlab up");
+    let mut up = Running(up);
+    let (bootstrap, api, _) = read_addresses(&mut up.0);
+    let client = faultlab::http_client().timeout(Duration::from_secs(30)).build().unwrap();
+
+    let mut clean = start_serve(&bootstrap);
+    let sent = client.post(format!("{}/api/v1/send?mode=plain&eventId=cli-1", clean.base)).send().await.unwrap();
+    assert_eq!(sent.status().as_u16(), 200);
+    let (code, text, _) = terminate(&mut clean).await;
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("faultlab serve: stopped; all 1 accepted messages delivered"), "{text}");
+
+    let mut stuck = start_serve(&bootstrap);
+    let warm = client.post(format!("{}/api/v1/send?mode=idempotent&eventId=cli-warm", stuck.base)).send().await.unwrap();
+    assert_eq!(warm.status().as_u16(), 200);
+    let toxic = serde_json::json!({"name": "slow", "type": "latency", "stream": "downstream", "attributes": {"latency": 3000}});
+    assert_eq!(client.post(format!("{api}/proxies/kafka/toxics")).json(&toxic).send().await.unwrap().status().as_u16(), 200);
+    let mut request_ids = Vec::new();
+    for i in 0..6 {
+        let mode = if i % 2 == 0 { "plain" } else { "idempotent" };
+        let url = format!("{}/api/v1/send?mode={mode}&eventId=cli-stuck-{i}&sendMode=async", stuck.base);
+        let accepted: Value = client.post(url).send().await.unwrap().json().await.unwrap();
+        request_ids.push(accepted["requestId"].as_str().unwrap().to_string());
+    }
+    let (code, text, took) = terminate(&mut stuck).await;
+    assert_eq!(code, Some(1), "{text}");
+    assert!(took < Duration::from_secs(10), "bounded by the 1 s flush: {took:?}\n{text}");
+    assert!(text.contains("error: 6 of 7 accepted messages were not delivered"), "{text}");
+    for (i, request_id) in request_ids.iter().enumerate() {
+        let line = text.lines().find(|l| l.contains(&format!("requestId={request_id} "))).unwrap_or_else(|| panic!("no line for {request_id}:\n{text}"));
+        assert!(line.contains("message undelivered") && line.contains(&format!("eventId=\"cli-stuck-{i}\"")), "{line}");
+    }
+    assert!(!text.contains("panicked"), "{text}");
 }

@@ -81,15 +81,84 @@ async fn every_invalid_parameter_is_a_400_problem_naming_it() {
         assert_eq!(body["type"], "urn:faultlab:problem:invalid-parameter");
     }
 
-    let body = problem(service.get("api/v1/status", &[]).await, 400).await;
+    let body = problem(service.get("api/v1/status", &[("requestId", "")]).await, 400).await;
     assert_eq!(names(&body), ["requestId"]);
+    let body = problem(service.get("api/v1/status", &[("requestid", "r")]).await, 400).await;
+    assert_eq!(names(&body), ["requestid", "requestId"]);
+    // No query at all: the account. These 400s were never accepted.
+    let account: Value = service.get("api/v1/status", &[]).await.json().await.unwrap();
+    let zero = serde_json::json!({"accepted": 0, "delivered": 0, "failed": 0, "undelivered": 0, "pending": 0, "possiblyWritten": 0});
+    assert_eq!(account, serde_json::json!({"plain": zero, "idempotent": zero}));
     let body = problem(service.get("api/v1/status", &[("requestId", "no-such-request")]).await, 404).await;
     assert!(body["detail"].as_str().unwrap().contains("no-such-request"));
 
-    // The wrong method: axum's 405.
-    assert_eq!(service.get("api/v1/send", &[("mode", "plain"), ("eventId", "e")]).await.status(), 405);
+    // The wrong method on a known path: 405 with Allow, as a problem document.
+    let response = service.get("api/v1/send", &[("mode", "plain"), ("eventId", "e")]).await;
+    assert_eq!(response.headers()["allow"], "POST");
+    let body = problem(response, 405).await;
+    assert_eq!(body["type"], "urn:faultlab:problem:method-not-allowed");
+    assert_eq!(body["detail"], "GET is not accepted on /api/v1/send; accepted: POST");
+    let response = service.client.delete(service.url("health", &[])).send().await.unwrap();
+    assert!(response.headers()["allow"].to_str().unwrap().contains("GET"));
+    problem(response, 405).await;
     let metrics = service.get("metrics", &[]).await.text().await.unwrap();
     assert!(metrics.contains(r#"faultlab_serve_http_requests_total{route="/api/v1/send",method="POST",status="400"} 12"#), "{metrics}");
+    assert!(metrics.contains(r#"faultlab_serve_http_requests_total{route="/api/v1/send",method="GET",status="405"} 1"#), "{metrics}");
+}
+
+/// Requests too big: 414 for a long URI, 431 for large or many headers,
+/// each a problem document naming the size and the limit; just below the
+/// limits the request is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_requests_are_414_and_431_problems() {
+    let service = start(110, &[], |_| {}).await;
+    // "/api/v1/status?requestId=" is 25 bytes: pad to exactly the limit, then one more.
+    let at_limit = "x".repeat(8192 - 25);
+    let response = service.get("api/v1/status", &[("requestId", &at_limit)]).await;
+    problem(response, 404).await;
+    let over = "x".repeat(8192 - 25 + 1);
+    let body = problem(service.get("api/v1/status", &[("requestId", &over)]).await, 414).await;
+    assert_eq!(body["type"], "urn:faultlab:problem:uri-too-long");
+    assert_eq!(body["detail"], "the path and query are 8193 bytes; accepted: at most 8192");
+    // Far longer, still below hyper's own limit (65534).
+    let body = problem(service.get("api/v1/status", &[("requestId", &"y".repeat(60_000))]).await, 414).await;
+    assert!(body["detail"].as_str().unwrap().contains("60025 bytes"), "{body}");
+
+    let big = "v".repeat(17 * 1024);
+    let body = problem(service.client.get(service.url("health", &[])).header("x-big", &big).send().await.unwrap(), 431).await;
+    assert_eq!(body["type"], "urn:faultlab:problem:headers-too-large");
+    assert!(body["detail"].as_str().unwrap().contains("accepted: at most 64 lines and 16384 bytes"), "{body}");
+    let mut many = service.client.get(service.url("health", &[]));
+    for i in 0..70 {
+        many = many.header(format!("x-h{i}"), "1");
+    }
+    let body = problem(many.send().await.unwrap(), 431).await;
+    assert!(body["detail"].as_str().unwrap().starts_with("7"), "{} header lines", body["detail"]);
+    let fine = service.client.get(service.url("health", &[])).header("x-big", "v".repeat(8 * 1024)).send().await.unwrap();
+    assert_eq!(fine.status(), 200);
+}
+
+/// A sync send to a topic that does not exist is a 400 naming it at once,
+/// not after topic.metadata.propagation.max.ms (30 s); once the topic is
+/// created, the next send goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_send_to_a_missing_topic_fails_fast() {
+    let service = start(111, &[], |_| {}).await;
+    for mode in ["plain", "idempotent"] {
+        let started = std::time::Instant::now();
+        let response = service.post("api/v1/send", &[("mode", mode), ("eventId", "nowhere"), ("topic", "no-such-topic")]).await;
+        let took = started.elapsed();
+        let body = problem(response, 400).await;
+        assert_eq!(names(&body), ["topic"]);
+        assert!(body["detail"].as_str().unwrap().contains("topic no-such-topic does not exist"), "{body}");
+        assert!(took < Duration::from_secs(3), "{mode}: answered after {took:?}");
+        eprintln!("{mode}: 400 after {took:?}");
+    }
+    service.env.create_topic("late-topic", 1).await.unwrap();
+    let response = service.post("api/v1/send", &[("mode", "plain"), ("eventId", "arrived"), ("topic", "late-topic")]).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let account: Value = service.get("api/v1/status", &[]).await.json().await.unwrap();
+    assert_eq!(account["plain"]["accepted"], 1, "refused sends are not accepted: {account}");
 }
 
 /// Sync sends in both modes: the answered (partition, offset) holds the message.
@@ -162,11 +231,24 @@ async fn an_explicit_partition_is_honoured() {
         assert!(event_id.starts_with(&format!("p{}-", record.partition)), "{event_id} on partition {}", record.partition);
     }
 
-    // A partition the topic does not have.
-    let query = [("mode", "plain"), ("eventId", "p9"), ("topic", "three"), ("partition", "9")];
+    // A partition the topic does not have, up to the schema's maximum: a 400
+    // naming the partition and the topic's count, as the schema says; one
+    // past the maximum is out of the schema's range and answered so.
+    let openapi: Value = service.get("openapi.json", &[]).await.json().await.unwrap();
+    let parameters = openapi["paths"]["/api/v1/send"]["post"]["parameters"].as_array().unwrap();
+    let partition = parameters.iter().find(|p| p["name"] == "partition").unwrap();
+    let maximum = partition["schema"]["maximum"].as_i64().unwrap();
+    assert!(partition["description"].as_str().unwrap().contains("must also exist"), "{partition}");
+    for beyond in ["3", "9", &(maximum - 1).to_string(), &maximum.to_string()] {
+        let query = [("mode", "plain"), ("eventId", "p9"), ("topic", "three"), ("partition", beyond)];
+        let body = problem(service.post("api/v1/send", &query).await, 400).await;
+        assert_eq!(names(&body), ["partition"]);
+        let reason = body["invalid-params"][0]["reason"].as_str().unwrap();
+        assert_eq!(reason, format!("partition {beyond} does not exist in topic three, which has 3; accepted: 0 to 2"));
+    }
+    let query = [("mode", "plain"), ("eventId", "p9"), ("topic", "three"), ("partition", &(maximum + 1).to_string())];
     let body = problem(service.post("api/v1/send", &query).await, 400).await;
-    eprintln!("{body}");
-    assert_eq!(names(&body), ["partition"]);
+    assert!(body["detail"].as_str().unwrap().contains("out of range; accepted: an integer from 0 to 2147483647"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -243,7 +325,10 @@ async fn an_unreachable_broker_times_out_with_504() {
     let status = service.wait_for_status(&request_id).await;
     assert_eq!((status["state"].as_str(), status["status"].as_u64()), (Some("ERROR"), Some(504)), "{status}");
     assert!(status["error"].as_str().unwrap().contains("timed out"), "{status}");
-    service.shutdown().await.expect("a failed message is not an undelivered one");
+    let account = service.shutdown().await.expect("serve returns its account");
+    assert_eq!((account.plain.accepted, account.plain.failed), (1, 1), "{}", account.summary());
+    assert_eq!((account.idempotent.accepted, account.idempotent.failed), (1, 1), "{}", account.summary());
+    assert_eq!(account.not_delivered(), 2);
 }
 
 /// librdkafka's queue holds one message: the second is refused with 503.

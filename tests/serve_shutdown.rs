@@ -68,7 +68,9 @@ async fn shutdown_delivers_every_accepted_message() {
     };
 
     let started = Instant::now();
-    service.shutdown().await.expect("serve returns cleanly with nothing undelivered");
+    let account = service.shutdown().await.expect("serve returns its account");
+    assert_eq!(account.not_delivered(), 0, "every accepted message delivered: {}", account.summary());
+    assert_eq!(account.accepted(), 55, "{}", account.summary());
     let took = started.elapsed();
     for sync in sync_sends {
         assert_eq!(sync.await.unwrap(), 200, "a sync request in flight at shutdown is answered");

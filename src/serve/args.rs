@@ -6,11 +6,7 @@ use super::config::{ConfigError, ServeConfig};
 
 /// Parse one `--librdkafka KEY=VALUE`.
 fn parse_property(value: &str) -> Result<(String, String), ConfigError> {
-    let invalid = |accepted: &str| ConfigError::Invalid {
-        source_name: "--librdkafka".into(),
-        value: value.to_string(),
-        accepted: accepted.to_string(),
-    };
+    let invalid = |accepted: &str| ConfigError::Invalid { source_name: "--librdkafka".into(), value: value.to_string(), accepted: accepted.to_string() };
     let (key, setting) = value.split_once('=').ok_or_else(|| invalid("accepted: KEY=VALUE, e.g. compression.type=lz4"))?;
     let key = key.trim();
     if key.is_empty() {
@@ -36,7 +32,7 @@ pub struct ServeArgs {
     /// request.timeout.ms: the broker-side ack timeout [default: 30000]
     #[arg(long, env = "KAFKA_REQUEST_TIMEOUT_MS", value_name = "MS")]
     pub request_timeout_ms: Option<String>,
-    /// message.timeout.ms (delivery.timeout.ms); also bounds the flush at shutdown [default: 120000]
+    /// message.timeout.ms (delivery.timeout.ms) [default: 120000]
     #[arg(long, env = "KAFKA_DELIVERY_TIMEOUT_MS", value_name = "MS")]
     pub delivery_timeout_ms: Option<String>,
     /// socket.timeout.ms: when the client gives up on a request and retries [default: 60000]
@@ -57,6 +53,9 @@ pub struct ServeArgs {
     /// How long /api/v1/status keeps an async send result [default: 600000]
     #[arg(long, env = "FAULTLAB_STATUS_TTL_MS", value_name = "MS")]
     pub status_ttl_ms: Option<String>,
+    /// How long the shutdown waits for deliveries before purging what is left [default: 30000]
+    #[arg(long, env = "FAULTLAB_SHUTDOWN_FLUSH_MS", value_name = "MS")]
+    pub shutdown_flush_ms: Option<String>,
     /// A further librdkafka property for both producers (repeatable), e.g. compression.type=lz4
     #[arg(long = "librdkafka", value_name = "KEY=VALUE")]
     pub librdkafka: Vec<String>,
@@ -77,6 +76,7 @@ impl ServeArgs {
                 "KAFKA_LINGER_MS" => self.linger_ms.clone(),
                 "FAULTLAB_STATUS_CAPACITY" => self.status_capacity.clone(),
                 "FAULTLAB_STATUS_TTL_MS" => self.status_ttl_ms.clone(),
+                "FAULTLAB_SHUTDOWN_FLUSH_MS" => self.shutdown_flush_ms.clone(),
                 _ => None,
             }
         };

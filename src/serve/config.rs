@@ -20,7 +20,6 @@ pub struct ServeConfig {
     /// request.timeout.ms: the broker-side acknowledgement timeout (KAFKA_REQUEST_TIMEOUT_MS).
     pub request_timeout: Duration,
     /// message.timeout.ms, alias delivery.timeout.ms (KAFKA_DELIVERY_TIMEOUT_MS).
-    /// Also bounds the flush at shutdown.
     pub delivery_timeout: Duration,
     /// socket.timeout.ms: when the client gives up on a request (KAFKA_SOCKET_TIMEOUT_MS).
     pub socket_timeout: Duration,
@@ -36,6 +35,9 @@ pub struct ServeConfig {
     pub status_capacity: usize,
     /// How long an async send result is kept (FAULTLAB_STATUS_TTL_MS).
     pub status_ttl: Duration,
+    /// How long the shutdown waits for librdkafka to deliver what it holds
+    /// before purging the rest (FAULTLAB_SHUTDOWN_FLUSH_MS).
+    pub shutdown_flush: Duration,
     /// Further librdkafka properties for both producers (`--librdkafka KEY=VALUE`).
     /// acks and enable.idempotence are the modes' and cannot be set here.
     pub librdkafka: Vec<(String, String)>,
@@ -43,8 +45,9 @@ pub struct ServeConfig {
 
 impl Default for ServeConfig {
     /// librdkafka's defaults, except the delivery timeout: 120 s (the Java
-    /// client's delivery.timeout.ms) instead of 300 s, because it also bounds
-    /// the flush at shutdown.
+    /// client's delivery.timeout.ms) instead of 300 s. The shutdown flush
+    /// waits 30 s: long enough for a healthy broker to take a full queue,
+    /// short enough for a container's stop grace period to be raised to it.
     fn default() -> Self {
         ServeConfig {
             bootstrap_servers: "localhost:9092".into(),
@@ -57,6 +60,7 @@ impl Default for ServeConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
             status_capacity: 10_000,
             status_ttl: Duration::from_secs(600),
+            shutdown_flush: Duration::from_secs(30),
             librdkafka: Vec::new(),
         }
     }
@@ -80,6 +84,8 @@ const RETRY_BACKOFF: Numeric = Numeric { env: "KAFKA_RETRY_BACKOFF_MS", flag: "-
 const LINGER: Numeric = Numeric { env: "KAFKA_LINGER_MS", flag: "--linger-ms", min: 0, max: 900_000, unit: "milliseconds" };
 const STATUS_CAPACITY: Numeric = Numeric { env: "FAULTLAB_STATUS_CAPACITY", flag: "--status-capacity", min: 1, max: 10_000_000, unit: "entries" };
 const STATUS_TTL: Numeric = Numeric { env: "FAULTLAB_STATUS_TTL_MS", flag: "--status-ttl-ms", min: 1, max: 604_800_000, unit: "milliseconds" };
+// 0 would purge at once; an hour is past any orchestrator's stop grace period.
+const SHUTDOWN_FLUSH: Numeric = Numeric { env: "FAULTLAB_SHUTDOWN_FLUSH_MS", flag: "--shutdown-flush-ms", min: 1, max: 3_600_000, unit: "milliseconds" };
 const LISTEN: (&str, &str) = ("FAULTLAB_LISTEN", "--listen");
 const BOOTSTRAP: (&str, &str) = ("KAFKA_BOOTSTRAP_SERVERS", "--bootstrap-servers");
 
@@ -100,7 +106,7 @@ impl Numeric {
 
 impl ServeConfig {
     /// Read the course's environment variables (and FAULTLAB_LISTEN,
-    /// FAULTLAB_STATUS_CAPACITY, FAULTLAB_STATUS_TTL_MS); unset ones keep
+    /// FAULTLAB_STATUS_CAPACITY, FAULTLAB_STATUS_TTL_MS, FAULTLAB_SHUTDOWN_FLUSH_MS); unset ones keep
     /// their [`Default`].
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok(), false)
@@ -131,6 +137,7 @@ impl ServeConfig {
         config.retry_backoff = ms(&RETRY_BACKOFF)?.unwrap_or(config.retry_backoff);
         config.linger = ms(&LINGER)?.unwrap_or(config.linger);
         config.status_ttl = ms(&STATUS_TTL)?.unwrap_or(config.status_ttl);
+        config.shutdown_flush = ms(&SHUTDOWN_FLUSH)?.unwrap_or(config.shutdown_flush);
         if let Some(retries) = number(&RETRIES)? {
             config.retries = retries as u32;
         }
@@ -250,5 +257,11 @@ mod tests {
         assert!(error.starts_with("KAFKA_RETRIES: \"many\""), "{error}");
         let error = ServeConfig::from_lookup(lookup(&[("KAFKA_BOOTSTRAP_SERVERS", "kafka")]), false).unwrap_err().to_string();
         assert!(error.contains("host:port"), "{error}");
+        for bad in ["0", "-5", "soon", "3600001", "1.5"] {
+            let error = ServeConfig::from_lookup(lookup(&[("FAULTLAB_SHUTDOWN_FLUSH_MS", bad)]), false).unwrap_err().to_string();
+            assert_eq!(error, format!("FAULTLAB_SHUTDOWN_FLUSH_MS: {bad:?} is not accepted; accepted: a whole number of milliseconds from 1 to 3600000"));
+        }
+        let config = ServeConfig::from_lookup(lookup(&[("FAULTLAB_SHUTDOWN_FLUSH_MS", "1500")]), false).unwrap();
+        assert_eq!(config.shutdown_flush, Duration::from_millis(1500));
     }
 }

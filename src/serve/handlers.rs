@@ -4,15 +4,15 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rdkafka::producer::DeliveryFuture;
 use serde::Serialize;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::AppState;
 use super::metrics::{self, Outcome};
 use super::params::{Mode, SendMode, SendParams, parse_status};
 use super::problem::{Problem, RETRY_AFTER_SECS};
-use super::producers::{Producers, ServeMessage, ServeProducer};
+use super::producers::{Producers, Report, ServeMessage, ServeProducer};
 use super::status::{SendState, StoreFull};
 
 /// The answer to a sync send.
@@ -55,6 +55,18 @@ pub async fn send(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
             return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "producer-unavailable", "The producer could not be created", detail).into_response();
         }
     };
+    if state.closing.load(std::sync::atomic::Ordering::SeqCst) {
+        state.metrics.count_send(params.mode, params.send_mode, Outcome::QueueFull);
+        return Problem::stopping().into_response();
+    }
+    if params.send_mode == SendMode::Sync {
+        // An async send is answered 202 at once and its ERROR follows; a sync
+        // one would otherwise wait topic.metadata.propagation.max.ms (30 s)
+        // for a topic that does not exist.
+        if let Err(problem) = state.topics.check(&producer, &params.topic, params.partition).await {
+            return failed(&state, &params, problem);
+        }
+    }
     let value = serde_json::to_vec(&ServeMessage::new(&params)).expect("a ServeMessage always serialises");
     match params.send_mode {
         SendMode::Sync => send_sync(&state, params, &producer, &value).await,
@@ -68,12 +80,13 @@ fn failed(state: &AppState, params: &SendParams, problem: Problem) -> Response {
     problem.into_response()
 }
 
-/// What a finished delivery future says, as a status-store state.
-async fn delivered(future: DeliveryFuture, params: &SendParams) -> Result<(i32, Option<i64>), Problem> {
-    match future.await {
-        Ok(Ok(delivery)) => Ok((delivery.partition, (delivery.offset >= 0).then_some(delivery.offset))),
-        Ok(Err((error, _))) => Err(Problem::delivery(&error, &params.topic, params.partition)),
-        Err(_canceled) => Err(Problem::new(
+/// What a message's delivery report says (the account is settled by the
+/// report itself, in [`super::producers`]).
+async fn delivered(report: oneshot::Receiver<Report>, params: &SendParams) -> Result<(i32, Option<i64>), Problem> {
+    match report.await {
+        Ok(Ok((partition, offset))) => Ok((partition, (offset >= 0).then_some(offset))),
+        Ok(Err((error, _written))) => Err(Problem::delivery(&error, &params.topic, params.partition)),
+        Err(_dropped) => Err(Problem::new(
             StatusCode::BAD_GATEWAY,
             "delivery-unknown",
             "The producer stopped before reporting the delivery",
@@ -83,11 +96,13 @@ async fn delivered(future: DeliveryFuture, params: &SendParams) -> Result<(i32, 
 }
 
 async fn send_sync(state: &AppState, params: SendParams, producer: &ServeProducer, value: &[u8]) -> Response {
-    let future = match Producers::enqueue(producer, &params, value) {
-        Ok(future) => future,
+    // Sync sends get a requestId too, for the account's log line.
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let report = match Producers::enqueue(producer, &state.account, &params, &request_id, value) {
+        Ok(report) => report,
         Err(error) => return failed(state, &params, Problem::delivery(&error, &params.topic, params.partition)),
     };
-    match delivered(future, &params).await {
+    match delivered(report, &params).await {
         Ok((partition, offset)) => {
             state.metrics.count_send(params.mode, params.send_mode, Outcome::Ok);
             let SendParams { mode, event_id, topic, send_mode, key, .. } = params;
@@ -111,8 +126,8 @@ fn send_async(state: &AppState, params: SendParams, producer: &ServeProducer, va
         .retry_after(RETRY_AFTER_SECS)
         .into_response();
     }
-    let future = match Producers::enqueue(producer, &params, value) {
-        Ok(future) => future,
+    let report = match Producers::enqueue(producer, &state.account, &params, &request_id, value) {
+        Ok(report) => report,
         Err(error) => {
             state.store.lock().unwrap_or_else(|e| e.into_inner()).remove(&request_id);
             return failed(state, &params, Problem::delivery(&error, &params.topic, params.partition));
@@ -121,12 +136,11 @@ fn send_async(state: &AppState, params: SendParams, producer: &ServeProducer, va
     let (task_state, id) = (state.clone(), request_id.clone());
     let event_id = params.event_id.clone();
     state.tracker.spawn(async move {
-        let (outcome, result) = match delivered(future, &params).await {
+        let (outcome, result) = match delivered(report, &params).await {
             Ok((partition, offset)) => (Outcome::Ok, SendState::Ok { topic: params.topic.clone(), partition, offset }),
-            Err(problem) => (
-                Outcome::of_status(problem.status, false),
-                SendState::Error { error: problem.error.clone().unwrap_or(problem.detail), status: problem.status },
-            ),
+            Err(problem) => {
+                (Outcome::of_status(problem.status, false), SendState::Error { error: problem.error.clone().unwrap_or(problem.detail), status: problem.status })
+            }
         };
         task_state.metrics.count_send(params.mode, params.send_mode, outcome);
         task_state.store.lock().unwrap_or_else(|e| e.into_inner()).finish(&id, result);
@@ -137,6 +151,10 @@ fn send_async(state: &AppState, params: SendParams, producer: &ServeProducer, va
 }
 
 pub async fn status(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    // No query at all: the account of every message accepted so far.
+    if raw.as_deref().is_none_or(str::is_empty) {
+        return Json(state.account.view()).into_response();
+    }
     let request_id = match parse_status(raw.as_deref()) {
         Ok(id) => id,
         Err(problem) => return problem.into_response(),

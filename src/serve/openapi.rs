@@ -37,7 +37,9 @@ pub fn document() -> Value {
         query("sendMode", false, json!({ "type": "string", "enum": ["sync", "async"], "default": "sync" }),
             "sync waits for the broker's acknowledgement; async answers 202 at once"),
         query("key", false, json!({ "type": "string", "minLength": 1 }), "Record key; defaults to the eventId"),
-        query("partition", false, json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX }), "Explicit partition; default: chosen by the key"),
+        query("partition", false, json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX }),
+            "Explicit partition; default: chosen by the key. Any integer from 0 to 2147483647 is a valid parameter, but the partition \
+             must also exist: one at or above the topic's partition count is answered 400 naming the partition and the count"),
     ]);
     json!({
         "openapi": "3.1.0",
@@ -45,7 +47,9 @@ pub fn document() -> Value {
             "title": "faultlab serve: reliable idempotent Kafka producer",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Produces one JSON message per request with a plain or an idempotent librdkafka producer. \
-                Unknown or repeated query parameters are rejected with 400. Errors are RFC 7807 problem documents."
+                Unknown or repeated query parameters are rejected with 400. Every error answer is an RFC 7807 problem document, \
+                including 405 (another method on a known path; Allow names the accepted one), 414 (a path and query over 8192 bytes) \
+                and 431 (more than 64 header lines or over 16384 header bytes)."
         },
         "paths": {
             "/health": { "get": {
@@ -62,19 +66,21 @@ pub fn document() -> Value {
                         "headers": { "Location": { "description": "/api/v1/status?requestId=ID", "schema": { "type": "string" } } },
                         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Accepted" } } }
                     },
-                    "400": problem("A parameter is missing, invalid or unknown, or the topic or partition does not exist"),
+                    "400": problem("A parameter is missing, invalid or unknown, or the topic or partition does not exist (a sync send checks the \
+                        cluster's metadata first and answers at once; an async one is accepted and ends in ERROR)"),
                     "500": problem("The producer could not be created (a bad librdkafka property)"),
                     "502": problem("Kafka did not accept the message (librdkafka's error text in `error`)"),
-                    "503": problem_retry("librdkafka's queue is full, or the async status store is full of PENDING sends"),
+                    "503": problem_retry("librdkafka's queue is full, the async status store is full of PENDING sends, or the service is shutting down"),
                     "504": problem("message.timeout.ms expired; the message may still have been written")
                 }
             }},
             "/api/v1/status": { "get": {
-                "summary": "The outcome of an async send",
-                "parameters": [ query("requestId", true, json!({ "type": "string", "minLength": 1 }), "The requestId from a 202 answer") ],
+                "summary": "The outcome of an async send; without any query, the account of every send",
+                "parameters": [ query("requestId", false, json!({ "type": "string", "minLength": 1 }), "The requestId from a 202 answer; leave the query out for the account") ],
                 "responses": {
-                    "200": json_body("PENDING, OK or ERROR", "Status"),
-                    "400": problem("requestId is missing or empty, or an unknown parameter was given"),
+                    "200": { "description": "With requestId: PENDING, OK or ERROR. Without a query: the counts per mode", "content": { "application/json": {
+                        "schema": { "oneOf": [ { "$ref": "#/components/schemas/Status" }, { "$ref": "#/components/schemas/Account" } ] } } } },
+                    "400": problem("requestId is empty or repeated, or an unknown parameter was given"),
                     "404": problem("No such requestId: never issued, expired or evicted")
                 }
             }},
@@ -122,6 +128,25 @@ pub fn document() -> Value {
                     "offset": { "type": ["integer", "null"], "description": "OK only" },
                     "error": { "type": "string", "description": "ERROR only: librdkafka's error text" },
                     "status": { "type": "integer", "description": "ERROR only: the HTTP status a sync send would have answered" }
+                }
+            },
+            "Account": {
+                "type": "object",
+                "description": "Every message accepted (handed to librdkafka, sync or async) since the service started, per mode",
+                "required": ["plain", "idempotent"],
+                "properties": { "plain": { "$ref": "#/components/schemas/ModeAccount" }, "idempotent": { "$ref": "#/components/schemas/ModeAccount" } }
+            },
+            "ModeAccount": {
+                "type": "object",
+                "description": "accepted = delivered + failed + undelivered + pending",
+                "required": ["accepted", "delivered", "failed", "undelivered", "pending", "possiblyWritten"],
+                "properties": {
+                    "accepted": { "type": "integer" },
+                    "delivered": { "type": "integer", "description": "Acknowledged by the broker" },
+                    "failed": { "type": "integer", "description": "librdkafka gave up with an error (not acknowledged)" },
+                    "undelivered": { "type": "integer", "description": "Purged at shutdown when the flush ran out (not acknowledged)" },
+                    "pending": { "type": "integer", "description": "Waiting for librdkafka's delivery report" },
+                    "possiblyWritten": { "type": "integer", "description": "Of the failed and undelivered: sent without an answer, so possibly in the topic" }
                 }
             },
             "Problem": {

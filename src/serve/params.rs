@@ -65,11 +65,7 @@ fn decode(raw: Option<&str>, accepted: &[&str], problems: &mut Vec<InvalidParam>
     for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         let (name, value) = (name.into_owned(), value.into_owned());
         if !accepted.contains(&name.as_str()) {
-            let hint = accepted
-                .iter()
-                .find(|a| a.eq_ignore_ascii_case(&name))
-                .map(|a| format!(" (did you mean {a}?)"))
-                .unwrap_or_default();
+            let hint = accepted.iter().find(|a| a.eq_ignore_ascii_case(&name)).map(|a| format!(" (did you mean {a}?)")).unwrap_or_default();
             problems.push(InvalidParam { name: name.clone(), reason: format!("unknown parameter{hint}; accepted: {}", accepted.join(", ")) });
         } else if pairs.iter().any(|(n, _)| *n == name) {
             if !problems.iter().any(|p| p.name == name) {
@@ -129,7 +125,11 @@ impl SendParams {
         };
         let topic = get(&pairs, "topic").unwrap_or(DEFAULT_TOPIC).to_string();
         if !valid_topic(&topic) {
-            problem(&mut problems, "topic", format!("{topic:?} is not a Kafka topic name; accepted: 1 to 249 of a-z A-Z 0-9 . _ - (not . or ..), default {DEFAULT_TOPIC}"));
+            problem(
+                &mut problems,
+                "topic",
+                format!("{topic:?} is not a Kafka topic name; accepted: 1 to 249 of a-z A-Z 0-9 . _ - (not . or ..), default {DEFAULT_TOPIC}"),
+            );
         }
         let send_mode = match get(&pairs, "sendMode") {
             None | Some("sync") => Some(SendMode::Sync),
@@ -156,7 +156,11 @@ impl SendParams {
                     None
                 }
                 Err(_) => {
-                    problem(&mut problems, "partition", format!("{text:?} is not an integer; accepted: an integer from 0 to {}, or leave partition out", i32::MAX));
+                    problem(
+                        &mut problems,
+                        "partition",
+                        format!("{text:?} is not an integer; accepted: an integer from 0 to {}, or leave partition out", i32::MAX),
+                    );
                     None
                 }
             },
@@ -176,7 +180,11 @@ pub fn parse_status(raw: Option<&str>) -> Result<String, Problem> {
     let mut problems = Vec::new();
     let pairs = decode(raw, STATUS_PARAMS, &mut problems);
     match get(&pairs, "requestId") {
-        None => problem(&mut problems, "requestId", "required; accepted: a requestId returned by POST /api/v1/send?sendMode=async"),
+        None => problem(
+            &mut problems,
+            "requestId",
+            "required; accepted: a requestId returned by POST /api/v1/send?sendMode=async (or no query at all for the counts of every send)",
+        ),
         Some("") => problem(&mut problems, "requestId", "empty; accepted: a requestId returned by POST /api/v1/send?sendMode=async"),
         Some(id) if problems.is_empty() => return Ok(id.to_string()),
         Some(_) => {}

@@ -7,6 +7,7 @@
 //! | the partition or topic does not exist on the cluster | 400 |
 //! | an unknown requestId | 404 |
 //! | librdkafka's queue is full (QueueFull) | 503 + Retry-After |
+//! | the service is shutting down (refused, or purged when the flush ran out) | 503 |
 //! | the async status store is full of PENDING entries | 503 + Retry-After |
 //! | the message timed out (message.timeout.ms) | 504 |
 //! | any other delivery failure | 502 |
@@ -90,6 +91,16 @@ impl Problem {
         problem
     }
 
+    /// 503: the shutdown flush is over; nothing more is handed to librdkafka.
+    pub fn stopping() -> Self {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "stopping",
+            "The service is shutting down",
+            "the shutdown flush (FAULTLAB_SHUTDOWN_FLUSH_MS) is over; the message was not sent",
+        )
+    }
+
     /// The response for a message librdkafka failed to deliver (or to enqueue).
     pub fn delivery(error: &KafkaError, topic: &str, partition: Option<i32>) -> Self {
         let code = error.rdkafka_error_code();
@@ -101,9 +112,23 @@ impl Problem {
                 "The message was not acknowledged in time",
                 "message.timeout.ms (KAFKA_DELIVERY_TIMEOUT_MS) expired; if the message was in flight it may still have been written",
             ),
+            Some(code @ (RDKafkaErrorCode::PurgeQueue | RDKafkaErrorCode::PurgeInflight)) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "stopping",
+                "The service shut down before Kafka acknowledged the message",
+                if code == RDKafkaErrorCode::PurgeInflight {
+                    "purged in flight when the shutdown flush (FAULTLAB_SHUTDOWN_FLUSH_MS) ran out: it was sent and may have been written"
+                } else {
+                    "purged from librdkafka's queue when the shutdown flush (FAULTLAB_SHUTDOWN_FLUSH_MS) ran out: not acknowledged; \
+                     if it was waiting for a retry it may have been written"
+                },
+            ),
             Some(RDKafkaErrorCode::UnknownPartition) => {
                 let p = partition.map(|p| p.to_string()).unwrap_or_default();
-                Problem::invalid_param("partition", format!("partition {p} does not exist in topic {topic}; accepted: 0 up to the topic's partition count minus 1"))
+                Problem::invalid_param(
+                    "partition",
+                    format!("partition {p} does not exist in topic {topic}; accepted: 0 up to the topic's partition count minus 1"),
+                )
             }
             Some(RDKafkaErrorCode::UnknownTopic | RDKafkaErrorCode::UnknownTopicOrPartition) => {
                 Problem::invalid_param("topic", format!("topic {topic} does not exist on the cluster and was not created; accepted: an existing topic"))

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use faultlab::env::{Environment, embedded};
-use faultlab::serve::{ServeConfig, serve};
+use faultlab::serve::{AccountView, ServeConfig, serve_accounted};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
@@ -21,7 +21,7 @@ pub struct Service {
     pub base: Url,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
-    serving: JoinHandle<anyhow::Result<()>>,
+    serving: JoinHandle<anyhow::Result<AccountView>>,
 }
 
 /// Settings for a test: the broker behind its proxy, short timeouts.
@@ -52,7 +52,7 @@ pub async fn start_with(env: Environment, config: ServeConfig) -> Service {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
     let base = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let serving = tokio::spawn(serve(config, listener, async move {
+    let serving = tokio::spawn(serve_accounted(config, listener, async move {
         let _ = stopped.await;
     }));
     let client = faultlab::http_client().timeout(Duration::from_secs(60)).build().unwrap();
@@ -91,8 +91,8 @@ impl Service {
         panic!("{request_id} still PENDING after 30 s");
     }
 
-    /// Trigger the shutdown future and wait for serve to return.
-    pub async fn shutdown(&mut self) -> anyhow::Result<()> {
+    /// Trigger the shutdown future and wait for serve to return its account.
+    pub async fn shutdown(&mut self) -> anyhow::Result<AccountView> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
