@@ -6,6 +6,9 @@
 //! references, no copy into a user buffer and back). It has no toxics, no
 //! queues, no chunks: what is left is the second TCP hop itself.
 //!
+//! The pipe is larger than a proxied link's (1 MiB, Linux's default most):
+//! this is the best this machine allows, not a product setting.
+//!
 //! Driven by tokio's readiness rather than two blocking threads per
 //! connection: it then shares the runtime's two worker threads with the
 //! client, the server and faultlab's proxy exactly as faultlab's proxy
@@ -15,11 +18,13 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::AsRawFd;
 
 use tokio::io::Interest;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::task::AbortOnDropHandle;
+
+use crate::proxy::splice::{Pipe, splice};
 
 /// Bytes a pipe may hold (Linux's default `pipe-max-size`); the default
 /// 64 KiB would mean sixteen times the splice calls.
@@ -48,42 +53,10 @@ impl Forwarder {
     }
 }
 
-/// The two ends of a pipe.
-struct Pipe {
-    read: OwnedFd,
-    write: OwnedFd,
-    size: usize,
-}
-
-impl Pipe {
-    fn new() -> io::Result<Pipe> {
-        let mut fds = [0 as RawFd; 2];
-        // SAFETY: pipe2 fills the two descriptors, which we then own.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: both were just created by pipe2 and belong to nobody else.
-        let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        // Best effort: a smaller pipe only means more calls.
-        // SAFETY: fcntl on a descriptor we own.
-        let size = unsafe { libc::fcntl(write.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE as libc::c_int) };
-        let size = if size > 0 { size as usize } else { 64 * 1024 };
-        Ok(Pipe { read, write, size })
-    }
-}
-
-fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
-    // SAFETY: both descriptors are open for the call; no offsets (sockets
-    // and pipes have none).
-    let n =
-        unsafe { libc::splice(from, std::ptr::null_mut(), to, std::ptr::null_mut(), len, libc::SPLICE_F_MOVE | libc::SPLICE_F_NONBLOCK) };
-    if n < 0 { Err(io::Error::last_os_error()) } else { Ok(n as usize) }
-}
-
 /// Move `from`'s bytes to `to` until `from` ends, then end `to`'s write
 /// half, as a proxy passes on an end of stream.
 async fn forward(from: &TcpStream, to: &TcpStream) -> io::Result<()> {
-    let pipe = Pipe::new()?;
+    let pipe = Pipe::new(PIPE_SIZE)?;
     loop {
         // The pipe is empty here, so a would-block is the socket's: it
         // clears the socket's readiness and waits.
