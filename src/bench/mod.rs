@@ -2,10 +2,12 @@
 //! direct path in the same run (issue 8; results in BENCHMARKS.md).
 //!
 //! One module per benchmark, each giving [`Row`]s of a figure, its
-//! baseline, their ratio and the target:
+//! baseline, their ratio and the target, and for the proxy and producing
+//! the same figure through a real Toxiproxy in the same run ([`peer`]):
 //! - [`proxy`]: bulk throughput and 100-byte round trips through the proxy
-//!   against direct loopback, the error of a 10 ms latency toxic, and the
-//!   memory an idle proxied connection holds;
+//!   against direct loopback and against a splice(2) forwarder (the
+//!   limit, [`splice`]), the error of a 10 ms latency toxic ([`latency`]),
+//!   and the memory an idle proxied connection holds ([`idle`]);
 //! - [`produce`]: an rdkafka producer through the proxy against direct to
 //!   an identical embedded broker;
 //! - [`audit`]: histories of 1 and 10 million messages audited, against a

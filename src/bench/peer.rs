@@ -35,12 +35,28 @@ impl Peer {
     /// Start the Toxiproxy found on this machine, if any.
     pub async fn start() -> anyhow::Result<Found> {
         let Some(program) = find_toxiproxy() else {
-            return Ok(Err("no toxiproxy-server (set FAULTLAB_TOXIPROXY_SERVER or put it on PATH; scripts/provision installs it)".into()));
+            return Ok(Err(match std::env::var_os("FAULTLAB_TOXIPROXY_SERVER").filter(|v| !v.is_empty()) {
+                Some(set) => format!("FAULTLAB_TOXIPROXY_SERVER={} is not a file", set.to_string_lossy()),
+                None => "no toxiproxy-server (set FAULTLAB_TOXIPROXY_SERVER or put it on PATH; scripts/provision installs it)".into(),
+            }));
         };
+        // A port free a moment ago may be taken when Toxiproxy binds it
+        // (tests run in parallel): a few tries.
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Peer::start_on_free_port(&program).await? {
+                Ok(peer) => return Ok(Ok(peer)),
+                Err(why) => last = why,
+            }
+        }
+        anyhow::bail!("{} did not serve its API on a free port in 5 tries:\n{last}", program.display())
+    }
+
+    async fn start_on_free_port(program: &std::path::Path) -> anyhow::Result<Result<Peer, String>> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?.local_addr()?.port();
         let spec = Spec {
             name: "Toxiproxy (bench peer)".into(),
-            program: program.clone(),
+            program: program.to_path_buf(),
             args: ["-host", "127.0.0.1", "-port", &port.to_string()].map(String::from).to_vec(),
             // Toxiproxy logs every connection at info: not its cost to measure.
             env: vec![("LOG_LEVEL".into(), "warn".into())],
@@ -48,10 +64,15 @@ impl Peer {
         };
         let child = Child::spawn(&spec)?;
         let client = Client::new(&format!("http://127.0.0.1:{port}"));
-        let version = client
-            .wait_ready(Duration::from_secs(20))
-            .await
-            .map_err(|e| anyhow::anyhow!("{} did not answer its API: {e:#}\n{}", program.display(), child.tail()))?;
+        let version = match client.wait_ready(Duration::from_secs(20)).await {
+            Ok(version) => version,
+            Err(e) => return Ok(Err(format!("{e:#}\n{}", child.tail()))),
+        };
+        // Toxiproxy that could not bind says so and keeps running; the API
+        // that answered would then be someone else's.
+        if child.tail().contains("Server finished with error") {
+            return Ok(Err(child.tail()));
+        }
         let pid = child.pid().context("toxiproxy-server exited at once")?;
         Ok(Ok(Peer { child, client, pid, version }))
     }
