@@ -15,7 +15,8 @@ use super::Row;
 use super::measure::{self, bytes};
 use super::peer::{Found, Peer, attach};
 use super::proxy::Sizes;
-use crate::proxy::Proxy;
+use crate::proxy::toxics::latency::Latency;
+use crate::proxy::{Proxy, Stream, Toxic, ToxicKind};
 
 /// Target of issue 8.
 const IDLE_TARGET_BYTES: f64 = 16_000.0;
@@ -62,9 +63,30 @@ async fn settled_rss() -> u64 {
 }
 
 pub(super) async fn memory(sizes: &Sizes, peer: &Found, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
+    // Without toxics, then with one on each stream: faultlab builds a
+    // link's chain of toxics only once its stream has a toxic.
+    for toxics in [false, true] {
+        measure_one(sizes, peer, toxics, report).await?;
+    }
+    Ok(())
+}
+
+/// A latency toxic on `stream`, which an idle connection never triggers.
+fn idle_toxic(stream: Stream) -> Toxic {
+    let name = format!("latency_{}", if stream == Stream::Upstream { "up" } else { "down" });
+    Toxic { name, stream, toxicity: 1.0, kind: ToxicKind::Latency(Latency { latency: 10, jitter: 0 }) }
+}
+
+async fn measure_one(sizes: &Sizes, peer: &Found, toxics: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
     let n = sizes.idle_connections;
+    let name = if toxics { "bench-idle-toxics" } else { "bench-idle" };
     let server = hold_server(4 * n + 8).await?;
-    let proxy = Proxy::start("bench-idle", "127.0.0.1:0", &server.addr.to_string(), 1).await?;
+    let proxy = Proxy::start(name, "127.0.0.1:0", &server.addr.to_string(), 1).await?;
+    if toxics {
+        for stream in [Stream::Upstream, Stream::Downstream] {
+            proxy.add_toxic(idle_toxic(stream))?;
+        }
+    }
     // One connection each way first, so one-off costs (the proxy's first
     // connection, lazily built state) are not counted per connection.
     let warm = (TcpStream::connect(server.addr).await?, TcpStream::connect(proxy.listen_addr()).await?);
@@ -89,14 +111,15 @@ pub(super) async fn memory(sizes: &Sizes, peer: &Found, report: &mut impl FnMut(
     proxy.shutdown();
     server.held.lock().unwrap_or_else(|e| e.into_inner()).clear();
     let theirs = match peer {
-        Ok(peer) => Some(toxiproxy_growth(peer, &server, n).await?),
+        Ok(peer) => Some(toxiproxy_growth(peer, name, toxics, &server, n).await?),
         Err(_) => None,
     };
 
     let per_direct = with_direct.saturating_sub(before) as f64 / n as f64;
     let per_proxied = with_proxied.saturating_sub(with_direct) as f64 / n as f64;
     let cost = per_proxied - per_direct;
-    let row = Row::new("proxy", &format!("memory per idle connection (RSS, {n} connections)"))
+    let with = if toxics { ", a toxic on each stream" } else { "" };
+    let row = Row::new("proxy", &format!("memory per idle connection{with} (RSS, {n} connections)"))
         .figure(
             format!("{} (proxied {} - direct)", bytes(cost), bytes(per_proxied)),
             format!("{} (client + server socket)", bytes(per_direct)),
@@ -111,8 +134,13 @@ pub(super) async fn memory(sizes: &Sizes, peer: &Found, report: &mut impl FnMut(
 }
 
 /// Toxiproxy's resident set growth per connection held through it.
-async fn toxiproxy_growth(peer: &Peer, server: &HoldServer, n: usize) -> anyhow::Result<f64> {
-    let listen = peer.proxy("bench-idle", server.addr).await?;
+async fn toxiproxy_growth(peer: &Peer, name: &str, toxics: bool, server: &HoldServer, n: usize) -> anyhow::Result<f64> {
+    let listen = peer.proxy(name, server.addr).await?;
+    if toxics {
+        for stream in [Stream::Upstream, Stream::Downstream] {
+            peer.add_toxic(name, &idle_toxic(stream)).await?;
+        }
+    }
     let base = server.accepted.load(Ordering::Acquire);
     let warm = TcpStream::connect(listen).await?;
     wait_until("the warm-up connection through Toxiproxy", || server.accepted.load(Ordering::Acquire) == base + 1).await?;

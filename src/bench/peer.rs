@@ -95,7 +95,12 @@ impl Peer {
             toxicity: 1.0,
             kind: ToxicKind::Latency(Latency { latency: latency_ms, jitter: 0 }),
         };
-        self.client.add_toxic(proxy, &toxic).await.with_context(|| format!("adding a latency toxic to Toxiproxy proxy {proxy}"))?;
+        self.add_toxic(proxy, &toxic).await
+    }
+
+    /// A toxic on `proxy`, through the API.
+    pub async fn add_toxic(&self, proxy: &str, toxic: &Toxic) -> anyhow::Result<()> {
+        self.client.add_toxic(proxy, toxic).await.with_context(|| format!("adding toxic {} to Toxiproxy proxy {proxy}", toxic.name))?;
         Ok(())
     }
 
