@@ -221,12 +221,12 @@ async fn round_trips(sizes: &Sizes, peer: &Found, report: &mut impl FnMut(Row)) 
         let at: Vec<f64> = histograms.iter().map(|h| measure::quantile_us(h, q)).collect();
         let (d, p) = (at[0], at[1]);
         let row = Row::new("proxy", &format!("{MESSAGE}-byte round trip {name} ({n} each)")).figure(
-            format!("{p:.1} µs (+{:.1} µs)", p - d),
+            format!("{p:.1} µs ({:+.1} µs)", p - d),
             format!("{d:.1} µs"),
             p / d,
         );
         let row = if q == 0.5 { row.target(format!("<= +{ADDED_P50_TARGET_US} µs"), p - d <= ADDED_P50_TARGET_US) } else { row };
-        report(attach(row, peer, at.get(2).map(|&t| (format!("{t:.1} µs (+{:.1} µs)", t - d), t / d, t / p))));
+        report(attach(row, peer, at.get(2).map(|&t| (format!("{t:.1} µs ({:+.1} µs)", t - d), t / d, t / p))));
     }
     Ok(())
 }
