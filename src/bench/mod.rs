@@ -2,10 +2,12 @@
 //! direct path in the same run (issue 8; results in BENCHMARKS.md).
 //!
 //! One module per benchmark, each giving [`Row`]s of a figure, its
-//! baseline, their ratio and the target:
+//! baseline, their ratio and the target, and for the proxy and producing
+//! the same figure through a real Toxiproxy in the same run ([`peer`]):
 //! - [`proxy`]: bulk throughput and 100-byte round trips through the proxy
-//!   against direct loopback, the error of a 10 ms latency toxic, and the
-//!   memory an idle proxied connection holds;
+//!   against direct loopback and against a splice(2) forwarder (the
+//!   limit, [`splice`]), the error of a 10 ms latency toxic ([`latency`]),
+//!   and the memory an idle proxied connection holds ([`idle`]);
 //! - [`produce`]: an rdkafka producer through the proxy against direct to
 //!   an identical embedded broker;
 //! - [`audit`]: histories of 1 and 10 million messages audited, against a
@@ -18,10 +20,14 @@
 
 pub mod audit;
 mod broker;
+mod idle;
+mod latency;
 mod measure;
+mod peer;
 pub mod produce;
 pub mod proxy;
 pub mod service;
+mod splice;
 
 use std::fmt;
 use std::time::Instant;
@@ -108,6 +114,17 @@ pub struct Row {
     pub baseline: String,
     #[tabled(rename = "ratio", display = "show_ratio")]
     pub ratio: Option<f64>,
+    /// The same figure through Toxiproxy in the same run, with its ratio
+    /// to direct; "-" where there is no peer (see `peer_note`).
+    #[tabled(rename = "Toxiproxy")]
+    pub peer: String,
+    /// How far faultlab is ahead of Toxiproxy (>1: ahead; for times and
+    /// bytes, Toxiproxy's over faultlab's).
+    #[tabled(rename = "vs Toxiproxy")]
+    pub versus: String,
+    /// Why the peer column is empty, printed once under the table.
+    #[tabled(skip)]
+    pub peer_note: Option<String>,
     #[tabled(rename = "target")]
     pub target: String,
     #[tabled(rename = "verdict")]
@@ -131,6 +148,9 @@ impl Row {
             figure: String::new(),
             baseline: String::new(),
             ratio: None,
+            peer: "-".into(),
+            versus: "-".into(),
+            peer_note: None,
             target: "-".into(),
             verdict: Verdict::Info,
         }
@@ -140,6 +160,21 @@ impl Row {
         self.figure = figure.into();
         self.baseline = baseline.into();
         self.ratio = ratio.is_finite().then_some(ratio);
+        self
+    }
+
+    /// Toxiproxy's figure, its ratio to direct, and faultlab's lead over
+    /// it (`ahead_by` > 1 when faultlab does better).
+    pub fn peer(mut self, figure: impl Into<String>, ratio: f64, ahead_by: f64) -> Row {
+        self.peer = format!("{} ({})", figure.into(), show_ratio(&ratio.is_finite().then_some(ratio)));
+        let lead = show_ratio(&ahead_by.is_finite().then_some(ahead_by));
+        self.versus = if ahead_by > 1.0 { format!("ahead {lead}") } else { format!("BEHIND {lead}") };
+        self
+    }
+
+    /// No peer figure for this row, and why.
+    pub fn no_peer(mut self, why: &str) -> Row {
+        self.peer_note = Some(why.to_string());
         self
     }
 
@@ -184,7 +219,13 @@ pub fn render(rows: &[Row], markdown: bool) -> String {
     } else {
         table.with(Style::sharp());
     }
-    format!("{table}\n")
+    let mut text = format!("{table}\n");
+    let mut notes: Vec<&str> = rows.iter().filter_map(|r| r.peer_note.as_deref()).collect();
+    notes.dedup();
+    for note in notes {
+        text.push_str(&format!("Toxiproxy: {note}\n"));
+    }
+    text
 }
 
 /// A line for the machine the figures were taken on: cores, CPU model and
@@ -226,6 +267,22 @@ mod tests {
             assert!(text.contains(word), "{word} in\n{text}");
         }
         assert!(render(&rows, true).starts_with("| benchmark"));
+        assert!(!text.contains("Toxiproxy: "), "no note without a reason:\n{text}");
+    }
+
+    #[test]
+    fn peer_column_says_ahead_or_behind_and_why_it_is_empty() {
+        let rows = vec![
+            Row::new("proxy", "throughput").figure("1 GB/s", "2 GB/s", 0.5).peer("400 MB/s", 0.2, 2.5),
+            Row::new("proxy", "memory").figure("15 kB", "1 kB", 15.0).peer("30 kB", 30.0, 0.5),
+            Row::new("proxy", "rtt").figure("1", "1", 1.0).no_peer("no toxiproxy-server"),
+            Row::new("produce", "rate").figure("1", "1", 1.0).no_peer("no toxiproxy-server"),
+        ];
+        let text = render(&rows, false);
+        for word in ["Toxiproxy", "vs Toxiproxy", "400 MB/s (0.200x)", "ahead 2.500x", "BEHIND 0.500x"] {
+            assert!(text.contains(word), "{word} in\n{text}");
+        }
+        assert_eq!(text.matches("Toxiproxy: no toxiproxy-server").count(), 1, "{text}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! An rdkafka producer's messages per second through the embedded proxy
 //! against direct to an identical embedded broker.
 //!
-//! Two brokers run side by side: the embedded environment's, which
-//! advertises its proxy (so every byte goes through it), and one that
-//! advertises itself ([`super::broker`]). Rounds alternate between them.
+//! Brokers run side by side: the embedded environment's, which advertises
+//! its proxy (so every byte goes through it), one that advertises itself
+//! ([`super::broker`]), and, when Toxiproxy is found, one advertising a
+//! Toxiproxy proxy in front of it. Rounds rotate between them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,9 +16,10 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{ClientConfig, ClientContext};
 
+use super::Row;
 use super::broker::DirectBroker;
 use super::measure::{self, rate};
-use super::Row;
+use super::peer::{Peer, attach};
 use crate::env::embedded;
 
 const TARGET: f64 = 0.95;
@@ -30,33 +32,45 @@ pub const SETTINGS: &[(&str, &str)] = &[("acks", "all"), ("enable.idempotence", 
 
 pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
     let (messages, rounds) = if quick { (20_000, 1) } else { (200_000, 5) };
+    let peer = Peer::start().await.context("starting Toxiproxy")?;
     let direct = DirectBroker::start().await?;
     let env = embedded::start(1).await?;
     crate::env::create_topic(&direct.bootstrap, TOPIC, PARTITIONS, 1, &[]).await?;
     env.create_topic(TOPIC, PARTITIONS).await?;
+    // Direct, faultlab, then Toxiproxy when there is one.
+    let mut bootstraps = vec![direct.bootstrap.clone(), env.bootstrap.clone()];
+    let _behind_toxiproxy = match &peer {
+        Ok(peer) => {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?.local_addr()?.port();
+            let listen = peer.proxy("kafka", format!("127.0.0.1:{port}").parse()?).await?;
+            let broker = embedded::start_broker(port, &listen.to_string()).await?;
+            crate::env::create_topic(&listen.to_string(), TOPIC, PARTITIONS, 1, &[]).await?;
+            bootstraps.push(listen.to_string());
+            Some(broker)
+        }
+        Err(_) => None,
+    };
     // Warm up: metadata, connections, the broker's first segments.
-    produce(&direct.bootstrap, 2_000).await?;
-    produce(&env.bootstrap, 2_000).await?;
-    let (mut direct_rates, mut proxied_rates) = (Vec::new(), Vec::new());
-    // Which path goes first alternates, so neither always follows the
-    // other's broker work (tansu compacting, the allocator growing).
+    for bootstrap in &bootstraps {
+        produce(bootstrap, 2_000).await?;
+    }
+    let mut rates = vec![Vec::new(); bootstraps.len()];
+    // Which path goes first rotates, so none always follows another's
+    // broker work (tansu compacting, the allocator growing).
     for round in 0..rounds {
-        let rate = |took: Duration| messages as f64 / took.as_secs_f64();
-        if round % 2 == 0 {
-            direct_rates.push(rate(produce(&direct.bootstrap, messages).await?));
-            proxied_rates.push(rate(produce(&env.bootstrap, messages).await?));
-        } else {
-            proxied_rates.push(rate(produce(&env.bootstrap, messages).await?));
-            direct_rates.push(rate(produce(&direct.bootstrap, messages).await?));
+        for i in 0..bootstraps.len() {
+            let path = (round + i) % bootstraps.len();
+            let took = produce(&bootstraps[path], messages).await?;
+            rates[path].push(messages as f64 / took.as_secs_f64());
         }
     }
-    let (direct_rate, proxied_rate) = (measure::median(direct_rates), measure::median(proxied_rates));
+    let rates: Vec<f64> = rates.into_iter().map(measure::median).collect();
+    let (direct_rate, proxied_rate) = (rates[0], rates[1]);
     let ratio = proxied_rate / direct_rate;
-    report(
-        Row::new("produce", &format!("rdkafka acks=all idempotent, {VALUE} B, {messages} msgs x {rounds}"))
-            .figure(rate(proxied_rate, "msg"), rate(direct_rate, "msg"), ratio)
-            .target(format!(">= {TARGET}x"), ratio >= TARGET),
-    );
+    let row = Row::new("produce", &format!("rdkafka acks=all idempotent, {VALUE} B, {messages} msgs x {rounds}"))
+        .figure(rate(proxied_rate, "msg"), rate(direct_rate, "msg"), ratio)
+        .target(format!(">= {TARGET}x"), ratio >= TARGET);
+    report(attach(row, &peer, rates.get(2).map(|&t| (rate(t, "msg"), t / direct_rate, proxied_rate / t))));
     Ok(())
 }
 

@@ -1,43 +1,44 @@
 //! The proxy against direct loopback: bulk throughput, 100-byte round
-//! trips, the error of a 10 ms latency toxic, and memory per idle
-//! connection.
+//! trips, the error of a 10 ms latency toxic ([`super::latency`]), and
+//! memory per idle connection ([`super::idle`]); each also through a real
+//! Toxiproxy ([`super::peer`]) when one is found, and bulk throughput
+//! through the forwarder limit ([`super::splice`]).
 //!
-//! Client, server and proxy all run in this process on the same runtime,
-//! direct and proxied measurements interleaved, so both paths see the same
-//! machine load; each figure is compared only with its own baseline.
+//! Client, server and faultlab's proxy all run in this process on the same
+//! runtime (Toxiproxy in its own); the paths' measurements are interleaved
+//! in every round, so all see the same machine load, with the same traffic
+//! and sizes.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::task::AbortOnDropHandle;
 
 use super::Row;
-use super::measure::{self, bytes, rate_bytes};
-use crate::proxy::toxics::latency::Latency;
-use crate::proxy::{Proxy, Stream, Toxic, ToxicKind};
+use super::measure::{self, rate_bytes};
+use super::peer::{Found, Peer, attach};
+use super::splice::Forwarder;
+use crate::proxy::Proxy;
 
-/// Targets of issue 8.
+/// Targets of issue 8 (the rest are in their modules).
 const THROUGHPUT_TARGET: f64 = 0.9;
 const ADDED_P50_TARGET_US: f64 = 25.0;
-const LATENCY_ERROR_TARGET_US: f64 = 100.0;
-const IDLE_TARGET_BYTES: f64 = 16_000.0;
+/// Issue 14's aim: faultlab's bulk throughput against the forwarder limit.
+const LIMIT_TARGET: f64 = 0.9;
 
-const LATENCY_MS: i64 = 10;
-const MESSAGE: usize = 100;
+pub(super) const MESSAGE: usize = 100;
 const WRITE_SIZE: usize = 256 * 1024;
 
-struct Sizes {
+pub(super) struct Sizes {
     bulk_bytes: u64,
     bulk_rounds: usize,
     rtt_blocks: usize,
     rtt_block: usize,
-    latency_samples: usize,
-    idle_connections: usize,
+    pub latency_samples: usize,
+    pub idle_connections: usize,
 }
 
 fn sizes(quick: bool) -> Sizes {
@@ -50,16 +51,17 @@ fn sizes(quick: bool) -> Sizes {
 
 pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
     let sizes = sizes(quick);
-    throughput(&sizes, report).await.context("bulk throughput")?;
-    round_trips(&sizes, report).await.context("round trips")?;
-    latency_error(&sizes, report).await.context("latency toxic")?;
-    idle_memory(&sizes, report).await.context("idle connections")?;
+    let peer = Peer::start().await.context("starting Toxiproxy")?;
+    throughput(&sizes, &peer, report).await.context("bulk throughput")?;
+    round_trips(&sizes, &peer, report).await.context("round trips")?;
+    super::latency::error(&sizes, &peer, report).await.context("latency toxic")?;
+    super::idle::memory(&sizes, &peer, report).await.context("idle connections")?;
     Ok(())
 }
 
 /// A server running until dropped.
-struct Server {
-    addr: SocketAddr,
+pub(super) struct Server {
+    pub addr: SocketAddr,
     _task: AbortOnDropHandle<()>,
 }
 
@@ -91,7 +93,7 @@ async fn sink_server() -> anyhow::Result<Server> {
     Ok(Server { addr, _task: AbortOnDropHandle::new(task) })
 }
 
-async fn echo_server() -> anyhow::Result<Server> {
+pub(super) async fn echo_server() -> anyhow::Result<Server> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
@@ -133,250 +135,98 @@ async fn transfer(addr: SocketAddr, total: u64) -> anyhow::Result<Duration> {
     Ok(started.elapsed())
 }
 
-/// The least any user-space TCP proxy does: accept, connect, and
-/// `copy_bidirectional`. Measured beside faultlab's proxy to show how much
-/// of the gap to direct loopback is the second TCP hop itself.
-async fn minimal_forwarder(upstream: SocketAddr) -> anyhow::Result<Server> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                if let Ok(mut server) = TcpStream::connect(upstream).await {
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                }
-            });
-        }
-    });
-    Ok(Server { addr, _task: AbortOnDropHandle::new(task) })
-}
-
-async fn throughput(sizes: &Sizes, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
+async fn throughput(sizes: &Sizes, peer: &Found, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
     let server = sink_server().await?;
     let proxy = Proxy::start("bench-bulk", "127.0.0.1:0", &server.addr.to_string(), 1).await?;
-    let forwarder = minimal_forwarder(server.addr).await?;
+    let limit = Forwarder::start(server.addr).await.context("starting the splice forwarder")?;
+    let toxiproxy = match peer {
+        Ok(peer) => Some(peer.proxy("bench-bulk", server.addr).await?),
+        Err(_) => None,
+    };
+    // Direct, faultlab, the limit, then Toxiproxy when there is one.
+    let paths: Vec<SocketAddr> = [server.addr, proxy.listen_addr(), limit.addr].into_iter().chain(toxiproxy).collect();
     // Warm up every path (connection setup, first allocations).
-    for addr in [server.addr, proxy.listen_addr(), forwarder.addr] {
+    for &addr in &paths {
         transfer(addr, 8 << 20).await?;
     }
-    let (mut direct, mut proxied, mut forwarded) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rates = vec![Vec::new(); paths.len()];
     let rate_of = |took: Duration| sizes.bulk_bytes as f64 / took.as_secs_f64();
     for _ in 0..sizes.bulk_rounds {
-        direct.push(rate_of(transfer(server.addr, sizes.bulk_bytes).await?));
-        proxied.push(rate_of(transfer(proxy.listen_addr(), sizes.bulk_bytes).await?));
-        forwarded.push(rate_of(transfer(forwarder.addr, sizes.bulk_bytes).await?));
+        for (i, &addr) in paths.iter().enumerate() {
+            rates[i].push(rate_of(transfer(addr, sizes.bulk_bytes).await?));
+        }
     }
     proxy.shutdown();
-    let (direct, proxied, forwarded) = (measure::median(direct), measure::median(proxied), measure::median(forwarded));
-    let ratio = proxied / direct;
+    let rates: Vec<f64> = rates.into_iter().map(measure::median).collect();
+    let (direct, proxied, limit) = (rates[0], rates[1], rates[2]);
+    let peer_rate = rates.get(3).copied();
     let what = format!("({} MiB x {})", sizes.bulk_bytes >> 20, sizes.bulk_rounds);
-    report(
-        Row::new("proxy", &format!("bulk TCP throughput {what}"))
-            .figure(rate_bytes(proxied), rate_bytes(direct), ratio)
-            .target(format!(">= {THROUGHPUT_TARGET}x"), ratio >= THROUGHPUT_TARGET),
-    );
-    report(
-        Row::new("proxy", &format!("bulk TCP throughput {what}, minimal forwarder for scale (tokio copy_bidirectional)"))
-            .figure(rate_bytes(forwarded), rate_bytes(direct), forwarded / direct),
-    );
+    let ratio = proxied / direct;
+    let row = Row::new("proxy", &format!("bulk TCP throughput {what}"))
+        .figure(rate_bytes(proxied), rate_bytes(direct), ratio)
+        .target(format!(">= {THROUGHPUT_TARGET}x"), ratio >= THROUGHPUT_TARGET);
+    report(attach(row, peer, peer_rate.map(|t| (rate_bytes(t), t / direct, proxied / t))));
+    report(Row::new("proxy", &format!("bulk TCP throughput {what}, forwarder limit (splice(2), no toxic)")).figure(
+        rate_bytes(limit),
+        rate_bytes(direct),
+        limit / direct,
+    ));
+    let ratio = proxied / limit;
+    let row = Row::new("proxy", &format!("bulk TCP throughput {what} against the forwarder limit"))
+        .figure(rate_bytes(proxied), format!("{} (limit)", rate_bytes(limit)), ratio)
+        .target(format!(">= {LIMIT_TARGET}x limit"), ratio >= LIMIT_TARGET);
+    report(attach(row, peer, peer_rate.map(|t| (rate_bytes(t), t / limit, proxied / t))));
     Ok(())
 }
 
-async fn connect_nodelay(addr: SocketAddr) -> anyhow::Result<TcpStream> {
+pub(super) async fn connect_nodelay(addr: SocketAddr) -> anyhow::Result<TcpStream> {
     let socket = TcpStream::connect(addr).await?;
     socket.set_nodelay(true)?;
     Ok(socket)
 }
 
-async fn round_trip(socket: &mut TcpStream, message: &[u8], back: &mut [u8]) -> anyhow::Result<Duration> {
+pub(super) async fn round_trip(socket: &mut TcpStream, message: &[u8], back: &mut [u8]) -> anyhow::Result<Duration> {
     let started = Instant::now();
     socket.write_all(message).await?;
     socket.read_exact(back).await?;
     Ok(started.elapsed())
 }
 
-async fn round_trips(sizes: &Sizes, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
+async fn round_trips(sizes: &Sizes, peer: &Found, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
     let echo = echo_server().await?;
     let proxy = Proxy::start("bench-rtt", "127.0.0.1:0", &echo.addr.to_string(), 1).await?;
-    let mut direct_socket = connect_nodelay(echo.addr).await?;
-    let mut proxied_socket = connect_nodelay(proxy.listen_addr()).await?;
+    let mut sockets = vec![connect_nodelay(echo.addr).await?, connect_nodelay(proxy.listen_addr()).await?];
+    if let Ok(peer) = peer {
+        sockets.push(connect_nodelay(peer.proxy("bench-rtt", echo.addr).await?).await?);
+    }
     let message = [0x5au8; MESSAGE];
     let mut back = [0u8; MESSAGE];
     for _ in 0..200 {
-        round_trip(&mut direct_socket, &message, &mut back).await?;
-        round_trip(&mut proxied_socket, &message, &mut back).await?;
-    }
-    let (mut direct, mut proxied) = (measure::histogram(), measure::histogram());
-    // Blocks alternate, so a burst of load elsewhere hits both paths.
-    for _ in 0..sizes.rtt_blocks {
-        for _ in 0..sizes.rtt_block {
-            measure::record(&mut direct, round_trip(&mut direct_socket, &message, &mut back).await?);
+        for socket in &mut sockets {
+            round_trip(socket, &message, &mut back).await?;
         }
-        for _ in 0..sizes.rtt_block {
-            measure::record(&mut proxied, round_trip(&mut proxied_socket, &message, &mut back).await?);
+    }
+    let mut histograms: Vec<_> = sockets.iter().map(|_| measure::histogram()).collect();
+    // Blocks alternate, so a burst of load elsewhere hits every path.
+    for _ in 0..sizes.rtt_blocks {
+        for (socket, histogram) in sockets.iter_mut().zip(&mut histograms) {
+            for _ in 0..sizes.rtt_block {
+                measure::record(histogram, round_trip(socket, &message, &mut back).await?);
+            }
         }
     }
     proxy.shutdown();
     let n = sizes.rtt_blocks * sizes.rtt_block;
     for (q, name) in [(0.5, "p50"), (0.99, "p99")] {
-        let (d, p) = (measure::quantile_us(&direct, q), measure::quantile_us(&proxied, q));
-        let row = Row::new("proxy", &format!("{MESSAGE}-byte round trip {name} ({n} each)"))
-            .figure(format!("{p:.1} µs (+{:.1} µs)", p - d), format!("{d:.1} µs"), p / d);
-        report(if q == 0.5 {
-            row.target(format!("<= +{ADDED_P50_TARGET_US} µs"), p - d <= ADDED_P50_TARGET_US)
-        } else {
-            row
-        });
+        let at: Vec<f64> = histograms.iter().map(|h| measure::quantile_us(h, q)).collect();
+        let (d, p) = (at[0], at[1]);
+        let row = Row::new("proxy", &format!("{MESSAGE}-byte round trip {name} ({n} each)")).figure(
+            format!("{p:.1} µs ({:+.1} µs)", p - d),
+            format!("{d:.1} µs"),
+            p / d,
+        );
+        let row = if q == 0.5 { row.target(format!("<= +{ADDED_P50_TARGET_US} µs"), p - d <= ADDED_P50_TARGET_US) } else { row };
+        report(attach(row, peer, at.get(2).map(|&t| (format!("{t:.1} µs ({:+.1} µs)", t - d), t / d, t / p))));
     }
-    Ok(())
-}
-
-async fn latency_error(sizes: &Sizes, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
-    let echo = echo_server().await?;
-    let plain = Proxy::start("bench-plain", "127.0.0.1:0", &echo.addr.to_string(), 1).await?;
-    let slow = Proxy::start("bench-latency", "127.0.0.1:0", &echo.addr.to_string(), 1).await?;
-    slow.add_toxic(Toxic {
-        name: "latency".into(),
-        stream: Stream::Downstream,
-        toxicity: 1.0,
-        kind: ToxicKind::Latency(Latency { latency: LATENCY_MS, jitter: 0 }),
-    })?;
-    let mut plain_socket = connect_nodelay(plain.listen_addr()).await?;
-    let mut slow_socket = connect_nodelay(slow.listen_addr()).await?;
-    slow.settled().await;
-    let message = [0x5au8; MESSAGE];
-    let mut back = [0u8; MESSAGE];
-    for _ in 0..5 {
-        round_trip(&mut plain_socket, &message, &mut back).await?;
-        round_trip(&mut slow_socket, &message, &mut back).await?;
-    }
-    let (mut without, mut with) = (measure::histogram(), measure::histogram());
-    for _ in 0..sizes.latency_samples {
-        measure::record(&mut without, round_trip(&mut plain_socket, &message, &mut back).await?);
-        measure::record(&mut with, round_trip(&mut slow_socket, &message, &mut back).await?);
-    }
-    plain.shutdown();
-    slow.shutdown();
-    let asked_us = (LATENCY_MS * 1000) as f64;
-    let baseline = measure::quantile_us(&without, 0.5) + asked_us;
-    let figure = measure::quantile_us(&with, 0.5);
-    let error = figure - baseline;
-    let error_p99 = measure::quantile_us(&with, 0.99) - measure::quantile_us(&without, 0.99) - asked_us;
-    report(
-        Row::new("proxy", &format!("{LATENCY_MS} ms latency toxic, round trip p50 ({} each)", sizes.latency_samples))
-            .figure(
-                format!("{:.3} ms (error {error:+.0} µs p50, {error_p99:+.0} µs p99)", figure / 1000.0),
-                format!("{:.3} ms (no toxic + {LATENCY_MS} ms)", baseline / 1000.0),
-                figure / baseline,
-            )
-            .target(format!("error <= {LATENCY_ERROR_TARGET_US} µs p50"), error.abs() <= LATENCY_ERROR_TARGET_US),
-    );
-
-    // For scale: what tokio's own timer, which the toxic used before,
-    // overshoots by for the same delay, measured now.
-    let mut overshoot = measure::histogram();
-    for _ in 0..(sizes.latency_samples / 3).max(10) {
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(LATENCY_MS as u64);
-        tokio::time::sleep_until(deadline).await;
-        measure::record(&mut overshoot, tokio::time::Instant::now() - deadline);
-    }
-    let mut fine = measure::histogram();
-    for _ in 0..(sizes.latency_samples / 3).max(10) {
-        let deadline = tokio::time::Instant::now() + Duration::from_millis(LATENCY_MS as u64);
-        crate::proxy::timer::sleep_until(deadline).await;
-        measure::record(&mut fine, tokio::time::Instant::now() - deadline);
-    }
-    let (tokio_us, fine_us) = (measure::quantile_us(&overshoot, 0.5), measure::quantile_us(&fine, 0.5));
-    report(Row::new("proxy", &format!("timer overshoot of a {LATENCY_MS} ms sleep, p50 (vs tokio::time)")).figure(
-        format!("{fine_us:.0} µs"),
-        format!("{tokio_us:.0} µs (tokio)"),
-        fine_us / tokio_us,
-    ));
-    Ok(())
-}
-
-/// Accepts connections and holds them, counting.
-struct HoldServer {
-    addr: SocketAddr,
-    accepted: Arc<AtomicUsize>,
-    held: Arc<Mutex<Vec<TcpStream>>>,
-    _task: AbortOnDropHandle<()>,
-}
-
-async fn hold_server(capacity: usize) -> anyhow::Result<HoldServer> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let held = Arc::new(Mutex::new(Vec::with_capacity(capacity)));
-    let (count, keep) = (accepted.clone(), held.clone());
-    let task = tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            keep.lock().unwrap_or_else(|e| e.into_inner()).push(socket);
-            count.fetch_add(1, Ordering::Release);
-        }
-    });
-    Ok(HoldServer { addr, accepted, held, _task: AbortOnDropHandle::new(task) })
-}
-
-async fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        if Instant::now() > deadline {
-            bail!("{what} did not happen within 20 s");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Ok(())
-}
-
-/// Resident memory once things settled and freed memory went back.
-async fn settled_rss() -> u64 {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    measure::trim_heap();
-    measure::rss()
-}
-
-async fn idle_memory(sizes: &Sizes, report: &mut impl FnMut(Row)) -> anyhow::Result<()> {
-    let n = sizes.idle_connections;
-    let server = hold_server(3 * n + 8).await?;
-    let proxy = Proxy::start("bench-idle", "127.0.0.1:0", &server.addr.to_string(), 1).await?;
-    // One connection each way first, so one-off costs (the proxy's first
-    // connection, lazily built state) are not counted per connection.
-    let warm = (TcpStream::connect(server.addr).await?, TcpStream::connect(proxy.listen_addr()).await?);
-    wait_until("the warm-up connections", || server.accepted.load(Ordering::Acquire) == 2 && proxy.connection_count() == 1).await?;
-    let mut direct = Vec::with_capacity(n);
-    let mut proxied = Vec::with_capacity(n);
-
-    let before = settled_rss().await;
-    for _ in 0..n {
-        direct.push(TcpStream::connect(server.addr).await?);
-    }
-    wait_until("direct connections accepted", || server.accepted.load(Ordering::Acquire) == n + 2).await?;
-    let with_direct = settled_rss().await;
-    for _ in 0..n {
-        proxied.push(TcpStream::connect(proxy.listen_addr()).await?);
-    }
-    wait_until("proxied connections open", || {
-        server.accepted.load(Ordering::Acquire) == 2 * n + 2 && proxy.connection_count() == n + 1
-    })
-    .await?;
-    let with_proxied = settled_rss().await;
-
-    drop((direct, proxied, warm));
-    proxy.shutdown();
-    server.held.lock().unwrap_or_else(|e| e.into_inner()).clear();
-
-    let per_direct = with_direct.saturating_sub(before) as f64 / n as f64;
-    let per_proxied = with_proxied.saturating_sub(with_direct) as f64 / n as f64;
-    let cost = per_proxied - per_direct;
-    report(
-        Row::new("proxy", &format!("memory per idle connection (RSS, {n} connections)"))
-            .figure(
-                format!("{} (proxied {} - direct)", bytes(cost), bytes(per_proxied)),
-                format!("{} (client + server socket)", bytes(per_direct)),
-                per_proxied / per_direct,
-            )
-            .target(format!("<= {}", bytes(IDLE_TARGET_BYTES)), cost <= IDLE_TARGET_BYTES),
-    );
     Ok(())
 }

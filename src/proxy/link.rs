@@ -9,6 +9,10 @@
 //! latency toxic delays each chunk from its own arrival. How the chain
 //! changes while data flows is in [`super::chain`].
 //!
+//! While the stream has no toxic, the link runs its fast path instead
+//! ([`super::splice`]: splice(2) from socket to socket) and hands over to
+//! the chain at the first toxic.
+//!
 //! The link ends when its writer does: after the chain delivered the end of
 //! the stream (the source closed or failed, or a toxic closed the stream)
 //! or when writing fails. It then closes the destination socket, which ends
@@ -28,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::chain;
 use super::connection::{Connection, Side};
+use super::splice::{self, Handover};
 use super::stub::{Chunk, Queued};
 use super::toxic::Stream;
 use super::ToxicSet;
@@ -38,12 +43,19 @@ const READ_SIZE: usize = 32 * 1024;
 const LINK_BUDGET: usize = 4 * 1024 * 1024;
 
 /// Run the link of `stream` until it ends or the connection is killed.
-pub(super) async fn run(connection: Arc<Connection>, stream: Stream, toxics: watch::Receiver<Arc<ToxicSet>>, rng: SmallRng) {
+pub(super) async fn run(connection: Arc<Connection>, stream: Stream, mut toxics: watch::Receiver<Arc<ToxicSet>>, rng: SmallRng) {
     let (source_side, dest_side) = Side::ends(stream);
     let (Some(source), Some(dest)) = (connection.stream(source_side), connection.stream(dest_side)) else {
         connection.set_applied(stream, u64::MAX);
         return;
     };
+    let source_closed = connection.closed(source_side);
+    if let Handover::Ended = splice::run(&connection, stream, (&source, &dest), &source_closed, &mut toxics).await {
+        // As the writer does when the stream ends (a no-op once killed).
+        connection.close_socket(dest_side);
+        connection.set_applied(stream, u64::MAX);
+        return;
+    }
     let (head_tx, head_rx) = mpsc::unbounded_channel();
     let (tail_tx, tail_rx) = mpsc::unbounded_channel();
     let reader = read_loop(source, connection.closed(source_side), head_tx);

@@ -18,6 +18,7 @@ mod link;
 mod listener;
 mod instance;
 pub mod registry;
+pub(crate) mod splice;
 pub mod stub;
 pub(crate) mod timer;
 pub mod toxic;

@@ -108,7 +108,9 @@ fn version_key(version: &str) -> Vec<u64> {
     version.split('.').map(|part| part.parse().unwrap_or(0)).collect()
 }
 
-fn find_toxiproxy() -> Option<PathBuf> {
+/// The toxiproxy-server to use: FAULTLAB_TOXIPROXY_SERVER, `toxiproxy-server`
+/// on PATH, or the newest in the cache `scripts/provision` fills.
+pub fn find_toxiproxy() -> Option<PathBuf> {
     if let Some(server) = std::env::var_os("FAULTLAB_TOXIPROXY_SERVER").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(server)).filter(|p| p.is_file());
     }
