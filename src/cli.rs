@@ -50,7 +50,7 @@ pub enum Command {
         #[arg(long)]
         compare: bool,
         #[command(flatten)]
-        outputs: Outputs,
+        outputs: OutputFlags,
     },
     /// List the scenarios in files or directories: name and description.
     List {
@@ -83,7 +83,7 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     #[command(flatten)]
-    pub outputs: Outputs,
+    pub outputs: OutputFlags,
 }
 
 /// `faultlab up`'s flags.
@@ -129,6 +129,29 @@ pub struct BackendFlags {
     pub toxiproxy_image: Option<String>,
 }
 
+impl OutputFlags {
+    pub fn outputs(&self) -> crate::report::outputs::Outputs {
+        crate::report::outputs::Outputs {
+            json: self.json.clone(),
+            markdown: self.markdown.clone(),
+            junit: self.junit.clone(),
+            html: self.html.clone(),
+        }
+    }
+}
+
+impl UpArgs {
+    pub fn config(&self) -> crate::up::UpConfig {
+        crate::up::UpConfig {
+            api_listen: self.api_listen,
+            kafka_port: self.kafka_port,
+            topic: self.topic.clone(),
+            partitions: self.partitions,
+            seed: self.seed,
+        }
+    }
+}
+
 impl BackendFlags {
     pub fn config(&self) -> crate::env::BackendConfig {
         crate::env::BackendConfig {
@@ -143,7 +166,7 @@ impl BackendFlags {
 
 /// Report files to write, in addition to the terminal table.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct Outputs {
+pub struct OutputFlags {
     /// Write the full report as JSON (the saved run; see `faultlab report`).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         Command::Proxy { listen, seed } => proxy(listen, seed),
         Command::Serve(args) => serve(args),
         Command::Up(args) => up(args),
-        Command::Report { runs, compare, outputs } => report(&runs, compare, &outputs),
+        Command::Report { runs, compare, outputs } => report(&runs, compare, &outputs.outputs()),
     }
 }
 
@@ -94,7 +94,7 @@ fn list(paths: &[std::path::PathBuf]) -> ExitCode {
     }
 }
 
-fn report(runs: &[std::path::PathBuf], compare: bool, asked: &faultlab::cli::Outputs) -> ExitCode {
+fn report(runs: &[std::path::PathBuf], compare: bool, asked: &outputs::Outputs) -> ExitCode {
     if let Err(e) = outputs::check(asked) {
         eprintln!("error: {e:#}");
         return ExitCode::from(USAGE);
@@ -129,7 +129,7 @@ fn report(runs: &[std::path::PathBuf], compare: bool, asked: &faultlab::cli::Out
 /// Print the summary, write every report file, and print the verdict last,
 /// once the files exist (PASSED only if they all do). The summary goes to
 /// stderr when a report goes to stdout (`-`). Whether every file was written.
-fn finish(report: &faultlab::report::RunReport, asked: &faultlab::cli::Outputs) -> bool {
+fn finish(report: &faultlab::report::RunReport, asked: &outputs::Outputs) -> bool {
     let to_stderr = outputs::uses_stdout(asked);
     let say = |text: &str| if to_stderr { eprint!("{text}") } else { print!("{text}") };
     say(&terminal::scenarios(report));
@@ -230,7 +230,7 @@ fn up(args: faultlab::cli::UpArgs) -> ExitCode {
         Err(code) => return code,
     };
     let outcome = runtime.block_on(async {
-        let up = faultlab::up::start(&args).await?;
+        let up = faultlab::up::start(&args.config()).await?;
         print!("{}", up.instructions());
         up.serve(stop_signal()).await
     });
@@ -255,7 +255,8 @@ fn run(args: RunArgs) -> ExitCode {
     };
     // Before anything starts: a run never finds at its end that it has
     // nowhere to put its reports.
-    if let Err(e) = outputs::check(&args.outputs) {
+    let asked = args.outputs.outputs();
+    if let Err(e) = outputs::check(&asked) {
         eprintln!("error: {e:#}");
         return ExitCode::from(USAGE);
     }
@@ -306,7 +307,7 @@ fn run(args: RunArgs) -> ExitCode {
         }
         Ok(report) => report,
     };
-    let written = finish(&report, &args.outputs);
+    let written = finish(&report, &asked);
     if report.interrupted {
         ExitCode::from(INTERRUPTED)
     } else if report.passed() && written {

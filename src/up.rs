@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::cli::UpArgs;
 use crate::env::{self, embedded};
 use crate::proxy::api::{self, ApiServer};
 use crate::proxy::registry::ProxySpec;
@@ -32,7 +31,19 @@ pub struct Up {
 }
 
 /// Start the API, the proxy "kafka" and the broker behind it, and create the topic.
-pub async fn start(args: &UpArgs) -> anyhow::Result<Up> {
+/// What `faultlab up` starts: where the API and Kafka's proxy listen, the
+/// topic to create, and the proxy's seed.
+#[derive(Debug, Clone)]
+pub struct UpConfig {
+    pub api_listen: std::net::SocketAddr,
+    /// 0 picks a free port.
+    pub kafka_port: u16,
+    pub topic: String,
+    pub partitions: i32,
+    pub seed: u64,
+}
+
+pub async fn start(args: &UpConfig) -> anyhow::Result<Up> {
     let server = api::bind(args.api_listen, args.seed)
         .await
         .context("is another Toxiproxy (or faultlab up) running? choose another address with --api-listen, e.g. 127.0.0.1:0")?;

@@ -6,7 +6,7 @@ mod cli_support;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn an_ephemeral_port_is_printed_and_sigterm_stops_it() {
@@ -35,15 +35,6 @@ fn an_ephemeral_port_is_printed_and_sigterm_stops_it() {
     api.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("\"version\""), "{answer}");
 
-    // SAFETY: a signal to the child we started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = cli_support::signal_and_wait(&mut child, libc::SIGTERM, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "SIGTERM is a clean stop");
 }

@@ -122,19 +122,7 @@ fn sigterm_mid_run_is_interrupted_in_every_report() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(4));
-    // SAFETY: a signal to the child we started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().ok();
-            panic!("still running 60 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = cli_support::signal_and_wait(&mut child, libc::SIGTERM, Duration::from_secs(60));
     assert_eq!(status.code(), Some(130));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     assert_eq!(json["interrupted"], true);

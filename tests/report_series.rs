@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use faultlab::report::series::{DuplicateMarker, MAX_DUPLICATE_MARKERS, Series, series};
-use faultlab::run::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
+use faultlab::audit::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
 
 fn send(seq: u64, sent_ms: u64, done_ms: u64, outcome: Outcome) -> SendRecord {
     SendRecord { seq, sent_at: Duration::from_millis(sent_ms), done_at: Duration::from_millis(done_ms), outcome }

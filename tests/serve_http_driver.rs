@@ -9,7 +9,7 @@ mod serve_support;
 use std::path::Path;
 
 use faultlab::audit::audit;
-use faultlab::run::history::Outcome;
+use faultlab::audit::history::Outcome;
 use faultlab::run::run_once;
 use faultlab::scenario;
 use tokio_util::sync::CancellationToken;

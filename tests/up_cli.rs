@@ -1,10 +1,12 @@
 //! `faultlab up` stops on SIGTERM (what `docker stop` and CI runners send)
 //! as it does on Ctrl-C: exit 0, its ports free again.
 
+mod cli_support;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn sigterm_stops_up_cleanly() {
@@ -29,19 +31,7 @@ fn sigterm_stops_up_cleanly() {
     }
     let bootstrap = bootstrap.expect("a bootstrap address");
 
-    // SAFETY: a signal to the child we started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            child.kill().ok();
-            panic!("faultlab up still running 30 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = cli_support::signal_and_wait(&mut child, libc::SIGTERM, Duration::from_secs(30));
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert_eq!(status.code(), Some(0), "stderr:\n{stderr}");

@@ -44,7 +44,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 
 use super::*;
-use crate::run::history::{
+use crate::audit::history::{
     History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord,
 };
 

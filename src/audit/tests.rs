@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::run::history::{
+use crate::audit::history::{
     History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord,
 };
 

@@ -16,7 +16,7 @@ use anyhow::bail;
 use super::Row;
 use super::measure::{self, bytes, rate};
 use crate::audit::audit;
-use crate::run::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
+use crate::audit::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
 
 const TARGET: Duration = Duration::from_secs(5);
 const TARGET_MESSAGES: u64 = 10_000_000;

@@ -17,7 +17,15 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::{RunReport, html, json, junit, markdown};
-use crate::cli::Outputs;
+
+/// The report files asked for (`--json`, `--junit`, `--html`, `--markdown`).
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    pub json: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+}
 
 /// The outputs asked for, by flag.
 fn requested(outputs: &Outputs) -> Vec<(&'static str, &Path)> {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::run::history::{History, Observed, Outcome};
+use crate::audit::history::{History, Observed, Outcome};
 
 /// At most this many duplicate markers are kept per producer; beyond it the
 /// markers are thinned evenly over time (see [`ProducerSeries::duplicates_omitted`]).
@@ -142,7 +142,7 @@ fn thin(markers: Vec<DuplicateMarker>, cap: usize) -> (Vec<DuplicateMarker>, u64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::history::{ObservedRecord, ProducerHistory, SendRecord};
+    use crate::audit::history::{ObservedRecord, ProducerHistory, SendRecord};
 
     fn marker(seq: u64) -> DuplicateMarker {
         DuplicateMarker { seq, sent_ms: seq, copies: 2 }

@@ -13,7 +13,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
-use super::history::{Observed, ObservedRecord};
+use crate::audit::history::{Observed, ObservedRecord};
 use super::message::{MessageValue, parse_event_id};
 
 /// Read `partitions` partitions of `topic` from offset 0 to their end into

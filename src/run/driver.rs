@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::history::ProducerHistory;
+use crate::audit::history::ProducerHistory;
 use super::http::HttpProducer;
 use super::message::MessageValue;
 use super::producer::{ClientEvents, Counts, RecordingProducer};

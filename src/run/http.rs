@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
 
-use super::history::{Outcome, ProducerHistory, SendRecord};
+use crate::audit::history::{Outcome, ProducerHistory, SendRecord};
 use super::producer::{ClientEvents, Counts};
 use crate::scenario::{HttpSendMode, Preset};
 use crate::serve::{Mode, ServeConfig};

@@ -3,7 +3,6 @@
 
 pub mod consume;
 pub mod driver;
-pub mod history;
 pub mod http;
 pub mod message;
 pub mod producer;
@@ -20,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::env::Environment;
 use crate::scenario::{ProducerSpec, Scenario, Workload};
-use history::{History, Observed};
+use crate::audit::history::{History, Observed};
 use message::{MessageValue, key_for};
 use driver::RunProducer;
 use http::{EmbeddedService, HttpProducer};
@@ -99,7 +98,7 @@ pub fn topic_name(scenario: &Scenario, producer: &ProducerSpec, run_id: &str) ->
 /// When `interrupt` is cancelled, sending stops, every toxic is removed, and
 /// what was measured so far is read back and returned with
 /// [`RunOutput::interrupted`] set; messages with no delivery report yet stay
-/// [`Outcome::Unknown`](history::Outcome::Unknown).
+/// [`Outcome::Unknown`](crate::audit::history::Outcome::Unknown).
 pub async fn run_once(
     scenario: &Scenario,
     env: &Environment,

@@ -18,7 +18,7 @@ use rdkafka::{ClientConfig, ClientContext};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::history::{Outcome, ProducerHistory, SendRecord};
+use crate::audit::history::{Outcome, ProducerHistory, SendRecord};
 
 /// What librdkafka said on its log while producing, summarised: which
 /// timeouts fired and how often the connection was lost.

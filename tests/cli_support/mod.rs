@@ -3,6 +3,9 @@
 //! the child if it runs longer than the test allows, so a command that got
 //! further than it should fails the test instead of hanging it.
 
+// Each test binary uses a part of it.
+#![allow(dead_code)]
+
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -61,5 +64,24 @@ pub fn run(command: &mut Command, guard: Duration, why: &str) -> Outcome {
         code: status.code(),
         stdout: out.join().unwrap().expect("stdout is UTF-8"),
         stderr: err.join().unwrap().expect("stderr is UTF-8"),
+    }
+}
+
+/// Send `signal` to `child` and wait (at most `limit`) for it to exit; a
+/// child still running then is killed and the test fails.
+pub fn signal_and_wait(child: &mut std::process::Child, signal: libc::c_int, limit: Duration) -> std::process::ExitStatus {
+    // SAFETY: kill(2) to a child this test started and has not reaped.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for faultlab") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            child.kill().ok();
+            child.wait().ok();
+            panic!("faultlab still running {limit:?} after signal {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

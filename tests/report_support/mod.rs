@@ -20,7 +20,7 @@ use faultlab::env::BackendInfo;
 use faultlab::report::series::series;
 use faultlab::report::{Repeat, RunReport, ScenarioReport};
 use faultlab::run::ProducerRun;
-use faultlab::run::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
+use faultlab::audit::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
 use faultlab::run::producer::ClientEvents;
 use faultlab::run::timeline::FaultWindow;
 use faultlab::scenario::{Scenario, parse};
