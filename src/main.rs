@@ -148,9 +148,10 @@ fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
     };
     let served = runtime.block_on(async {
         let api = faultlab::proxy::api::bind(listen, seed).await?;
+        let stop = stop_signal();
         // The bound address, so that `--listen 127.0.0.1:0` says which port it got.
         eprintln!("faultlab proxy: Toxiproxy API on http://{} (Ctrl-C or SIGTERM to stop)", api.local_addr());
-        api.serve(stop_signal()).await
+        api.serve(stop).await
     });
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -161,23 +162,30 @@ fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
     }
 }
 
-/// Resolves at the first SIGINT (Ctrl-C) or SIGTERM (docker stop).
-async fn stop_signal() {
+/// Resolves at the first SIGINT (Ctrl-C) or SIGTERM (docker stop) from
+/// now on. The handlers are installed when this is called, not when the
+/// future is first polled: a command calls it before it says it is ready,
+/// so a signal sent right after that is never lost to the default action.
+/// Must be called inside the runtime.
+fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-                return;
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                return futures::future::Either::Left(async move {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                });
             }
-            Err(e) => eprintln!("warning: cannot watch SIGTERM ({e}); only Ctrl-C stops it"),
+            (Err(e), _) | (_, Err(e)) => eprintln!("warning: cannot watch SIGINT and SIGTERM ({e}); only Ctrl-C stops it"),
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+    futures::future::Either::Right(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 fn serve(args: faultlab::serve::ServeArgs) -> ExitCode {
@@ -196,12 +204,13 @@ fn serve(args: faultlab::serve::ServeArgs) -> ExitCode {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("listening on {}: {e} (choose another address with --listen or FAULTLAB_LISTEN)", config.listen))?;
+        let stop = stop_signal();
         eprintln!(
             "faultlab serve: http://{} producing to {} (SIGINT or SIGTERM stops it after flushing)",
             listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| config.listen.to_string()),
             config.bootstrap_servers
         );
-        faultlab::serve::serve_accounted(config, listener, stop_signal()).await
+        faultlab::serve::serve_accounted(config, listener, stop).await
     });
     match served {
         Ok(account) if account.not_delivered() == 0 => {
@@ -231,8 +240,9 @@ fn up(args: faultlab::cli::UpArgs) -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         let up = faultlab::up::start(&args.config()).await?;
+        let stop = stop_signal();
         print!("{}", up.instructions());
-        up.serve(stop_signal()).await
+        up.serve(stop).await
     });
     // The broker's tasks end with the runtime.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
@@ -279,10 +289,15 @@ fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     let backend = options.backend;
+    // Installed before anything runs, so no signal meets the default action.
+    let first = {
+        let _inside = runtime.enter();
+        stop_signal()
+    };
     runtime.spawn(async move {
         // The first Ctrl-C (or SIGTERM, what a CI runner sends on cancel)
         // stops the run cleanly; a second one stops now.
-        stop_signal().await;
+        first.await;
         eprintln!("\ninterrupted: removing faults and reading back what was written (Ctrl-C again to quit at once)");
         interrupt.cancel();
         stop_signal().await;
