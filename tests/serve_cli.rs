@@ -4,7 +4,7 @@
 //!   an error naming the flag, its variable and what is accepted;
 //! - `faultlab up` starts for real: the printed bootstrap address takes
 //!   messages, the printed Toxiproxy API controls the proxy in front of the
-//!   broker, and SIGINT stops it with exit code 0;
+//!   broker, and SIGINT or SIGTERM stops it with exit code 0;
 //! - a scenario's http producer fields are checked like the rest of the file
 //!   (file:line:column, field, what is accepted).
 
@@ -148,6 +148,21 @@ impl Drop for Running {
     }
 }
 
+/// `faultlab up` on free ports, with `extra` flags; its stdout is piped
+/// for [`read_addresses`].
+fn start_up(extra: &[&str], stderr: Stdio) -> Running {
+    let child = Command::new(env!("CARGO_BIN_EXE_faultlab"))
+        .args(["up", "--kafka-port", "0", "--api-listen", "127.0.0.1:0"])
+        .args(extra)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("start faultlab up");
+    Running(child)
+}
+
 /// Read the child's stdout up to its "Ctrl-C" line (bounded), returning
 /// (bootstrap, api URL, everything read).
 fn read_addresses(child: &mut Child) -> (String, String, String) {
@@ -185,15 +200,7 @@ fn read_addresses(child: &mut Child) -> (String, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_serves_kafka_through_the_proxy_the_api_controls() {
-    let child = Command::new(env!("CARGO_BIN_EXE_faultlab"))
-        .args(["up", "--kafka-port", "0", "--api-listen", "127.0.0.1:0", "--partitions", "2"])
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start faultlab up");
-    let mut up = Running(child);
+    let mut up = start_up(&["--partitions", "2"], Stdio::piped());
     let (bootstrap, api, text) = read_addresses(&mut up.0);
     assert!(text.contains(&format!("faultlab serve --bootstrap-servers {bootstrap}")), "{text}");
     assert!(text.contains("curl"), "{text}");
@@ -249,6 +256,21 @@ async fn up_serves_kafka_through_the_proxy_the_api_controls() {
     up.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert_eq!(status.code(), Some(0), "stderr:\n{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// SIGTERM (what `docker stop` and CI runners send) stops `faultlab up` as
+/// SIGINT does: exit 0, its Kafka port free again. Sent right after the
+/// instructions, which are printed once the handler is installed.
+#[test]
+fn sigterm_stops_up_cleanly() {
+    let mut up = start_up(&[], Stdio::piped());
+    let (bootstrap, _, _) = read_addresses(&mut up.0);
+    let status = cli_support::signal_and_wait(&mut up.0, libc::SIGTERM, Duration::from_secs(30));
+    let mut stderr = String::new();
+    up.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(stderr.contains("faultlab up: stopped") && !stderr.contains("panicked"), "{stderr}");
+    std::net::TcpListener::bind(&bootstrap).unwrap_or_else(|e| panic!("{bootstrap} still taken after SIGTERM: {e}"));
 }
 
 #[test]
@@ -320,15 +342,7 @@ async fn terminate(served: &mut Served) -> (Option<i32>, String, Duration) {
 /// message naming its requestId.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_exits_with_its_account() {
-    let up = Command::new(env!("CARGO_BIN_EXE_faultlab"))
-        .args(["up", "--kafka-port", "0", "--api-listen", "127.0.0.1:0"])
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start faultlab up");
-    let mut up = Running(up);
+    let mut up = start_up(&[], Stdio::null());
     let (bootstrap, api, _) = read_addresses(&mut up.0);
     let client = faultlab::http_client().timeout(Duration::from_secs(30)).build().unwrap();
 
