@@ -125,9 +125,10 @@ async fn overshoot(sizes: &Sizes, report: &mut impl FnMut(Row)) {
         measure::record(&mut fine, tokio::time::Instant::now() - deadline);
     }
     let (tokio_us, fine_us) = (measure::quantile_us(&overshoot, 0.5), measure::quantile_us(&fine, 0.5));
+    let (tokio_p99, fine_p99) = (measure::quantile_us(&overshoot, 0.99), measure::quantile_us(&fine, 0.99));
     report(Row::new("proxy", &format!("timer overshoot of a {LATENCY_MS} ms sleep, p50 (vs tokio::time)")).figure(
-        format!("{fine_us:.0} µs"),
-        format!("{tokio_us:.0} µs (tokio)"),
+        format!("{fine_us:.0} µs (p99 {fine_p99:.0} µs)"),
+        format!("{tokio_us:.0} µs (p99 {tokio_p99:.0} µs, tokio)"),
         fine_us / tokio_us,
     ));
 }

@@ -45,7 +45,7 @@ fn sizes(quick: bool) -> Sizes {
     if quick {
         Sizes { bulk_bytes: 128 << 20, bulk_rounds: 2, rtt_blocks: 4, rtt_block: 500, latency_samples: 40, idle_connections: 200 }
     } else {
-        Sizes { bulk_bytes: 1 << 30, bulk_rounds: 4, rtt_blocks: 20, rtt_block: 1000, latency_samples: 300, idle_connections: 1000 }
+        Sizes { bulk_bytes: 1 << 30, bulk_rounds: 4, rtt_blocks: 20, rtt_block: 1000, latency_samples: 1000, idle_connections: 1000 }
     }
 }
 
