@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::harness::Backend;
+use crate::env::Backend;
 
 #[derive(Debug, Parser)]
 #[command(name = "faultlab", version, about = "Fault-injection test harness for Kafka producers")]
@@ -69,7 +69,7 @@ pub struct RunArgs {
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Where the broker and the proxy come from.
-    #[arg(long, value_enum, default_value_t = Backend::Embedded)]
+    #[arg(long, value_parser = backends(), default_value = "embedded")]
     pub backend: Backend,
     #[command(flatten)]
     pub backend_flags: BackendFlags,
@@ -179,4 +179,12 @@ pub struct OutputFlags {
     /// Write one self-contained HTML file with charts.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+/// `--backend`: the names and one-line descriptions of `env::Backend`, so
+/// `--help` lists them and a wrong name is refused with the list.
+fn backends() -> impl clap::builder::TypedValueParser<Value = Backend> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let names = Backend::ALL.map(|b| PossibleValue::new(b.name()).help(b.about()));
+    PossibleValuesParser::new(names).try_map(|name| Backend::from_name(&name).ok_or(format!("unknown backend {name}")))
 }

@@ -5,7 +5,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::audit;
 use crate::check::check;
-use crate::env::{self, Environment};
+use crate::env::{self, Backend};
 use crate::report::series::series;
 use crate::report::{Repeat, RunReport, ScenarioReport};
 use crate::run::progress::Progress;
@@ -14,50 +14,6 @@ use crate::scenario::Scenario;
 
 /// The width of the time buckets the report's charts count acks in.
 const SERIES_BUCKET: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// Where the broker and the proxy come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// tansu-broker and faultlab's proxy inside this process: nothing to install.
-    #[default]
-    Embedded,
-    /// librdkafka's mock cluster in this process, behind faultlab's proxy:
-    /// nothing to install; plays broker faults (down, round-trip time,
-    /// protocol errors, leader change).
-    Mock,
-    /// Your own cluster behind your own Toxiproxy: needs --bootstrap and
-    /// --toxiproxy.
-    External,
-    /// Apache Kafka (KRaft) and Toxiproxy containers: needs a Docker daemon.
-    Docker,
-    /// Apache Kafka (KRaft) and Toxiproxy as child processes: needs Java,
-    /// Kafka's jars and toxiproxy-server (scripts/provision installs them).
-    Local,
-}
-
-impl Backend {
-    /// Its name, as `--backend` and a scenario's `backends` write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Embedded => "embedded",
-            Backend::Mock => "mock",
-            Backend::External => "external",
-            Backend::Docker => "docker",
-            Backend::Local => "local",
-        }
-    }
-
-    /// The most brokers it can start (the external backend uses the
-    /// cluster as it is: `brokers` is not its to decide).
-    fn max_brokers(self) -> Option<u32> {
-        match self {
-            Backend::Embedded => Some(1),
-            Backend::Mock | Backend::Docker | Backend::Local => Some(env::kraft::MAX_BROKERS),
-            Backend::External => None,
-        }
-    }
-}
 
 /// Choices made on the command line that override the scenario file.
 #[derive(Debug, Clone, Default)]
@@ -93,22 +49,20 @@ pub fn check_backend(scenarios: &[Scenario], options: &Options) -> Result<(), St
                 fault.name,
                 fault.kind.type_name(),
                 fault.kind.backends().join(", "),
-                fault.kind.backends()[0],
+                fault.kind.backends().first().copied().unwrap_or("mock"),
             ));
         }
         if let Some(max) = options.backend.max_brokers().filter(|max| scenario.brokers > *max) {
             return Err(format!(
-                "{}: brokers = {} but the {backend} backend has {max} broker{}; backends that start several: mock, docker, local",
+                "{}: brokers = {} but the {backend} backend has {max} broker{}; backends that start several: {}",
                 scenario.source.display(),
                 scenario.brokers,
                 if max == 1 { "" } else { "s" },
+                Backend::several_brokers().join(", "),
             ));
         }
     }
-    if options.backend == Backend::External {
-        env::external::ExternalConfig::from_flags(&options.backend_config)?;
-    }
-    Ok(())
+    env::check_flags(options.backend, &options.backend_config)
 }
 
 /// Run every scenario in turn, each on a fresh environment. A scenario
@@ -151,7 +105,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
     let backend = options.backend.name();
     scenario.expectations.retain(|e| e.applies_on(backend));
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
-    let env = match start(options, &scenario, seed).await {
+    let env = match env::start(options.backend, &options.backend_config, scenario.brokers, seed).await {
         Ok(env) => env,
         Err(e) => return not_run(scenario, options.backend, seed, format!("starting the {} backend: {e:#}", options.backend.name())),
     };
@@ -203,8 +157,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
     let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
     ScenarioReport {
         expectations: check(&scenario.expectations, &verdicts),
-        notes: backend_notes(options.backend)
-            .into_iter()
+        notes: (options.backend.notes().iter().map(|n| n.to_string()))
             .chain(brokers_note(&scenario, options.backend))
             .chain(env.notes.iter().cloned())
             .chain(fault_notes)
@@ -214,16 +167,6 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
         repeats: runs,
         scenario,
         error,
-    }
-}
-
-async fn start(options: &Options, scenario: &Scenario, seed: u64) -> anyhow::Result<Environment> {
-    match options.backend {
-        Backend::Embedded => env::embedded::start(seed).await,
-        Backend::Mock => env::mock::start(seed, scenario.brokers as i32).await,
-        Backend::External => env::external::start(&options.backend_config).await,
-        Backend::Docker => env::docker::start(&options.backend_config, scenario.brokers).await,
-        Backend::Local => env::local::start(scenario.brokers, seed).await,
     }
 }
 
@@ -267,11 +210,12 @@ fn nothing_ran(scenario: Scenario, backend: Backend, seed: u64) -> ScenarioRepor
     }
 }
 
-/// The external backend takes the cluster as it is: a scenario's `brokers` is noted, not enforced.
+/// A backend that takes the cluster as it is (external): a scenario's
+/// `brokers` is noted, not enforced.
 fn brokers_note(scenario: &Scenario, backend: Backend) -> Option<String> {
-    (backend == Backend::External && scenario.brokers > 1).then(|| {
+    (backend.max_brokers().is_none() && scenario.brokers > 1).then(|| {
         format!(
-            "the scenario asks for {} brokers; the external backend runs on your cluster as it is, whatever its size.",
+            "the scenario asks for {} brokers; the {backend} backend runs on your cluster as it is, whatever its size.",
             scenario.brokers
         )
     })
@@ -291,22 +235,6 @@ fn restrict(scenario: &Scenario, only: &[String]) -> anyhow::Result<Scenario> {
     scenario.producers.retain(|p| only.contains(&p.name));
     scenario.expectations.retain(|e| only.contains(&e.producer));
     Ok(scenario)
-}
-
-/// What a reader must know about the backend to read the numbers right.
-fn backend_notes(backend: Backend) -> Vec<String> {
-    match backend {
-        Backend::Embedded => vec![
-            "tansu deduplicates idempotent retries: a retried batch it already stored is answered \
-             DUPLICATE_SEQUENCE_NUMBER with base offset -1, and librdkafka counts the batch delivered, numbering \
-             its offsets -1, 0, 1, ... So the first message of such a batch is \"acked without offset\" and the \
-             rest show as \"offset mismatch\": made-up offsets in the delivery reports, not misplaced data. \
-             Apache Kafka answers such a retry with the original batch's offset."
-                .to_string(),
-        ],
-        Backend::Mock => vec![env::mock::MOCK_DEDUP_NOTE.to_string()],
-        Backend::External | Backend::Docker | Backend::Local => Vec::new(),
-    }
 }
 
 #[cfg(test)]
@@ -331,15 +259,13 @@ mod tests {
         Options { backend, backend_config, ..Options::default() }
     }
 
-    const ALL: [Backend; 5] = [Backend::Embedded, Backend::Mock, Backend::External, Backend::Docker, Backend::Local];
-
     /// Which backend plays which fault, as the README's table says.
     #[test]
     fn each_backend_refuses_the_faults_it_cannot_play() {
         let fault = |t: &str, a: &str| format!("[[faults]]\ntype = \"{t}\"\nat = \"1s\"\n{a}");
         let cases: [(&str, &str, &[Backend]); 7] = [
-            ("latency", "", &ALL),
-            ("proxy_down", "", &ALL),
+            ("latency", "", &Backend::ALL),
+            ("proxy_down", "", &Backend::ALL),
             ("broker_down", "attributes = { broker = 1 }\n", &[Backend::Mock, Backend::Docker, Backend::Local]),
             ("broker_pause", "attributes = { broker = 1 }\n", &[Backend::Docker, Backend::Local]),
             ("broker_rtt", "attributes = { broker = 1, rtt = 100 }\n", &[Backend::Mock, Backend::Docker, Backend::Local]),
@@ -348,7 +274,7 @@ mod tests {
         ];
         for (type_name, attributes, able) in cases {
             let s = scenario("", &fault(type_name, attributes));
-            for backend in ALL {
+            for backend in Backend::ALL {
                 let result = check_backend(std::slice::from_ref(&s), &on(backend));
                 if able.contains(&backend) {
                     assert!(result.is_ok(), "{type_name} on {backend:?}: {result:?}");

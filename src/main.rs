@@ -301,15 +301,8 @@ fn run(args: RunArgs) -> ExitCode {
         eprintln!("\ninterrupted: removing faults and reading back what was written (Ctrl-C again to quit at once)");
         interrupt.cancel();
         stop_signal().await;
-        // Exiting skips every drop: remove the Docker backend's containers
-        // here (a few seconds at most).
-        if backend == harness::Backend::Docker {
-            let removing = faultlab::env::docker::remove_leftovers();
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), removing).await;
-        }
-        // The local backend's brokers would die with this process anyway;
-        // their data directories would not.
-        faultlab::env::local::remove_leftovers();
+        // Exiting skips every drop.
+        faultlab::env::remove_leftovers(backend).await;
         std::process::exit(i32::from(INTERRUPTED));
     });
     let outcome = runtime.block_on(harness::run_all(&scenarios, &options));

@@ -6,7 +6,8 @@
 use std::path::Path;
 
 use faultlab::env::docker;
-use faultlab::harness::{self, Backend, Options};
+use faultlab::env::Backend;
+use faultlab::harness::{self, Options};
 use faultlab::scenario;
 
 /// Print past the test harness's capture, so a passing run shows why it skipped.

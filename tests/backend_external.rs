@@ -10,7 +10,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use faultlab::env::BackendConfig;
-use faultlab::harness::{self, Backend, Options};
+use faultlab::env::Backend;
+use faultlab::harness::{self, Options};
 use faultlab::scenario;
 use faultlab::toxiproxy::Client;
 

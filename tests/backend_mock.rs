@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use faultlab::harness::{self, Backend, Options};
+use faultlab::env::Backend;
+use faultlab::harness::{self, Options};
 use faultlab::scenario;
 
 fn mock() -> Options {

@@ -257,7 +257,7 @@ pub async fn start(config: &BackendConfig, brokers: u32) -> anyhow::Result<Envir
     let (_, kafka_tag) = parse_image(&kafka_image).map_err(anyhow::Error::msg)?;
     Ok(Environment::new(
         BackendInfo {
-            backend: "docker".into(),
+            backend: super::Backend::Docker.name().into(),
             broker: format!(
                 "Apache Kafka ({kafka_image}, KRaft, {brokers} broker{}, Docker {docker_version})",
                 if brokers == 1 { "" } else { "s" }

@@ -32,7 +32,7 @@ pub async fn start(seed: u64) -> anyhow::Result<Environment> {
 
     Ok(Environment {
         info: BackendInfo {
-            backend: "embedded".into(),
+            backend: super::Backend::Embedded.name().into(),
             broker: "tansu-broker (in process, memory storage)".into(),
             broker_version: TANSU_VERSION.into(),
             proxy: "faultlab proxy (in process)".into(),

@@ -111,7 +111,7 @@ pub async fn start(config: &BackendConfig) -> anyhow::Result<Environment> {
     faults.clear().await?;
     let mut env = Environment::new(
         BackendInfo {
-            backend: "external".into(),
+            backend: super::Backend::External.name().into(),
             broker: format!("Kafka at {} ({} broker{})", config.bootstrap, brokers.len(), if brokers.len() == 1 { "" } else { "s" }),
             broker_version: "unknown (the Kafka protocol does not report it)".into(),
             proxy: format!("Toxiproxy at {} (proxies: {})", config.toxiproxy, proxies.join(", ")),

@@ -15,8 +15,8 @@
 
 use std::collections::BTreeMap;
 
-/// The most brokers the local and docker backends start: the scenario's limit.
-pub use crate::scenario::limits::MAX_BROKERS;
+/// The most brokers the local and docker backends start.
+pub use super::backend::MAX_BROKERS;
 
 /// Where one node's listeners are.
 #[derive(Debug, Clone, PartialEq, Eq)]

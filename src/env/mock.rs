@@ -12,7 +12,7 @@
 //! Its limits matter when reading a report: the mock checks producer
 //! sequence numbers only for transactional producers, so it appends the
 //! retries of a plain idempotent producer again (duplicates that a real
-//! broker would have refused); see [`MOCK_DEDUP_NOTE`].
+//! broker would have refused); every report says so (`Backend::notes`).
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
@@ -28,11 +28,6 @@ use super::{Admin, BackendInfo, Environment, FaultControl, librdkafka_version};
 use crate::proxy::{Proxy, Toxic};
 use crate::scenario::kafka;
 use crate::scenario::BackendFault;
-
-/// Said in every report of a run on this backend.
-pub const MOCK_DEDUP_NOTE: &str = "librdkafka's mock cluster does not deduplicate the retries of non-transactional \
-     idempotent producers (it checks sequence numbers only for transactional ones): duplicates of an idempotent \
-     producer on this backend are the mock's, not librdkafka's, and a real broker would have refused them.";
 
 /// A librdkafka mock cluster. Its brokers are numbered 1 to `brokers`.
 ///
@@ -60,7 +55,7 @@ unsafe impl Sync for MockCluster {}
 impl MockCluster {
     /// Start a mock cluster of `brokers` brokers on free loopback ports.
     pub fn new(brokers: i32) -> anyhow::Result<MockCluster> {
-        let max = crate::scenario::limits::MAX_BROKERS as i32;
+        let max = super::backend::MAX_BROKERS as i32;
         if !(1..=max).contains(&brokers) {
             bail!("the mock backend takes 1 to {max} brokers, not {brokers}");
         }
@@ -325,7 +320,7 @@ pub async fn start(seed: u64, brokers: i32) -> anyhow::Result<Environment> {
     let faults = MockFaults { cluster: cluster.clone(), proxies: proxies.clone() };
     Ok(Environment::new(
         BackendInfo {
-            backend: "mock".into(),
+            backend: super::Backend::Mock.name().into(),
             broker: format!("librdkafka mock cluster (in process, {brokers} broker{})", if brokers == 1 { "" } else { "s" }),
             broker_version: librdkafka_version(),
             proxy: format!("faultlab proxy (in process, one per broker: {})", proxies.len()),

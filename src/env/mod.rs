@@ -2,6 +2,7 @@
 //! backend. Every client byte goes through the proxy, because the broker
 //! advertises the proxy's address, not its own.
 
+pub mod backend;
 pub mod docker;
 pub mod embedded;
 pub mod external;
@@ -18,6 +19,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use serde::{Deserialize, Serialize};
 
+pub use backend::Backend;
 pub use faults::FaultControl;
 
 /// What a run ran on, for the report.
@@ -120,6 +122,38 @@ pub struct BackendConfig {
     pub kafka_image: Option<String>,
     /// docker: the Toxiproxy image (`name:tag`), else the pinned default.
     pub toxiproxy_image: Option<String>,
+}
+
+/// Start `backend`'s environment with `brokers` brokers (the backend's
+/// limits are checked before, by `harness::check_backend`).
+pub async fn start(backend: Backend, config: &BackendConfig, brokers: u32, seed: u64) -> anyhow::Result<Environment> {
+    match backend {
+        Backend::Embedded => embedded::start(seed).await,
+        Backend::Mock => mock::start(seed, brokers as i32).await,
+        Backend::External => external::start(config).await,
+        Backend::Docker => docker::start(config, brokers).await,
+        Backend::Local => local::start(brokers, seed).await,
+    }
+}
+
+/// Whether the flags give `backend` what it needs (the external backend's
+/// --bootstrap and --toxiproxy), before anything starts.
+pub fn check_flags(backend: Backend, config: &BackendConfig) -> Result<(), String> {
+    match backend {
+        Backend::External => external::ExternalConfig::from_flags(config).map(drop),
+        Backend::Embedded | Backend::Mock | Backend::Docker | Backend::Local => Ok(()),
+    }
+}
+
+/// After a second Ctrl-C, just before the process exits without running
+/// any destructor: remove what the backend started outside this process
+/// (the docker backend's containers; the local backend's data directories,
+/// whose brokers would die with this process anyway). At most 10 s.
+pub async fn remove_leftovers(backend: Backend) {
+    if backend == Backend::Docker {
+        let _ = tokio::time::timeout(Duration::from_secs(10), docker::remove_leftovers()).await;
+    }
+    local::remove_leftovers();
 }
 
 /// librdkafka's version, e.g. "2.12.1".

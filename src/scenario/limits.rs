@@ -41,9 +41,8 @@ pub const MAX_BYTES_PER_RUN: u64 = 1 << 30;
 /// under librdkafka's and Kafka's default 1 MB message limit
 /// (`message.max.bytes`), so every message can be produced.
 pub const MAX_PAYLOAD_BYTES: i64 = 900_000;
-/// Brokers a backend may start (`brokers`): KRaft node ids 1 to 9 keep
-/// every broker's three ports and name in one digit.
-pub const MAX_BROKERS: u32 = 9;
+/// Brokers a backend may start (`brokers`): the backends' own limit.
+pub use crate::env::backend::MAX_BROKERS;
 /// Partitions of each producer's topic.
 pub const MAX_PARTITIONS: i64 = 1000;
 /// `[[producers]]` tables.

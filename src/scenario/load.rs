@@ -14,7 +14,8 @@ use super::error::{ScenarioError, closest};
 use super::settings;
 use super::limits::{self, MAX_PARTITIONS, MAX_PAYLOAD_BYTES, MAX_RATE, MAX_REPEAT, MIN_RATE};
 use super::raw::{self, KEY_FORMS, RawKey, RawScenario, SettingValue};
-use super::{BACKEND_NAMES, BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, KeyStrategy, Preset, ProducerSpec, Scenario, Workload};
+use super::{BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, KeyStrategy, Preset, ProducerSpec, Scenario, Workload};
+use crate::env::Backend;
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
 /// Read and validate one scenario file.
@@ -454,15 +455,15 @@ impl<'i> Checker<'_, 'i> {
         if list.get_ref().is_empty() {
             return Err(self.err(list.span(), field, format!(
                 "an empty list runs nowhere; accepted: one or more of {}, or leave `backends` out to run everywhere",
-                BACKEND_NAMES.join(", ")
+                Backend::names().join(", ")
             )));
         }
         let mut names = Vec::new();
         for (j, name) in list.get_ref().iter().enumerate() {
-            if !BACKEND_NAMES.contains(&name.get_ref().as_str()) {
-                let hint = did_you_mean(name.get_ref(), BACKEND_NAMES.iter().copied());
+            if Backend::from_name(name.get_ref()).is_none() {
+                let hint = did_you_mean(name.get_ref(), Backend::names().into_iter());
                 return Err(self.err(name.span(), format!("{field}[{j}]"), format!(
-                    "unknown backend `{}`{hint} accepted: {}", name.get_ref(), BACKEND_NAMES.join(", ")
+                    "unknown backend `{}`{hint} accepted: {}", name.get_ref(), Backend::names().join(", ")
                 )));
             }
             if !names.contains(name.get_ref()) {
@@ -493,11 +494,15 @@ impl<'i> Checker<'_, 'i> {
                 )));
             }
         }
-        if brokers > 1 && backends.iter().any(|b| b == "embedded") {
+        let too_few = backends.iter().filter_map(|b| Backend::from_name(b)).find_map(|b| Some((b, b.max_brokers()?)));
+        if let Some((backend, max)) = too_few.filter(|(_, max)| brokers > *max) {
             let span = raw_brokers.map_or_else(|| list.span(), |b| b.span());
             return Err(self.err(span, "brokers", format!(
-                "`{brokers}`: the embedded backend, which `backends` lists, has one broker; accepted: 1, or list \
-                 only backends that start several (mock, docker, local)"
+                "`{brokers}`: the {backend} backend, which `backends` lists, has {}; accepted: {}, or list only \
+                 backends that start several ({})",
+                if max == 1 { "one broker".to_string() } else { format!("{max} brokers") },
+                if max == 1 { "1".to_string() } else { format!("1 to {max}") },
+                Backend::several_brokers().join(", ")
             )));
         }
         Ok(())

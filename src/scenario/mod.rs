@@ -36,6 +36,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::env::Backend;
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
 pub use duration::{DurationError, format_duration, parse_duration};
@@ -404,9 +405,6 @@ pub struct LeaderChange {
     pub partition: Option<i32>,
 }
 
-/// The backends, by the name `--backend` and `backends = [...]` use.
-pub const BACKEND_NAMES: &[&str] = &["embedded", "mock", "external", "docker", "local"];
-
 impl BackendFault {
     pub const TYPE_NAMES: &'static [&'static str] =
         &["proxy_down", "broker_down", "broker_pause", "broker_rtt", "request_errors", "leader_change"];
@@ -422,20 +420,9 @@ impl BackendFault {
         }
     }
 
-    /// The backends that can play a fault of this type.
-    pub fn backends_of(type_name: &str) -> &'static [&'static str] {
-        match type_name {
-            "proxy_down" => BACKEND_NAMES,
-            "broker_down" => &["mock", "docker", "local"],
-            "broker_pause" => &["docker", "local"],
-            "leader_change" => &["mock", "local"],
-            "broker_rtt" => &["mock", "docker", "local"],
-            _ => &["mock"],
-        }
-    }
-
-    pub fn backends(&self) -> &'static [&'static str] {
-        BackendFault::backends_of(self.type_name())
+    /// The backends that can play it (`env::Backend::plays` decides).
+    pub fn backends(&self) -> Vec<&'static str> {
+        Backend::playing(self.type_name())
     }
 
     /// The broker it acts on, if it names one.
@@ -451,9 +438,9 @@ impl BackendFault {
 
 impl FaultKind {
     /// The backends that can play it: every one for a toxic.
-    pub fn backends(&self) -> &'static [&'static str] {
+    pub fn backends(&self) -> Vec<&'static str> {
         match self {
-            FaultKind::Toxic(_) => BACKEND_NAMES,
+            FaultKind::Toxic(_) => Backend::names().to_vec(),
             FaultKind::Backend(fault) => fault.backends(),
         }
     }

@@ -73,7 +73,7 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(
         with = "Vec<String>",
-        extend("items" = { "enum": super::BACKEND_NAMES }, "uniqueItems" = true, "minItems" = 1)
+        extend("items" = { "enum": crate::env::Backend::names() }, "uniqueItems" = true, "minItems" = 1)
     )]
     pub backends: Option<Spanned<Vec<Spanned<String>>>>,
     /// What each producer sends.
@@ -237,7 +237,7 @@ pub(super) struct RawExpect {
     #[serde(default)]
     #[schemars(
         with = "Vec<String>",
-        extend("items" = { "enum": super::BACKEND_NAMES }, "uniqueItems" = true, "minItems" = 1)
+        extend("items" = { "enum": crate::env::Backend::names() }, "uniqueItems" = true, "minItems" = 1)
     )]
     pub backends: Option<Spanned<Vec<Spanned<String>>>>,
     /// Extra copies in the topic beyond the first, per message.

@@ -181,7 +181,7 @@ async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow:
     let (replication, configs) = kraft::topic_replication(brokers);
     let mut env = Environment::new(
         BackendInfo {
-            backend: "local".into(),
+            backend: super::Backend::Local.name().into(),
             broker: format!("Apache Kafka (child processes, KRaft, {brokers} broker{})", if brokers == 1 { "" } else { "s" }),
             broker_version: components.kafka_version.clone(),
             proxy: "Toxiproxy (toxiproxy-server child process, one proxy per broker)".into(),
