@@ -9,7 +9,7 @@ use clap::Parser;
 use faultlab::cli::{Cli, Command, RunArgs};
 use faultlab::harness::{self, Options};
 use faultlab::report::{json, outputs, terminal};
-use faultlab::scenario::{self, Scenario, ScenarioError};
+use faultlab::scenario::{self, Scenario};
 
 /// The default log filter: warnings, except from the embedded broker, which
 /// logs every deduplicated idempotent retry as an error (that is the
@@ -28,7 +28,56 @@ const INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = match cli.command {
+    logging(&cli.command);
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(error) => {
+            // The one place errors are printed: usage and scenario-file
+            // errors exit 2, anything else 1.
+            match error.downcast_ref::<Usage>() {
+                Some(Usage(errors)) => errors.iter().for_each(|e| eprintln!("error: {e}")),
+                None => eprintln!("error: {error:#}"),
+            }
+            ExitCode::from(if error.is::<Usage>() {
+                USAGE
+            } else if error.is::<Interrupted>() {
+                INTERRUPTED
+            } else {
+                FAILED
+            })
+        }
+    }
+}
+
+/// What the user asked for cannot be done as asked (a flag, a scenario
+/// file, a saved report): exit 2, each message on its own line.
+#[derive(Debug)]
+struct Usage(Vec<String>);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("; "))
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// A run that failed after Ctrl-C: exit 130 (context on its error).
+#[derive(Debug)]
+struct Interrupted;
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+fn usage(message: impl std::fmt::Display) -> anyhow::Error {
+    Usage(vec![message.to_string()]).into()
+}
+
+fn logging(command: &Command) {
+    let quiet = match command {
         Command::Run(_) => format!("{QUIET}{QUIET_RUN}"),
         _ => QUIET.to_string(),
     };
@@ -37,10 +86,13 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match cli.command {
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Validate { paths } => validate(&paths),
         Command::List { paths } => list(&paths),
-        Command::Run(args) => run(args),
+        Command::Run(args) => run_scenarios(args),
         Command::Bench(args) => bench(&args),
         Command::Proxy { listen, seed } => proxy(listen, seed),
         Command::Serve(args) => serve(args),
@@ -49,73 +101,48 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<Scenario>, Vec<ScenarioError>> {
-    let files = scenario::collect(paths).map_err(|e| vec![e])?;
+/// Every scenario of `paths`, or every file's error (a usage error).
+fn load_all(paths: &[std::path::PathBuf]) -> anyhow::Result<Vec<Scenario>> {
+    let files = scenario::collect(paths).map_err(usage)?;
     let (mut loaded, mut errors) = (Vec::new(), Vec::new());
     for file in files {
         match scenario::load(&file) {
             Ok(s) => loaded.push(s),
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(e.to_string()),
         }
     }
-    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
+    if errors.is_empty() { Ok(loaded) } else { Err(Usage(errors).into()) }
 }
 
-fn report_errors(errors: &[ScenarioError]) -> ExitCode {
-    for error in errors {
-        eprintln!("error: {error}");
+fn validate(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    for s in load_all(paths)? {
+        println!("ok  {} ({})", s.source.display(), s.name);
     }
-    ExitCode::from(USAGE)
+    Ok(ExitCode::SUCCESS)
 }
 
-fn validate(paths: &[std::path::PathBuf]) -> ExitCode {
-    match load_all(paths) {
-        Ok(scenarios) => {
-            for s in &scenarios {
-                println!("ok  {} ({})", s.source.display(), s.name);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(errors) => report_errors(&errors),
+fn list(paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    let scenarios = load_all(paths)?;
+    let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in &scenarios {
+        let first_line = s.description.lines().next().unwrap_or("");
+        println!("{:width$}  {first_line}", s.name);
     }
+    Ok(ExitCode::SUCCESS)
 }
 
-fn list(paths: &[std::path::PathBuf]) -> ExitCode {
-    match load_all(paths) {
-        Ok(scenarios) => {
-            let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
-            for s in &scenarios {
-                let first_line = s.description.lines().next().unwrap_or("");
-                println!("{:width$}  {first_line}", s.name);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(errors) => report_errors(&errors),
-    }
-}
-
-fn report(runs: &[std::path::PathBuf], compare: bool, asked: &outputs::Outputs) -> ExitCode {
-    if let Err(e) = outputs::check(asked) {
-        eprintln!("error: {e:#}");
-        return ExitCode::from(USAGE);
-    }
+fn report(runs: &[std::path::PathBuf], compare: bool, asked: &outputs::Outputs) -> anyhow::Result<ExitCode> {
+    outputs::check(asked).map_err(|e| usage(format!("{e:#}")))?;
     let mut loaded = Vec::new();
     for path in runs {
-        match json::read(path) {
-            Ok(report) => loaded.push(report),
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                return ExitCode::from(USAGE);
-            }
-        }
+        loaded.push(json::read(path).map_err(|e| usage(format!("{e:#}")))?);
     }
     if compare {
         let [before, after] = loaded.as_slice() else {
-            eprintln!("error: --compare takes exactly two saved runs (got {})", loaded.len());
-            return ExitCode::from(USAGE);
+            return Err(usage(format!("--compare takes exactly two saved runs (got {})", loaded.len())));
         };
         print!("{}", faultlab::report::compare::render(before, after));
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
     // Several saved runs render as one report, scenarios in the order given.
     let mut merged = loaded.remove(0);
@@ -123,7 +150,7 @@ fn report(runs: &[std::path::PathBuf], compare: bool, asked: &outputs::Outputs) 
         merged.interrupted |= more.interrupted;
         merged.scenarios.extend(more.scenarios);
     }
-    if finish(&merged, asked) { ExitCode::SUCCESS } else { ExitCode::from(FAILED) }
+    Ok(if finish(&merged, asked) { ExitCode::SUCCESS } else { ExitCode::from(FAILED) })
 }
 
 /// Print the summary, write every report file, and print the verdict last,
@@ -141,25 +168,15 @@ fn finish(report: &faultlab::report::RunReport, asked: &outputs::Outputs) -> boo
     failures.is_empty()
 }
 
-fn proxy(listen: std::net::SocketAddr, seed: u64) -> ExitCode {
-    let runtime = match runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let served = runtime.block_on(async {
+fn proxy(listen: std::net::SocketAddr, seed: u64) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
         let api = faultlab::proxy::api::bind(listen, seed).await?;
         let stop = stop_signal();
         // The bound address, so that `--listen 127.0.0.1:0` says which port it got.
         eprintln!("faultlab proxy: Toxiproxy API on http://{} (Ctrl-C or SIGTERM to stop)", api.local_addr());
         api.serve(stop).await
-    });
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(FAILED)
-        }
-    }
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Resolves at the first SIGINT (Ctrl-C) or SIGTERM (docker stop) from
@@ -188,19 +205,9 @@ fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     })
 }
 
-fn serve(args: faultlab::serve::ServeArgs) -> ExitCode {
-    let config = match args.into_config() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(USAGE);
-        }
-    };
-    let runtime = match runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let served = runtime.block_on(async {
+fn serve(args: faultlab::serve::ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = args.into_config().map_err(usage)?;
+    let account = runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("listening on {}: {e} (choose another address with --listen or FAULTLAB_LISTEN)", config.listen))?;
@@ -211,33 +218,21 @@ fn serve(args: faultlab::serve::ServeArgs) -> ExitCode {
             config.bootstrap_servers
         );
         faultlab::serve::serve_accounted(config, listener, stop).await
-    });
-    match served {
-        Ok(account) if account.not_delivered() == 0 => {
-            eprintln!("faultlab serve: stopped; all {} accepted messages delivered ({})", account.accepted(), account.summary());
-            ExitCode::SUCCESS
-        }
-        Ok(account) => {
-            eprintln!(
-                "error: {} of {} accepted messages were not delivered ({}); each has a log line with its requestId and eventId (those settled before the shutdown at info level)",
-                account.not_delivered(),
-                account.accepted(),
-                account.summary()
-            );
-            ExitCode::from(FAILED)
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(FAILED)
-        }
+    })?;
+    if account.not_delivered() > 0 {
+        anyhow::bail!(
+            "{} of {} accepted messages were not delivered ({}); each has a log line with its requestId and eventId (those settled before the shutdown at info level)",
+            account.not_delivered(),
+            account.accepted(),
+            account.summary()
+        );
     }
+    eprintln!("faultlab serve: stopped; all {} accepted messages delivered ({})", account.accepted(), account.summary());
+    Ok(ExitCode::SUCCESS)
 }
 
-fn up(args: faultlab::cli::UpArgs) -> ExitCode {
-    let runtime = match runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
+fn up(args: faultlab::cli::UpArgs) -> anyhow::Result<ExitCode> {
+    let runtime = runtime()?;
     let outcome = runtime.block_on(async {
         let up = faultlab::up::start(&args.config()).await?;
         let stop = stop_signal();
@@ -246,30 +241,19 @@ fn up(args: faultlab::cli::UpArgs) -> ExitCode {
     });
     // The broker's tasks end with the runtime.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    match outcome {
-        Ok(()) => {
-            eprintln!("faultlab up: stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(FAILED)
-        }
-    }
+    outcome?;
+    eprintln!("faultlab up: stopped");
+    Ok(ExitCode::SUCCESS)
 }
 
-fn run(args: RunArgs) -> ExitCode {
-    let scenarios = match load_all(&args.paths) {
-        Ok(s) => s,
-        Err(errors) => return report_errors(&errors),
-    };
+/// `faultlab run`: 0 when every required expectation held and every report
+/// file was written, 1 otherwise, 130 when interrupted.
+fn run_scenarios(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let scenarios = load_all(&args.paths)?;
     // Before anything starts: a run never finds at its end that it has
     // nowhere to put its reports.
     let asked = args.outputs.outputs();
-    if let Err(e) = outputs::check(&asked) {
-        eprintln!("error: {e:#}");
-        return ExitCode::from(USAGE);
-    }
+    outputs::check(&asked).map_err(|e| usage(format!("{e:#}")))?;
     let interrupt = tokio_util::sync::CancellationToken::new();
     let options = Options {
         backend: args.backend,
@@ -280,14 +264,8 @@ fn run(args: RunArgs) -> ExitCode {
         progress: true,
         interrupt: interrupt.clone(),
     };
-    if let Err(e) = harness::check_backend(&scenarios, &options) {
-        eprintln!("error: {e}");
-        return ExitCode::from(USAGE);
-    }
-    let runtime = match runtime() {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
+    harness::check_backend(&scenarios, &options).map_err(usage)?;
+    let runtime = runtime()?;
     let backend = options.backend;
     // Installed before anything runs, so no signal meets the default action.
     let first = {
@@ -309,42 +287,28 @@ fn run(args: RunArgs) -> ExitCode {
     // Dropping the runtime stops every broker and proxy still running.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     let report = match outcome {
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(if options.interrupt.is_cancelled() { INTERRUPTED } else { FAILED });
-        }
-        Ok(report) => report,
+        Err(e) if options.interrupt.is_cancelled() => return Err(e.context(Interrupted)),
+        outcome => outcome?,
     };
     let written = finish(&report, &asked);
-    if report.interrupted {
+    Ok(if report.interrupted {
         ExitCode::from(INTERRUPTED)
     } else if report.passed() && written {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(FAILED)
-    }
-}
-
-fn bench(args: &faultlab::bench::BenchArgs) -> ExitCode {
-    eprintln!("faultlab bench on {}", faultlab::bench::machine());
-    match faultlab::bench::run(args, |row| eprintln!("  {}: {} = {}", row.bench, row.measure, row.figure)) {
-        Ok(rows) => {
-            print!("{}", faultlab::bench::render(&rows, args.markdown));
-            println!("machine: {}", faultlab::bench::machine());
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(FAILED)
-        }
-    }
-}
-
-/// The async runtime every long-running command needs; failing to start
-/// it is reported, not a panic.
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Runtime::new().map_err(|e| {
-        eprintln!("error: starting the async runtime: {e}");
-        ExitCode::from(FAILED)
     })
+}
+
+fn bench(args: &faultlab::bench::BenchArgs) -> anyhow::Result<ExitCode> {
+    eprintln!("faultlab bench on {}", faultlab::bench::machine());
+    let rows = faultlab::bench::run(args, |row| eprintln!("  {}: {} = {}", row.bench, row.measure, row.figure))?;
+    print!("{}", faultlab::bench::render(&rows, args.markdown));
+    println!("machine: {}", faultlab::bench::machine());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The async runtime every long-running command needs.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().map_err(|e| anyhow::anyhow!("starting the async runtime: {e}"))
 }
