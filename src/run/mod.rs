@@ -55,7 +55,7 @@ pub struct RunOutput {
 /// number derived from the file, computed with checked arithmetic, so that
 /// a scenario whose numbers do not fit fails here with an error instead of
 /// panicking mid-run. `validate`'s limits keep every accepted file within
-/// them (the fuzz test `tests/scenario_fuzz.rs` checks that).
+/// them (the fuzz test `tests/scenario/fuzz.rs` checks that).
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// The fault timeline's steps, in order.

@@ -14,11 +14,11 @@
 //! # Generating it
 //!
 //! [`scenario_schema`] builds it; `scenarios/scenario.schema.json` is that
-//! value, pretty-printed. The test `tests/scenario_schema.rs` fails when the
+//! value, pretty-printed. The test `tests/scenario/schema.rs` fails when the
 //! file is stale, and rewrites it when run as
 //!
 //! ```text
-//! FAULTLAB_WRITE_SCHEMA=1 cargo test --release --test scenario_schema
+//! FAULTLAB_WRITE_SCHEMA=1 cargo test --release --test scenario schema::
 //! ```
 //!
 //! # How editors pick it up

@@ -2,7 +2,7 @@
 //!
 //! Built as a serde_json value rather than derived with utoipa: five
 //! endpoints do not justify a proc-macro dependency, and the document sits
-//! next to the code it describes (tests/serve_http.rs checks that it names
+//! next to the code it describes (tests/serve/http.rs checks that it names
 //! every route).
 
 use serde_json::{Value, json};

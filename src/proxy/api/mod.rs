@@ -16,7 +16,7 @@
 //!   labels them text/plain);
 //! - `/version` names faultlab's version.
 //!
-//! tests/proxy_differential_api.rs checks all of this against a real
+//! tests/proxy/differential_api.rs checks all of this against a real
 //! Toxiproxy, field by field.
 //!
 //! Like Toxiproxy, requests from browsers (a `User-Agent` starting with
