@@ -12,7 +12,8 @@
 //! [`harness`] strings these together for whole scenario files;
 //! docs/architecture.md says where each concept lives.
 
-pub mod audit;
+/// The audit is its own crate (crates/audit): pure, it depends on nothing here.
+pub use faultlab_audit as audit;
 pub mod bench;
 pub mod cli;
 pub mod check;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::audit::history::{
+use crate::history::{
     History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord,
 };
 

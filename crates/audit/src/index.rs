@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use hdrhistogram::Histogram;
 
 use super::LatencySummary;
-use crate::audit::history::{ObservedRecord, ProducerHistory, SendRecord};
+use crate::history::{ObservedRecord, ProducerHistory, SendRecord};
 
 /// Producer name -> index in the history, looked up once per record.
 /// A linear scan beats hashing for the usual handful of producers.
@@ -124,7 +124,7 @@ pub(super) struct Log {
 
 /// One partition of one topic.
 pub(super) struct Partition {
-    /// Index of the topic in [`Observed::topics`](crate::audit::history::Observed::topics).
+    /// Index of the topic in [`Observed::topics`](crate::history::Observed::topics).
     pub(super) topic: u32,
     pub(super) id: i32,
     pub(super) entries: Vec<Entry>,

@@ -7,14 +7,14 @@
 //! # How a message is identified
 //! Every message carries its producer's name and sequence number in its
 //! value; `(producer, seq)` is the message's identity (the course's eventId
-//! plays the same role). A [`SendRecord`](crate::audit::history::SendRecord)
+//! plays the same role). A [`SendRecord`](crate::history::SendRecord)
 //! says what the client was told about a message; the
-//! [`ObservedRecord`](crate::audit::history::ObservedRecord)s say what the topics
+//! [`ObservedRecord`](crate::history::ObservedRecord)s say what the topics
 //! actually hold.
 //!
 //! # Topics
 //! Each producer writes to its own topic
-//! ([`ProducerHistory::topic`](crate::audit::history::ProducerHistory::topic)),
+//! ([`ProducerHistory::topic`](crate::history::ProducerHistory::topic)),
 //! so two producers' records share partition numbers and offsets. The log is
 //! therefore keyed by (topic, partition): "within one partition", wherever it
 //! appears below (order, first copies), means within one partition of one
@@ -57,7 +57,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::history::{History, Observed, Outcome};
+use crate::history::{History, Observed, Outcome};
 
 pub mod history;
 mod index;
@@ -139,7 +139,7 @@ pub struct Verdict {
     pub reordered: u64,
     /// Acked sends with an offset, `Some(offset)` at `(partition, offset)`,
     /// where the producer's own topic
-    /// ([`ProducerHistory::topic`](crate::audit::history::ProducerHistory::topic))
+    /// ([`ProducerHistory::topic`](crate::history::ProducerHistory::topic))
     /// holds another message (of any producer) or nothing at all. Such an ack
     /// was not truthful about where the message went. Only the producer's topic is
     /// looked at: the same message at that `(partition, offset)` of another

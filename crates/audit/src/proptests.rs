@@ -44,7 +44,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 
 use super::*;
-use crate::audit::history::{
+use crate::history::{
     History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord,
 };
 
