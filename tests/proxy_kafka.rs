@@ -6,6 +6,7 @@
 //! broker listener through the Toxiproxy API stalls the producer, which it
 //! could not if the client reached the broker directly.
 
+mod cli_support;
 mod common;
 
 use std::time::{Duration, Instant};
@@ -447,4 +448,111 @@ async fn apache_kafka_is_reached_only_through_the_proxy() {
     let brokers = fronted.front.brokers().await;
     assert_eq!(brokers.keys().copied().collect::<Vec<_>>(), vec![1]);
     assert_eq!(brokers[&1].upstream(), kafka.bootstrap);
+}
+
+/// Kills the `faultlab proxy` child if the test fails before it stops it.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_fronts_a_broker_and_lists_its_listener() {
+    use std::io::{BufRead, BufReader};
+
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    // Not one HOST:PORT: a clear error, not a start.
+    let refused = cli_support::run(
+        &mut cli_support::command(
+            &["proxy", "--listen", "127.0.0.1:0", "--kafka", "a:1,b:2"],
+            dir.path(),
+        ),
+        Duration::from_secs(20),
+        "a refused bootstrap must not start the proxy",
+    );
+    assert_ne!(refused.code, Some(0), "{}", refused.shown());
+    assert!(
+        refused.stderr.contains("not one HOST:PORT"),
+        "{}",
+        refused.shown()
+    );
+
+    let broker = tansu::start().await;
+    let child = cli_support::command(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--kafka",
+            &broker.bootstrap,
+        ],
+        dir.path(),
+    )
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut child = Killed(child);
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
+    let (mut kafka_line, mut api_line) = (String::new(), String::new());
+    stderr.read_line(&mut kafka_line).unwrap();
+    stderr.read_line(&mut api_line).unwrap();
+    let word_after = |line: &str, marker: &str| {
+        line.split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {marker:?} in: {line}"))
+            .to_string()
+    };
+    let bootstrap = word_after(&kafka_line, "Kafka bootstrap on ");
+    let api = format!("http://{}", word_after(&api_line, "http://"));
+
+    let admin: AdminClient<_> = client(&bootstrap).create().unwrap();
+    for result in admin
+        .create_topics(
+            [&NewTopic::new(TOPIC, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap()
+    {
+        result.unwrap();
+    }
+    let producer: FutureProducer = client(&bootstrap)
+        .set("message.timeout.ms", "10000")
+        .create()
+        .unwrap();
+    for i in 0..5 {
+        let payload = format!("message {i}");
+        producer
+            .send(
+                FutureRecord::to(TOPIC).key("k").payload(&payload),
+                Timeout::After(Duration::from_secs(10)),
+            )
+            .await
+            .unwrap();
+    }
+    let listed = get(&format!("{api}/proxies")).await;
+    assert_eq!(
+        listed[BOOTSTRAP_PROXY]["upstream"],
+        broker.bootstrap.as_str(),
+        "{listed}"
+    );
+    assert_eq!(
+        listed[BOOTSTRAP_PROXY]["listen"],
+        bootstrap.as_str(),
+        "{listed}"
+    );
+    let listener = &listed[kafka::broker_proxy_name(111)];
+    assert_eq!(listener["upstream"], broker.bootstrap.as_str(), "{listed}");
+    assert_eq!(listener["enabled"], true, "{listed}");
+
+    let status = cli_support::signal_and_wait(&mut child.0, libc::SIGTERM, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "SIGTERM is a clean stop");
 }

@@ -62,9 +62,8 @@ pub fn broker_proxy_name(node_id: i32) -> String {
 pub const BOOTSTRAP_PROXY: &str = "kafka-bootstrap";
 
 /// A cluster fronted by faultlab: the bootstrap listener and one listener
-/// per broker seen in a response. Stops everything it started when
-/// dropped (the listeners also in a [`Registry`] stay there, forwarding
-/// frames, no longer rewriting).
+/// per broker seen in a response. Every listener stops when it is dropped
+/// (those in a [`Registry`] stay listed there, disabled).
 pub struct KafkaFront {
     front: Arc<Front>,
 }
@@ -149,6 +148,13 @@ impl KafkaFront {
 impl Drop for KafkaFront {
     fn drop(&mut self) {
         self.front.bootstrap.shutdown();
+        // Uncontended unless a listener is being made right now; that one
+        // stops when the front's last reference goes.
+        if let Ok(brokers) = self.front.brokers.try_lock() {
+            for proxy in brokers.values() {
+                proxy.shutdown();
+            }
+        }
     }
 }
 
