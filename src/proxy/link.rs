@@ -13,6 +13,9 @@
 //! ([`super::splice`]: splice(2) from socket to socket) and hands over to
 //! the chain at the first toxic.
 //!
+//! In Kafka mode ([`super::kafka`]) the reader reads whole frames, one
+//! chunk per frame, and the fast path is never taken.
+//!
 //! The link ends when its writer does: after the chain delivered the end of
 //! the stream (the source closed or failed, or a toxic closed the stream)
 //! or when writing fails. It then closes the destination socket, which ends

@@ -197,10 +197,11 @@ async fn serve(client: TcpStream, upstream: String, proxy: Weak<Inner>, stop: Ca
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let Some(inner) = proxy.upgrade() else { return };
-    let kafka = match (inner.kafka.get(), client.local_addr()) {
-        (Some(front), Ok(local)) => Some(kafka::Session::new(&inner.name, front.clone(), local.ip())),
-        _ => None,
-    };
+    // Kafka mode only: a plain proxy's accept path is unchanged.
+    let kafka = inner.kafka.get().map(|front| {
+        let local = client.local_addr().map(|a| a.ip()).unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        kafka::Session::new(&inner.name, front.clone(), local)
+    });
     let (connection_rng, upstream_rng, downstream_rng) = {
         let mut rng = lock(&inner.rng);
         (SmallRng::seed_from_u64(rng.random()), SmallRng::seed_from_u64(rng.random()), SmallRng::seed_from_u64(rng.random()))
