@@ -32,6 +32,15 @@ pub enum Command {
         /// Seed for toxicity rolls and other random choices.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Front a Kafka cluster as it is: one broker's address, HOST:PORT.
+        /// Clients bootstrap to `--kafka-listen`; every broker they learn of
+        /// gets a listener `kafka-broker-<node id>` in the API's proxies.
+        #[arg(long, value_name = "BOOTSTRAP")]
+        kafka: Option<String>,
+        /// Where Kafka clients connect with `--kafka` (port 0 picks one; the
+        /// address is printed). Broker listeners bind the same host.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0", requires = "kafka")]
+        kafka_listen: String,
     },
     /// The course's HTTP producer service (POST /api/v1/send, /api/v1/status,
     /// /health, /metrics, /openapi.json). Settings come from the course's

@@ -94,7 +94,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::List { paths } => list(&paths),
         Command::Run(args) => run_scenarios(args),
         Command::Bench(args) => bench(&args),
-        Command::Proxy { listen, seed } => proxy(listen, seed),
+        Command::Proxy { listen, seed, kafka, kafka_listen } => proxy(listen, seed, kafka, &kafka_listen),
         Command::Serve(args) => serve(args),
         Command::Up(args) => up(args),
         Command::Report { runs, compare, outputs } => report(&runs, compare, &outputs.outputs()),
@@ -168,9 +168,22 @@ fn finish(report: &faultlab::report::RunReport, asked: &outputs::Outputs) -> boo
     failures.is_empty()
 }
 
-fn proxy(listen: std::net::SocketAddr, seed: u64) -> anyhow::Result<ExitCode> {
+fn proxy(listen: std::net::SocketAddr, seed: u64, kafka: Option<String>, kafka_listen: &str) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let api = faultlab::proxy::api::bind(listen, seed).await?;
+        // Kept for as long as the API serves: it rewrites the brokers' addresses.
+        let _front = match &kafka {
+            None => None,
+            Some(bootstrap) => {
+                let front = faultlab::proxy::kafka::KafkaFront::start(kafka_listen, bootstrap, seed, Some(api.registry())).await?;
+                eprintln!(
+                    "faultlab proxy: Kafka bootstrap on {} (proxy {}, upstream {bootstrap}); each broker gets a proxy kafka-broker-<node id>",
+                    front.bootstrap().listen(),
+                    front.bootstrap().name()
+                );
+                Some(front)
+            }
+        };
         let stop = stop_signal();
         // The bound address, so that `--listen 127.0.0.1:0` says which port it got.
         eprintln!("faultlab proxy: Toxiproxy API on http://{} (Ctrl-C or SIGTERM to stop)", api.local_addr());

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::Duration;
 
 use rand::SeedableRng;
@@ -42,6 +42,8 @@ pub(super) struct Inner {
     pub settle: Arc<Notify>,
     /// Woken when a connection is gone.
     pub gone: Notify,
+    /// Set once for a Kafka-mode proxy: its connections read frames.
+    pub kafka: OnceLock<Weak<super::kafka::Front>>,
 }
 
 pub(super) struct Config {
@@ -95,6 +97,7 @@ impl Proxy {
                 rng: Mutex::new(StdRng::seed_from_u64(seed)),
                 settle: Arc::new(Notify::new()),
                 gone: Notify::new(),
+                kafka: OnceLock::new(),
             }),
         }
     }
@@ -104,6 +107,16 @@ impl Proxy {
         let proxy = Proxy::new(name, listen, upstream, seed);
         proxy.enable().await?;
         Ok(proxy)
+    }
+
+    /// Make this proxy's connections from now on Kafka-mode ones (once).
+    pub(super) fn set_kafka(&self, front: Weak<super::kafka::Front>) {
+        let _ = self.inner.kafka.set(front);
+    }
+
+    /// Whether this proxy reads Kafka frames (see [`super::kafka`]).
+    pub fn is_kafka(&self) -> bool {
+        self.inner.kafka.get().is_some()
     }
 
     pub fn name(&self) -> &str {

@@ -13,6 +13,9 @@
 //! ([`super::splice`]: splice(2) from socket to socket) and hands over to
 //! the chain at the first toxic.
 //!
+//! In Kafka mode ([`super::kafka`]) the reader reads whole frames, one
+//! chunk per frame, and the fast path is never taken.
+//!
 //! The link ends when its writer does: after the chain delivered the end of
 //! the stream (the source closed or failed, or a toxic closed the stream)
 //! or when writing fails. It then closes the destination socket, which ends
@@ -30,7 +33,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::chain;
+use futures::future::Either;
+
+use super::{chain, kafka};
 use super::connection::{Connection, Side};
 use super::splice::{self, Handover};
 use super::stub::{Chunk, Queued};
@@ -43,14 +48,24 @@ const READ_SIZE: usize = 32 * 1024;
 const LINK_BUDGET: usize = 4 * 1024 * 1024;
 
 /// Run the link of `stream` until it ends or the connection is killed.
-pub(super) async fn run(connection: Arc<Connection>, stream: Stream, mut toxics: watch::Receiver<Arc<ToxicSet>>, rng: SmallRng) {
+/// A Kafka-mode link (`kafka` is its connection's session) reads frames
+/// and never takes the fast path.
+pub(super) async fn run(
+    connection: Arc<Connection>,
+    stream: Stream,
+    mut toxics: watch::Receiver<Arc<ToxicSet>>,
+    rng: SmallRng,
+    kafka: Option<Arc<kafka::Session>>,
+) {
     let (source_side, dest_side) = Side::ends(stream);
     let (Some(source), Some(dest)) = (connection.stream(source_side), connection.stream(dest_side)) else {
         connection.set_applied(stream, u64::MAX);
         return;
     };
     let source_closed = connection.closed(source_side);
-    if let Handover::Ended = splice::run(&connection, stream, (&source, &dest), &source_closed, &mut toxics).await {
+    if kafka.is_none()
+        && let Handover::Ended = splice::run(&connection, stream, (&source, &dest), &source_closed, &mut toxics).await
+    {
         // As the writer does when the stream ends (a no-op once killed).
         connection.close_socket(dest_side);
         connection.set_applied(stream, u64::MAX);
@@ -58,7 +73,10 @@ pub(super) async fn run(connection: Arc<Connection>, stream: Stream, mut toxics:
     }
     let (head_tx, head_rx) = mpsc::unbounded_channel();
     let (tail_tx, tail_rx) = mpsc::unbounded_channel();
-    let reader = read_loop(source, connection.closed(source_side), head_tx);
+    let reader = match kafka {
+        None => Either::Left(read_loop(source, connection.closed(source_side), head_tx)),
+        Some(session) => Either::Right(kafka::read_loop(source, connection.closed(source_side), head_tx, stream, session, LINK_BUDGET)),
+    };
     let chain = chain::run(head_rx, tail_tx, chain::Setup { stream, toxics, rng, connection: connection.clone() });
     let writer = async {
         write_loop(dest, tail_rx).await;

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::connection::Connection;
 use super::instance::{Acceptor, Inner, lock};
-use super::link;
+use super::{kafka, link};
 use super::toxic::Stream;
 use super::Proxy;
 
@@ -197,6 +197,11 @@ async fn serve(client: TcpStream, upstream: String, proxy: Weak<Inner>, stop: Ca
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let Some(inner) = proxy.upgrade() else { return };
+    // Kafka mode only: a plain proxy's accept path is unchanged.
+    let kafka = inner.kafka.get().map(|front| {
+        let local = client.local_addr().map(|a| a.ip()).unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        kafka::Session::new(&inner.name, front.clone(), local)
+    });
     let (connection_rng, upstream_rng, downstream_rng) = {
         let mut rng = lock(&inner.rng);
         (SmallRng::seed_from_u64(rng.random()), SmallRng::seed_from_u64(rng.random()), SmallRng::seed_from_u64(rng.random()))
@@ -213,8 +218,8 @@ async fn serve(client: TcpStream, upstream: String, proxy: Weak<Inner>, stop: Ca
     }
     let toxics = inner.toxics.subscribe();
     drop(inner);
-    let upstream = link::run(connection.clone(), Stream::Upstream, toxics.clone(), upstream_rng);
-    let downstream = link::run(connection.clone(), Stream::Downstream, toxics, downstream_rng);
+    let upstream = link::run(connection.clone(), Stream::Upstream, toxics.clone(), upstream_rng, kafka.clone());
+    let downstream = link::run(connection.clone(), Stream::Downstream, toxics, downstream_rng, kafka);
     tokio::join!(upstream, downstream);
     connection.kill();
     if let Some(inner) = proxy.upgrade() {

@@ -17,6 +17,7 @@ mod connection;
 mod link;
 mod listener;
 mod instance;
+pub mod kafka;
 pub mod registry;
 pub(crate) mod splice;
 pub mod stub;

@@ -20,17 +20,20 @@ pub struct Chunk {
     /// so chained latencies add up as in Toxiproxy.
     pub arrived: Instant,
     pub(super) budget: Option<OwnedSemaphorePermit>,
+    /// In Kafka mode, the frame this chunk is (a toxic that splits a chunk
+    /// leaves it on every piece); None for plain TCP.
+    pub frame: Option<super::kafka::FrameInfo>,
 }
 
 impl Chunk {
     pub fn new(data: Bytes, arrived: Instant) -> Self {
-        Chunk { data, arrived, budget: None }
+        Chunk { data, arrived, budget: None, frame: None }
     }
 
     /// Cut the first `at` bytes off into a chunk of their own; the budget
     /// stays with the remainder, which is released last.
     pub fn split_to(&mut self, at: usize) -> Chunk {
-        Chunk { data: self.data.split_to(at), arrived: self.arrived, budget: None }
+        Chunk { data: self.data.split_to(at), arrived: self.arrived, budget: None, frame: self.frame }
     }
 
     pub fn len(&self) -> usize {

@@ -1,10 +1,14 @@
 //! The proxy's integration tests: its Rust API, its Toxiproxy HTTP API, each toxic over real TCP,
-//! and the differential tests against real Toxiproxy and its clients.
+//! the differential tests against real Toxiproxy and its clients, and Kafka mode
+//! (`faultlab proxy --kafka`) in front of tansu and Apache Kafka.
 //!
 //! One test binary for these files: each binary links tansu and librdkafka,
 //! and linking is the slow part of building the tests.
 
+#[path = "../cli_support/mod.rs"]
+mod cli_support;
 mod common;
+mod kafka_support;
 
 mod api;
 mod api_toxics;
@@ -15,6 +19,7 @@ mod differential_api;
 mod differential_toxics;
 mod enable;
 mod foreign_clients;
+mod kafka;
 mod latency;
 mod slicer;
 mod toxicity;

@@ -1,0 +1,304 @@
+//! Kafka mode: a proxy that reads Kafka's frames instead of bytes, and
+//! fronts a whole cluster from one bootstrap address.
+//!
+//! A Kafka-mode link reads whole frames ([`frame`]), one chunk per frame,
+//! each chunk knowing its API key, version and correlation id
+//! ([`FrameInfo`]); toxics then see frames, and plain TCP toxics work on
+//! them unchanged. The upstream link (client to broker) records each
+//! request's correlation id in its connection's [`Session`]; the
+//! downstream link matches each response to its request by that id
+//! (requests are pipelined: several may be outstanding; a Produce with
+//! `acks=0` has none). Kafka-mode links never take the splice fast path.
+//!
+//! Responses that name brokers (Metadata, FindCoordinator,
+//! DescribeCluster) are decoded, every broker's address is replaced by a
+//! faultlab listener for that broker ([`Front`]), created on first sight,
+//! and re-encoded ([`rewrite`]; so is ApiVersions when a broker offers
+//! a version of those beyond the codec's); so a client that bootstraps to the proxy
+//! keeps going through it, with the cluster's `advertised.listeners`
+//! untouched. Every other frame is forwarded byte for byte.
+//!
+//! docs/kafka-proxy.md is the design note.
+
+mod frame;
+mod reader;
+mod rewrite;
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, Weak};
+
+use super::instance::lock;
+use super::{Proxy, ProxySpec, Registry};
+
+pub use frame::{FrameError, MAX_FRAME};
+pub(super) use reader::read_loop;
+
+/// The API keys whose responses name brokers and are rewritten.
+pub const METADATA: i16 = 3;
+pub const FIND_COORDINATOR: i16 = 10;
+pub const DESCRIBE_CLUSTER: i16 = 60;
+/// Rewritten only to keep clients to versions the codec reads.
+pub const API_VERSIONS: i16 = 18;
+pub use frame::PRODUCE;
+
+/// What a chunk of a Kafka-mode link is: one whole frame. For a response,
+/// the API key and version are its request's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameInfo {
+    pub api_key: i16,
+    pub api_version: i16,
+    pub correlation_id: i32,
+    pub response: bool,
+}
+
+/// The name of the listener for broker `node_id`.
+pub fn broker_proxy_name(node_id: i32) -> String {
+    format!("kafka-broker-{node_id}")
+}
+
+/// The bootstrap listener's name.
+pub const BOOTSTRAP_PROXY: &str = "kafka-bootstrap";
+
+/// A cluster fronted by faultlab: the bootstrap listener and one listener
+/// per broker seen in a response. Every listener stops when it is dropped
+/// (those in a [`Registry`] stay listed there, disabled).
+pub struct KafkaFront {
+    front: Arc<Front>,
+}
+
+/// What every Kafka-mode proxy of one front shares.
+pub(crate) struct Front {
+    /// Where broker listeners bind: the bootstrap listener's address.
+    bind_ip: IpAddr,
+    seed: u64,
+    /// When given, broker listeners are created in it (the HTTP API's).
+    registry: Option<Arc<Registry>>,
+    bootstrap: Proxy,
+    brokers: tokio::sync::Mutex<BTreeMap<i32, Proxy>>,
+    /// Requests read, per proxy name and API key.
+    requests: Mutex<HashMap<(String, i16), u64>>,
+    /// Every (API key, version) a client used.
+    versions: Mutex<std::collections::BTreeSet<(i16, i16)>>,
+}
+
+impl KafkaFront {
+    /// Listen on `listen` for Kafka clients, forwarding to the broker at
+    /// `bootstrap` (`host:port`). With a `registry`, the listeners are its
+    /// proxies (the HTTP API lists them and puts toxics on them).
+    pub async fn start(
+        listen: &str,
+        bootstrap: &str,
+        seed: u64,
+        registry: Option<Arc<Registry>>,
+    ) -> anyhow::Result<KafkaFront> {
+        if bootstrap.contains(',') || !bootstrap.contains(':') {
+            anyhow::bail!(
+                "the Kafka bootstrap address {bootstrap:?} is not one HOST:PORT (give one broker; the others are learned from its metadata)"
+            );
+        }
+        let bootstrap_proxy = new_proxy(
+            registry.as_deref(),
+            BOOTSTRAP_PROXY,
+            listen,
+            bootstrap,
+            seed,
+        )
+        .await?;
+        let bind_ip = super::listener::resolve(listen).await?.ip();
+        let front = Arc::new(Front {
+            bind_ip,
+            seed,
+            registry,
+            bootstrap: bootstrap_proxy.clone(),
+            brokers: tokio::sync::Mutex::new(BTreeMap::new()),
+            requests: Mutex::new(HashMap::new()),
+            versions: Mutex::new(Default::default()),
+        });
+        bootstrap_proxy.set_kafka(Arc::downgrade(&front));
+        bootstrap_proxy.enable().await?;
+        Ok(KafkaFront { front })
+    }
+
+    /// The listener clients bootstrap to.
+    pub fn bootstrap(&self) -> &Proxy {
+        &self.front.bootstrap
+    }
+
+    /// The broker listeners created so far, by node id.
+    pub async fn brokers(&self) -> BTreeMap<i32, Proxy> {
+        self.front.brokers.lock().await.clone()
+    }
+
+    /// Every (API key, version) of the requests read so far.
+    pub fn versions(&self) -> std::collections::BTreeSet<(i16, i16)> {
+        lock(&self.front.versions).clone()
+    }
+
+    /// How many requests with `api_key` the proxy `name` has read.
+    pub fn requests(&self, name: &str, api_key: i16) -> u64 {
+        lock(&self.front.requests)
+            .get(&(name.to_string(), api_key))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for KafkaFront {
+    fn drop(&mut self) {
+        self.front.bootstrap.shutdown();
+        // Uncontended unless a listener is being made right now; that one
+        // stops when the front's last reference goes.
+        if let Ok(brokers) = self.front.brokers.try_lock() {
+            for proxy in brokers.values() {
+                proxy.shutdown();
+            }
+        }
+    }
+}
+
+/// A disabled proxy named `name`, in `registry` if there is one.
+async fn new_proxy(
+    registry: Option<&Registry>,
+    name: &str,
+    listen: &str,
+    upstream: &str,
+    seed: u64,
+) -> anyhow::Result<Proxy> {
+    let spec = ProxySpec {
+        name: name.into(),
+        listen: listen.into(),
+        upstream: upstream.into(),
+        enabled: false,
+    };
+    Ok(match registry {
+        Some(registry) => registry.create(spec).await?,
+        None => Proxy::new(name, listen, upstream, seed ^ fnv(name)),
+    })
+}
+
+fn fnv(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Front {
+    fn count(&self, proxy: &str, api_key: i16, api_version: i16) {
+        *lock(&self.requests)
+            .entry((proxy.to_string(), api_key))
+            .or_default() += 1;
+        lock(&self.versions).insert((api_key, api_version));
+    }
+
+    /// The port of the listener for broker `node_id`, which the broker
+    /// advertises at `advertised` (`host:port`): created on first sight,
+    /// then reused. If the broker's address changes, its listener's
+    /// upstream follows (connections open through it are closed; the port
+    /// stays). None if no listener could be made (the address is left).
+    async fn listener_for(self: &Arc<Self>, node_id: i32, advertised: String) -> Option<u16> {
+        // In a task of its own: the link asking may be closed meanwhile,
+        // and a listener half made would be lost.
+        let front = self.clone();
+        tokio::spawn(front.make_listener(node_id, advertised))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Boxed as `Send`: making a listener starts a proxy whose links may
+    /// make listeners, a cycle the compiler cannot prove `Send` through.
+    fn make_listener(
+        self: Arc<Self>,
+        node_id: i32,
+        advertised: String,
+    ) -> futures::future::BoxFuture<'static, Option<u16>> {
+        Box::pin(self.make_listener_now(node_id, advertised))
+    }
+
+    async fn make_listener_now(self: Arc<Self>, node_id: i32, advertised: String) -> Option<u16> {
+        let mut brokers = self.brokers.lock().await;
+        if let Some(proxy) = brokers.get(&node_id) {
+            if proxy.upstream() != advertised {
+                tracing::warn!(
+                    "Kafka broker {node_id} now advertises {advertised} (was {}): its listener {} forwards there from now on",
+                    proxy.upstream(),
+                    proxy.name()
+                );
+                let (proxy, listen) = (proxy.clone(), proxy.listen());
+                tokio::spawn(async move {
+                    if let Err(e) = proxy.update(&listen, &advertised, true).await {
+                        tracing::error!("moving {} to {advertised}: {e}", proxy.name());
+                    }
+                });
+            }
+            return Some(proxy.listen_addr().port());
+        }
+        let name = broker_proxy_name(node_id);
+        let listen = SocketAddr::new(self.bind_ip, 0).to_string();
+        let made = async {
+            let proxy = new_proxy(
+                self.registry.as_deref(),
+                &name,
+                &listen,
+                &advertised,
+                self.seed,
+            )
+            .await?;
+            proxy.set_kafka(Arc::downgrade(&self));
+            proxy.enable().await?;
+            anyhow::Ok(proxy)
+        };
+        match made.await {
+            Ok(proxy) => {
+                tracing::info!(
+                    "Kafka broker {node_id} ({advertised}) gets listener {name} on {}",
+                    proxy.listen()
+                );
+                let port = proxy.listen_addr().port();
+                brokers.insert(node_id, proxy);
+                Some(port)
+            }
+            Err(e) => {
+                tracing::error!(
+                    "no listener for Kafka broker {node_id} ({advertised}), clients will reach it directly: {e:#}"
+                );
+                None
+            }
+        }
+    }
+}
+
+/// What the two links of one Kafka-mode connection share.
+pub(crate) struct Session {
+    proxy: String,
+    front: Weak<Front>,
+    /// The address the client reached this proxy at: the one rewritten
+    /// responses advertise, so a client reaches the broker listeners the
+    /// way it reached this one.
+    advertise: IpAddr,
+    /// Requests waiting for their response, by correlation id.
+    pending: Mutex<HashMap<i32, Pending>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    api_key: i16,
+    api_version: i16,
+}
+
+impl Session {
+    pub(crate) fn new(proxy: &str, front: Weak<Front>, advertise: IpAddr) -> Arc<Session> {
+        Arc::new(Session {
+            proxy: proxy.to_string(),
+            front,
+            advertise,
+            pending: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "rewrite_tests.rs"]
+mod rewrite_tests;

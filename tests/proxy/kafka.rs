@@ -1,0 +1,394 @@
+//! `faultlab proxy --kafka` in front of brokers that advertise THEMSELVES
+//! (their listeners untouched): the embedded tansu broker and a real Apache
+//! Kafka (KRaft, from FAULTLAB_KAFKA_LIBS). After the first metadata, every
+//! client request must go through faultlab's broker listeners: the proxy
+//! counts the requests it reads per API key, and a timeout toxic put on the
+//! broker listener through the Toxiproxy API stalls the producer, which it
+//! could not if the client reached the broker directly.
+
+use crate::cli_support;
+use crate::common;
+use crate::kafka_support;
+
+use kafka_support::{apache, tansu};
+
+use std::time::{Duration, Instant};
+
+use faultlab::proxy::kafka::{self, BOOTSTRAP_PROXY, KafkaFront};
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use serde_json::Value;
+use tokio_util::task::AbortOnDropHandle;
+
+const MESSAGES: usize = 20;
+const TOPIC: &str = "through-the-proxy";
+const JOIN_GROUP: i16 = 11;
+
+/// The Toxiproxy API with a Kafka front on its registry; all stop when dropped.
+struct Fronted {
+    front: KafkaFront,
+    api: String,
+    _serving: AbortOnDropHandle<()>,
+}
+
+async fn front(bootstrap: &str) -> Fronted {
+    // The proxy's warnings (a response not rewritten, a frame refused) in the test's output.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "faultlab=info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+    let server = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 7)
+        .await
+        .unwrap();
+    let api = format!("http://{}", server.local_addr());
+    let front = KafkaFront::start("127.0.0.1:0", bootstrap, 7, Some(server.registry()))
+        .await
+        .unwrap();
+    let serving = tokio::spawn(async move {
+        let _ = server.serve(std::future::pending()).await;
+    });
+    Fronted {
+        front,
+        api,
+        _serving: AbortOnDropHandle::new(serving),
+    }
+}
+
+fn client(bootstrap: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("socket.timeout.ms", "10000");
+    // librdkafka's own debug contexts, to look into a failure (e.g. "broker,protocol").
+    if let Ok(debug) = std::env::var("FAULTLAB_TEST_RDKAFKA_DEBUG") {
+        config.set("debug", debug);
+    }
+    config
+}
+
+/// Everything a client does through the front, and what the proxy saw.
+async fn produce_and_consume_through(fronted: &Fronted) {
+    let bootstrap = fronted.front.bootstrap().listen();
+    let admin: AdminClient<_> = client(&bootstrap).create().unwrap();
+    let created = admin
+        .create_topics(
+            [&NewTopic::new(TOPIC, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
+        .await
+        .expect("CreateTopics through the proxy");
+    for result in created {
+        result.expect("the topic is created");
+    }
+
+    let producer: FutureProducer = client(&bootstrap)
+        .set("acks", "all")
+        .set("message.timeout.ms", "4000")
+        .set("linger.ms", "0")
+        .create()
+        .unwrap();
+    for i in 0..MESSAGES {
+        let payload = format!("message {i}");
+        let record = FutureRecord::to(TOPIC).key("k").payload(&payload);
+        producer
+            .send(record, Timeout::After(Duration::from_secs(10)))
+            .await
+            .unwrap_or_else(|(e, _)| panic!("message {i}: {e}"));
+    }
+
+    // The brokers' listeners, as the Toxiproxy API lists them.
+    let brokers = fronted.front.brokers().await;
+    assert!(
+        !brokers.is_empty(),
+        "no broker listener was made: the metadata was not rewritten"
+    );
+    let listed = get(&format!("{}/proxies", fronted.api)).await;
+    for (id, proxy) in &brokers {
+        let name = kafka::broker_proxy_name(*id);
+        assert_eq!(proxy.name(), name);
+        assert_eq!(
+            listed[&name]["listen"],
+            proxy.listen(),
+            "GET /proxies: {listed}"
+        );
+    }
+    assert!(
+        listed.get(BOOTSTRAP_PROXY).is_some(),
+        "GET /proxies: {listed}"
+    );
+
+    // Every Produce went through a broker listener, none to the bootstrap
+    // connection, and at least one per message (linger.ms=0, each awaited).
+    let produced: u64 = brokers
+        .values()
+        .map(|p| fronted.front.requests(p.name(), kafka::PRODUCE))
+        .sum();
+    assert!(
+        produced >= MESSAGES as u64,
+        "{produced} Produce requests through broker listeners for {MESSAGES} messages"
+    );
+    assert_eq!(fronted.front.requests(BOOTSTRAP_PROXY, kafka::PRODUCE), 0);
+    assert!(fronted.front.requests(BOOTSTRAP_PROXY, kafka::METADATA) >= 1);
+
+    // A consumer group finds its coordinator (FindCoordinator rewritten)
+    // and reads every message back through the listeners.
+    let consumer: StreamConsumer = client(&bootstrap)
+        .set("group.id", "kafka-proxy-test")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[TOPIC]).unwrap();
+    let mut read = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while read < MESSAGES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, consumer.recv()).await {
+            Ok(Ok(_)) => read += 1,
+            Ok(Err(e)) => panic!("consuming through the proxy: {e}"),
+            Err(_) => panic!("only {read} of {MESSAGES} messages consumed in 60 s"),
+        }
+    }
+    drop(consumer);
+    let joins: u64 = brokers
+        .values()
+        .map(|p| fronted.front.requests(p.name(), JOIN_GROUP))
+        .sum();
+    assert!(
+        joins >= 1,
+        "JoinGroup did not go to a broker listener (FindCoordinator not rewritten?)"
+    );
+    assert!(
+        brokers
+            .values()
+            .map(|p| fronted.front.requests(p.name(), kafka::FIND_COORDINATOR))
+            .sum::<u64>()
+            + fronted
+                .front
+                .requests(BOOTSTRAP_PROXY, kafka::FIND_COORDINATOR)
+            >= 1
+    );
+    println!(
+        "request versions seen (API key, version): {:?}",
+        fronted.front.versions()
+    );
+    println!("librdkafka {}", rdkafka::util::get_rdkafka_version().1);
+
+    // A timeout toxic on the leader's listener, added through the API,
+    // holds the Produce responses: the producer times out. A client that
+    // bypassed the proxy would not notice.
+    let (id, leader) = brokers.iter().next().unwrap();
+    let toxics = format!("{}/proxies/{}/toxics", fronted.api, leader.name());
+    let toxic = serde_json::json!({"name": "hold", "type": "timeout", "stream": "downstream", "attributes": {"timeout": 0}});
+    post(&toxics, &toxic).await;
+    let before = fronted.front.requests(leader.name(), kafka::PRODUCE);
+    let stalled = producer
+        .send(
+            FutureRecord::to(TOPIC).key("k").payload("held"),
+            Timeout::After(Duration::from_secs(10)),
+        )
+        .await;
+    assert!(
+        stalled.is_err(),
+        "a message was acknowledged through a timeout toxic on broker {id}'s listener"
+    );
+    assert!(
+        fronted.front.requests(leader.name(), kafka::PRODUCE) > before,
+        "the held Produce did not reach the listener"
+    );
+    delete(&format!("{toxics}/hold")).await;
+}
+
+async fn get(url: &str) -> Value {
+    let response = faultlab::http_client()
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "GET {url}: {}",
+        response.status()
+    );
+    response.json().await.unwrap()
+}
+
+async fn post(url: &str, body: &Value) {
+    let response = faultlab::http_client()
+        .build()
+        .unwrap()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "POST {url}: {}: {}",
+        response.status(),
+        response.text().await.unwrap_or_default()
+    );
+}
+
+async fn delete(url: &str) {
+    let response = faultlab::http_client()
+        .build()
+        .unwrap()
+        .delete(url)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "DELETE {url}: {}",
+        response.status()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_tansu_is_reached_only_through_the_proxy() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let broker = tansu::start().await;
+    let fronted = front(&broker.bootstrap).await;
+    produce_and_consume_through(&fronted).await;
+    let brokers = fronted.front.brokers().await;
+    assert_eq!(
+        brokers.keys().copied().collect::<Vec<_>>(),
+        vec![111],
+        "tansu is node 111"
+    );
+    assert_eq!(
+        brokers[&111].upstream(),
+        broker.bootstrap,
+        "the listener forwards to the address tansu advertises"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apache_kafka_is_reached_only_through_the_proxy() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    if let Err(e) = common::components::provisioned("FAULTLAB_KAFKA_LIBS", "Apache Kafka's jars") {
+        return common::components::skip(&e);
+    }
+    let components = faultlab::env::local::components::find()
+        .unwrap_or_else(|e| panic!("the local backend's components: {e}"));
+    let kafka = apache::start(&components).await;
+    let fronted = front(&kafka.bootstrap).await;
+    produce_and_consume_through(&fronted).await;
+    let brokers = fronted.front.brokers().await;
+    assert_eq!(brokers.keys().copied().collect::<Vec<_>>(), vec![1]);
+    assert_eq!(brokers[&1].upstream(), kafka.bootstrap);
+}
+
+/// Kills the `faultlab proxy` child if the test fails before it stops it.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_fronts_a_broker_and_lists_its_listener() {
+    use std::io::{BufRead, BufReader};
+
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    // Not one HOST:PORT: a clear error, not a start.
+    let refused = cli_support::run(
+        &mut cli_support::command(
+            &["proxy", "--listen", "127.0.0.1:0", "--kafka", "a:1,b:2"],
+            dir.path(),
+        ),
+        Duration::from_secs(20),
+        "a refused bootstrap must not start the proxy",
+    );
+    assert_ne!(refused.code, Some(0), "{}", refused.shown());
+    assert!(
+        refused.stderr.contains("not one HOST:PORT"),
+        "{}",
+        refused.shown()
+    );
+
+    let broker = tansu::start().await;
+    let child = cli_support::command(
+        &[
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--kafka",
+            &broker.bootstrap,
+        ],
+        dir.path(),
+    )
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut child = Killed(child);
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
+    let (mut kafka_line, mut api_line) = (String::new(), String::new());
+    stderr.read_line(&mut kafka_line).unwrap();
+    stderr.read_line(&mut api_line).unwrap();
+    let word_after = |line: &str, marker: &str| {
+        line.split(marker)
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {marker:?} in: {line}"))
+            .to_string()
+    };
+    let bootstrap = word_after(&kafka_line, "Kafka bootstrap on ");
+    let api = format!("http://{}", word_after(&api_line, "http://"));
+
+    let admin: AdminClient<_> = client(&bootstrap).create().unwrap();
+    for result in admin
+        .create_topics(
+            [&NewTopic::new(TOPIC, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new(),
+        )
+        .await
+        .unwrap()
+    {
+        result.unwrap();
+    }
+    let producer: FutureProducer = client(&bootstrap)
+        .set("message.timeout.ms", "10000")
+        .create()
+        .unwrap();
+    for i in 0..5 {
+        let payload = format!("message {i}");
+        producer
+            .send(
+                FutureRecord::to(TOPIC).key("k").payload(&payload),
+                Timeout::After(Duration::from_secs(10)),
+            )
+            .await
+            .unwrap();
+    }
+    let listed = get(&format!("{api}/proxies")).await;
+    assert_eq!(
+        listed[BOOTSTRAP_PROXY]["upstream"],
+        broker.bootstrap.as_str(),
+        "{listed}"
+    );
+    assert_eq!(
+        listed[BOOTSTRAP_PROXY]["listen"],
+        bootstrap.as_str(),
+        "{listed}"
+    );
+    let listener = &listed[kafka::broker_proxy_name(111)];
+    assert_eq!(listener["upstream"], broker.bootstrap.as_str(), "{listed}");
+    assert_eq!(listener["enabled"], true, "{listed}");
+
+    let status = cli_support::signal_and_wait(&mut child.0, libc::SIGTERM, Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "SIGTERM is a clean stop");
+}
