@@ -102,3 +102,22 @@ fn quick_proxy_bench_fills_the_toxiproxy_column() {
     assert_eq!(row.split('│').map(str::trim).nth(peer), Some("-"), "{row}");
     assert!(stdout.contains("Toxiproxy: FAULTLAB_TOXIPROXY_SERVER=/nonexistent/toxiproxy-server is not a file"), "{stdout}");
 }
+
+/// The producing benchmark, quick: faultlab's proxy against direct, and
+/// Kafka mode (`proxy --kafka`) against the plain proxy. The bench itself
+/// fails when Kafka mode read no Produce request (the producers went around
+/// it), so a ratio here means the producers went through it.
+#[test]
+fn quick_produce_bench_measures_kafka_mode() {
+    let output = Command::new(env!("CARGO_BIN_EXE_faultlab"))
+        .args(["bench", "--quick", "--only", "produce"])
+        .output()
+        .expect("faultlab runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "exit {:?}\n{stdout}\n{stderr}", output.status);
+    let row = stdout.lines().find(|l| l.contains("through Kafka mode")).unwrap_or_else(|| panic!("no Kafka mode row: {stdout}"));
+    assert!(row.contains("msg/s") && row.contains("(plain proxy)"), "{row}");
+    let ratio = row.split('│').map(str::trim).find(|cell| cell.ends_with('x') && cell[..cell.len() - 1].parse::<f64>().is_ok());
+    assert!(ratio.is_some(), "no ratio in {row}");
+}
