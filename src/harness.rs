@@ -157,7 +157,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
     let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
     ScenarioReport {
         expectations: check(&scenario.expectations, &verdicts),
-        notes: (options.backend.notes().iter().map(|n| n.to_string()))
+        notes: options.backend.notes().iter().map(|n| n.to_string())
             .chain(brokers_note(&scenario, options.backend))
             .chain(env.notes.iter().cloned())
             .chain(fault_notes)

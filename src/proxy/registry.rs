@@ -130,18 +130,21 @@ impl Registry {
     }
 
     async fn start(&self, spec: &ProxySpec) -> Result<Proxy, RegistryError> {
-        let proxy = Proxy::new(&spec.name, &spec.listen, &spec.upstream, self.seed_for(&spec.name));
+        let proxy = Proxy::new(&spec.name, &spec.listen, &spec.upstream, seed_for(self.seed, &spec.name));
         if spec.enabled {
             proxy.enable().await?;
         }
         Ok(proxy)
     }
 
-    fn seed_for(&self, name: &str) -> u64 {
-        // FNV-1a: stable across runs and platforms, unlike std's hasher.
-        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
-        self.seed ^ hash
-    }
+}
+
+/// The seed of the proxy `name` among proxies seeded from `seed`: each
+/// proxy rolls its own toxicity dice, the same for the same name and seed.
+pub(super) fn seed_for(seed: u64, name: &str) -> u64 {
+    // FNV-1a: stable across runs and platforms, unlike std's hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    seed ^ hash
 }
 
 fn require(spec: &ProxySpec, at: &str) -> Result<(), RegistryError> {

@@ -174,13 +174,7 @@ async fn new_proxy(
     };
     Ok(match registry {
         Some(registry) => registry.create(spec).await?,
-        None => Proxy::new(name, listen, upstream, seed ^ fnv(name)),
-    })
-}
-
-fn fnv(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+        None => Proxy::new(name, listen, upstream, super::registry::seed_for(seed, name)),
     })
 }
 
