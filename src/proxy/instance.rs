@@ -114,6 +114,14 @@ impl Proxy {
         let _ = self.inner.kafka.set(front);
     }
 
+    /// Make this proxy's connections from now on read Kafka frames, for a
+    /// broker that already advertises this proxy: Kafka toxics work on
+    /// them, and no response is rewritten (there is no front). Once; a
+    /// proxy already in Kafka mode stays as it is.
+    pub fn set_kafka_framing(&self) {
+        let _ = self.inner.kafka.set(Weak::new());
+    }
+
     /// Whether this proxy reads Kafka frames (see [`super::kafka`]).
     pub fn is_kafka(&self) -> bool {
         self.inner.kafka.get().is_some()

@@ -34,12 +34,21 @@ pub enum RegistryError {
 /// order proxies are created in.
 pub struct Registry {
     seed: u64,
+    /// Every proxy created reads Kafka frames ([`Registry::kafka_framing`]).
+    kafka_framing: bool,
     proxies: tokio::sync::Mutex<BTreeMap<String, Proxy>>,
 }
 
 impl Registry {
     pub fn new(seed: u64) -> Registry {
-        Registry { seed, proxies: tokio::sync::Mutex::new(BTreeMap::new()) }
+        Registry { seed, kafka_framing: false, proxies: tokio::sync::Mutex::new(BTreeMap::new()) }
+    }
+
+    /// A registry whose proxies all read Kafka frames
+    /// ([`Proxy::set_kafka_framing`]): for brokers that advertise the
+    /// proxies in front of them, so that Kafka toxics can be put on any.
+    pub fn kafka_framing(seed: u64) -> Registry {
+        Registry { kafka_framing: true, ..Registry::new(seed) }
     }
 
     /// Create a proxy, listening at once if `spec.enabled`. A proxy whose
@@ -131,6 +140,9 @@ impl Registry {
 
     async fn start(&self, spec: &ProxySpec) -> Result<Proxy, RegistryError> {
         let proxy = Proxy::new(&spec.name, &spec.listen, &spec.upstream, seed_for(self.seed, &spec.name));
+        if self.kafka_framing {
+            proxy.set_kafka_framing();
+        }
         if spec.enabled {
             proxy.enable().await?;
         }

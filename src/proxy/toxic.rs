@@ -102,6 +102,13 @@ impl ToxicKind {
         }
     }
 
+    /// Whether this toxic works on Kafka requests and responses, not bytes:
+    /// it needs a proxy in Kafka mode (`faultlab proxy --kafka`, or one
+    /// made with `Proxy::set_kafka_framing`), which Toxiproxy has not.
+    pub fn is_kafka(&self) -> bool {
+        self.type_name().starts_with("kafka_")
+    }
+
     /// Reject attribute values that Toxiproxy cannot run (its goroutine
     /// panics or spins on them). The message names the attribute and what
     /// would be accepted. Every other value means what it means in Go

@@ -52,9 +52,15 @@ pub struct ApiServer {
 
 /// Bind the API's listen address. `seed` seeds every proxy's random choices.
 pub async fn bind(listen: SocketAddr, seed: u64) -> anyhow::Result<ApiServer> {
+    bind_registry(listen, Arc::new(Registry::new(seed))).await
+}
+
+/// Bind the API on `listen` for the proxies of `registry` (a
+/// [`Registry::kafka_framing`] one, say).
+pub async fn bind_registry(listen: SocketAddr, registry: Arc<Registry>) -> anyhow::Result<ApiServer> {
     let listener = TcpListener::bind(listen).await.with_context(|| format!("binding the Toxiproxy API to {listen}"))?;
     let addr = listener.local_addr().context("reading the Toxiproxy API's address")?;
-    Ok(ApiServer { listener, addr, registry: Arc::new(Registry::new(seed)) })
+    Ok(ApiServer { listener, addr, registry })
 }
 
 /// Serve the API on `listen` until `shutdown` resolves.
