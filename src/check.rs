@@ -35,11 +35,7 @@ pub fn check(expectations: &[Expectation], repeats: &[Vec<Verdict>]) -> Vec<Expe
             let measured: Vec<u64> = repeats
                 .iter()
                 .map(|verdicts| {
-                    verdicts
-                        .iter()
-                        .find(|v| v.producer == expectation.producer)
-                        .map(|v| v.get(expectation.metric))
-                        .unwrap_or(0)
+                    verdicts.iter().find(|v| v.producer == expectation.producer).map(|v| v.get(expectation.metric)).unwrap_or(0)
                 })
                 .collect();
             let ran = repeats.iter().all(|verdicts| verdicts.iter().any(|v| v.producer == expectation.producer));

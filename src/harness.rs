@@ -71,9 +71,7 @@ pub fn check_backend(scenarios: &[Scenario], options: &Options) -> Result<(), St
 /// plan ([`check_backend`]) stops everything before it starts.
 pub async fn run_all(scenarios: &[Scenario], options: &Options) -> anyhow::Result<RunReport> {
     check_backend(scenarios, options).map_err(anyhow::Error::msg)?;
-    let started_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let started_at = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     let mut reports = Vec::new();
     for scenario in scenarios {
         if options.interrupt.is_cancelled() {
@@ -157,7 +155,11 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
     let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
     ScenarioReport {
         expectations: check(&scenario.expectations, &verdicts),
-        notes: options.backend.notes().iter().map(|n| n.to_string())
+        notes: options
+            .backend
+            .notes()
+            .iter()
+            .map(|n| n.to_string())
             .chain(brokers_note(&scenario, options.backend))
             .chain(env.notes.iter().cloned())
             .chain(fault_notes)
@@ -280,7 +282,9 @@ mod tests {
                     assert!(result.is_ok(), "{type_name} on {backend:?}: {result:?}");
                 } else {
                     let error = result.unwrap_err();
-                    for words in ["scenarios/x.toml", type_name, &format!("on the {} backend", backend.name()), "backends that can play it: "] {
+                    for words in
+                        ["scenarios/x.toml", type_name, &format!("on the {} backend", backend.name()), "backends that can play it: "]
+                    {
                         assert!(error.contains(words), "`{words}` missing from: {error}");
                     }
                     assert!(error.contains(&able.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")), "{error}");

@@ -15,8 +15,8 @@
 /// The audit is its own crate (crates/audit): pure, it depends on nothing here.
 pub use faultlab_audit as audit;
 pub mod bench;
-pub mod cli;
 pub mod check;
+pub mod cli;
 pub mod env;
 pub mod harness;
 pub mod proxy;

@@ -221,9 +221,9 @@ fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
 fn serve(args: faultlab::serve::ServeArgs) -> anyhow::Result<ExitCode> {
     let config = args.into_config().map_err(usage)?;
     let account = runtime()?.block_on(async {
-        let listener = tokio::net::TcpListener::bind(config.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("listening on {}: {e} (choose another address with --listen or FAULTLAB_LISTEN)", config.listen))?;
+        let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+            anyhow::anyhow!("listening on {}: {e} (choose another address with --listen or FAULTLAB_LISTEN)", config.listen)
+        })?;
         let stop = stop_signal();
         eprintln!(
             "faultlab serve: http://{} producing to {} (SIGINT or SIGTERM stops it after flushing)",

@@ -71,7 +71,10 @@ pub struct Client {
 impl Client {
     /// `base` is the API's URL, e.g. `http://127.0.0.1:8474`.
     pub fn new(base: &str) -> Client {
-        Client { base: base.trim_end_matches('/').to_string(), http: crate::http_client().build().expect("an HTTP client with default settings") }
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            http: crate::http_client().build().expect("an HTTP client with default settings"),
+        }
     }
 
     /// The server's version text (`{"version": ...}` as sent).

@@ -17,9 +17,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use faultlab::audit::Verdict;
+use faultlab::env::Backend;
 use faultlab::env::BackendConfig;
 use faultlab::env::local;
-use faultlab::env::Backend;
 use faultlab::harness::{self, Options};
 use faultlab::report::ScenarioReport;
 use faultlab::scenario;
@@ -84,12 +84,8 @@ async fn three_brokers_survive_every_broker_fault() {
     if !components_here("three_brokers_survive_every_broker_fault") {
         return;
     }
-    for file in [
-        "scenarios/broker-down.toml",
-        "scenarios/broker-pause.toml",
-        "scenarios/leader-change.toml",
-        "scenarios/slow-broker.toml",
-    ] {
+    for file in ["scenarios/broker-down.toml", "scenarios/broker-pause.toml", "scenarios/leader-change.toml", "scenarios/slow-broker.toml"]
+    {
         let scenario = scenario::load(Path::new(file)).expect("the scenario file is valid");
         assert_eq!(scenario.brokers, 3);
         let report = harness::run_scenario(&scenario, &local()).await.result().unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -122,7 +118,11 @@ async fn external_backend_in_front_of_real_toxiproxy_passes_the_headline() {
     let api = users.toxiproxy_api.clone().expect("the local backend has a Toxiproxy API");
     let options = Options {
         backend: Backend::External,
-        backend_config: BackendConfig { bootstrap: Some(users.bootstrap.clone()), toxiproxy: Some(api.clone()), ..BackendConfig::default() },
+        backend_config: BackendConfig {
+            bootstrap: Some(users.bootstrap.clone()),
+            toxiproxy: Some(api.clone()),
+            ..BackendConfig::default()
+        },
         ..Options::default()
     };
     let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
@@ -177,13 +177,16 @@ fn ctrl_c_mid_run_leaves_a_partial_report_and_nothing_running() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("run.json");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut command = cli_support::command(
-        &["run", "--backend", "local", "scenarios/response-delay.toml", "--json", json.to_str().unwrap()],
-        root,
-    );
+    let mut command =
+        cli_support::command(&["run", "--backend", "local", "scenarios/response-delay.toml", "--json", json.to_str().unwrap()], root);
     // Says when producing starts.
     command.env("RUST_LOG", "warn,faultlab::harness=info").env("TMPDIR", dir.path());
-    let mut child = command.stdin(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().unwrap();
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let pid = child.id();
     let stderr = child.stderr.take().unwrap();
     let (started_tx, started) = std::sync::mpsc::channel();

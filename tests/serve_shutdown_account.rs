@@ -154,7 +154,10 @@ async fn shutdown_accounts_for_every_accepted_message() {
         let response = sync.await.unwrap();
         let status = response.status();
         let body: Value = response.json().await.unwrap();
-        assert!(status == 200 || (status == 503 && body["type"] == "urn:faultlab:problem:stopping"), "a sync send in flight: {status} {body}");
+        assert!(
+            status == 200 || (status == 503 && body["type"] == "urn:faultlab:problem:stopping"),
+            "a sync send in flight: {status} {body}"
+        );
     }
     assert!(took < Duration::from_secs(15), "the shutdown is bounded by the 3 s flush: took {took:?}");
 
@@ -171,7 +174,11 @@ async fn shutdown_accounts_for_every_accepted_message() {
     let strays: Vec<&String> = in_topic.keys().filter(|e| !accepted_ids.contains_key(e.as_str())).collect();
     assert!(strays.is_empty(), "in the topic but never accepted: {strays:?}");
     for (event_id, line) in &listed {
-        assert_eq!(accepted_ids.get(event_id.as_str()), Some(&line.mode.as_str()), "{event_id} listed with the wrong mode or never accepted");
+        assert_eq!(
+            accepted_ids.get(event_id.as_str()),
+            Some(&line.mode.as_str()),
+            "{event_id} listed with the wrong mode or never accepted"
+        );
         if let Some(request_id) = request_ids.get(event_id) {
             assert_eq!(&line.request_id, request_id, "{event_id}: the requestId the 202 gave");
         }
@@ -195,7 +202,8 @@ async fn shutdown_accounts_for_every_accepted_message() {
         let unwritten_but_found: Vec<&&str> =
             ours.iter().filter(|e| listed.get(**e).is_some_and(|l| l.written == "no") && in_topic.contains_key(**e)).collect();
         assert!(unwritten_but_found.is_empty(), "{mode}: librdkafka said never written, yet in the topic: {unwritten_but_found:?}");
-        let possibly_found = ours.iter().filter(|e| listed.get(**e).is_some_and(|l| l.written != "no") && in_topic.contains_key(**e)).count();
+        let possibly_found =
+            ours.iter().filter(|e| listed.get(**e).is_some_and(|l| l.written != "no") && in_topic.contains_key(**e)).count();
         let duplicated = ours.iter().filter(|e| in_topic.get(**e).is_some_and(|n| *n > 1)).count();
         let mut errors: BTreeMap<&str, usize> = BTreeMap::new();
         for line in &lines {
@@ -209,9 +217,16 @@ async fn shutdown_accounts_for_every_accepted_message() {
         );
     }
     eprintln!("shutdown took {took:?}; {} records in the topic", records.len());
-    assert!(account.not_delivered() > 0, "the latency kept acknowledgements away (else this test reproduces nothing): {}", account.summary());
+    assert!(
+        account.not_delivered() > 0,
+        "the latency kept acknowledgements away (else this test reproduces nothing): {}",
+        account.summary()
+    );
 }
 
 fn numbers_line(m: &faultlab::serve::ModeAccount) -> String {
-    format!("accepted {}, delivered {}, failed {}, undelivered {}, possibly written {}", m.accepted, m.delivered, m.failed, m.undelivered, m.possibly_written)
+    format!(
+        "accepted {}, delivered {}, failed {}, undelivered {}, possibly written {}",
+        m.accepted, m.delivered, m.failed, m.undelivered, m.possibly_written
+    )
 }

@@ -145,7 +145,13 @@ fn build(n: u64) -> (History, Observed, (u64, u64, u64)) {
             // Put `seq` at the next offset: acked there and/or present there.
             let mut write = |seq: u64, ack: bool, present: bool, offset: &mut i64| {
                 if present {
-                    records.push(ObservedRecord { topic: p as u32, producer: name.clone(), seq, partition: partition as i32, offset: *offset });
+                    records.push(ObservedRecord {
+                        topic: p as u32,
+                        producer: name.clone(),
+                        seq,
+                        partition: partition as i32,
+                        offset: *offset,
+                    });
                 }
                 if ack {
                     sends[seq as usize].outcome = Outcome::Acked { partition: partition as i32, offset: Some(*offset) };

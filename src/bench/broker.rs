@@ -53,4 +53,3 @@ impl DirectBroker {
         Ok(DirectBroker { bootstrap: format!("127.0.0.1:{port}"), _serving: serving })
     }
 }
-

@@ -87,10 +87,11 @@ pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()
         bail!("Kafka mode read {produced_through_front} Produce requests in {rounds} rounds: the producers went around it");
     }
     let kafka_rate = rates[2];
-    report(
-        Row::new("produce", "the same through Kafka mode (proxy --kafka: frames read, metadata rewritten)")
-            .figure(rate(kafka_rate, "msg"), format!("{} (plain proxy)", rate(proxied_rate, "msg")), kafka_rate / proxied_rate),
-    );
+    report(Row::new("produce", "the same through Kafka mode (proxy --kafka: frames read, metadata rewritten)").figure(
+        rate(kafka_rate, "msg"),
+        format!("{} (plain proxy)", rate(proxied_rate, "msg")),
+        kafka_rate / proxied_rate,
+    ));
     Ok(())
 }
 

@@ -22,9 +22,9 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::sync::oneshot;
 
+use super::Row;
 use super::broker::DirectBroker;
 use super::measure::rate;
-use super::Row;
 use crate::serve::{Mode, SendMode, ServeConfig, mode_properties, serve};
 
 const TOPIC: &str = "bench-serve";
@@ -35,11 +35,8 @@ pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()
     let window = if quick { Duration::from_millis(800) } else { Duration::from_secs(3) };
     let broker = DirectBroker::start().await?;
     crate::env::create_topic(&broker.bootstrap, TOPIC, 3, 1, &[]).await?;
-    let config = ServeConfig {
-        bootstrap_servers: broker.bootstrap.clone(),
-        delivery_timeout: Duration::from_secs(30),
-        ..ServeConfig::default()
-    };
+    let config =
+        ServeConfig { bootstrap_servers: broker.bootstrap.clone(), delivery_timeout: Duration::from_secs(30), ..ServeConfig::default() };
     let service = Service::start(config.clone()).await?;
     let direct = direct_producer(&config)?;
     // Warm up both: the service creates its producer on first use.
@@ -117,7 +114,8 @@ impl Service {
     /// faultlab_serve_sends_total for this mode and sendMode, outcome ok.
     async fn delivered(&self, send_mode: SendMode) -> anyhow::Result<u64> {
         let text = self.client.get(format!("{}/metrics", self.base)).send().await?.text().await?;
-        let series = format!("faultlab_serve_sends_total{{mode=\"{}\",send_mode=\"{}\",outcome=\"ok\"}} ", MODE.as_str(), send_mode.as_str());
+        let series =
+            format!("faultlab_serve_sends_total{{mode=\"{}\",send_mode=\"{}\",outcome=\"ok\"}} ", MODE.as_str(), send_mode.as_str());
         Ok(text.lines().find_map(|l| l.strip_prefix(&series)).and_then(|n| n.trim().parse().ok()).unwrap_or(0))
     }
 

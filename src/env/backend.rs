@@ -104,18 +104,14 @@ impl Backend {
     /// What a reader of a report must know about it to read the numbers right.
     pub fn notes(self) -> &'static [&'static str] {
         match self {
-            Backend::Embedded => &[
-                "tansu deduplicates idempotent retries: a retried batch it already stored is answered \
+            Backend::Embedded => &["tansu deduplicates idempotent retries: a retried batch it already stored is answered \
                  DUPLICATE_SEQUENCE_NUMBER with base offset -1, and librdkafka counts the batch delivered, numbering \
                  its offsets -1, 0, 1, ... So the first message of such a batch is \"acked without offset\" and the \
                  rest show as \"offset mismatch\": made-up offsets in the delivery reports, not misplaced data. \
-                 Apache Kafka answers such a retry with the original batch's offset.",
-            ],
-            Backend::Mock => &[
-                "librdkafka's mock cluster does not deduplicate the retries of non-transactional idempotent producers \
+                 Apache Kafka answers such a retry with the original batch's offset."],
+            Backend::Mock => &["librdkafka's mock cluster does not deduplicate the retries of non-transactional idempotent producers \
                  (it checks sequence numbers only for transactional ones): duplicates of an idempotent producer on \
-                 this backend are the mock's, not librdkafka's, and a real broker would have refused them.",
-            ],
+                 this backend are the mock's, not librdkafka's, and a real broker would have refused them."],
             Backend::External | Backend::Docker | Backend::Local => &[],
         }
     }

@@ -191,7 +191,8 @@ pub fn session() -> &'static str {
 
 /// Whether a Docker daemon answers (the reason it does not, otherwise).
 pub async fn daemon() -> Result<String, String> {
-    let docker = testcontainers::bollard::Docker::connect_with_local_defaults().map_err(|e| format!("no Docker client configuration: {e}"))?;
+    let docker =
+        testcontainers::bollard::Docker::connect_with_local_defaults().map_err(|e| format!("no Docker client configuration: {e}"))?;
     match tokio::time::timeout(Duration::from_secs(5), docker.version()).await {
         Ok(Ok(version)) => Ok(version.version.unwrap_or_else(|| "unknown".into())),
         Ok(Err(e)) => Err(format!("no Docker daemon answers ({e})")),
@@ -205,8 +206,7 @@ pub async fn remove_leftovers() -> anyhow::Result<usize> {
     use testcontainers::bollard::query_parameters::{ListContainersOptions, ListNetworksOptions, RemoveContainerOptions};
     let docker = testcontainers::bollard::Docker::connect_with_local_defaults()?;
     let label = HashMap::from([("label".to_string(), vec![format!("{SESSION_LABEL}={}", session())])]);
-    let containers =
-        docker.list_containers(Some(ListContainersOptions { all: true, filters: Some(label), ..Default::default() })).await?;
+    let containers = docker.list_containers(Some(ListContainersOptions { all: true, filters: Some(label), ..Default::default() })).await?;
     let mut removed = 0;
     for id in containers.iter().filter_map(|c| c.id.as_deref()) {
         if docker.remove_container(id, Some(RemoveContainerOptions { force: true, v: true, ..Default::default() })).await.is_ok() {
@@ -404,7 +404,10 @@ mod tests {
         assert_eq!(plan.network, "fl-x");
         assert_eq!(plan.toxiproxy.name, "fl-x-toxiproxy");
         assert_eq!(plan.toxiproxy.exposed, vec![8474, 19091]);
-        assert_eq!(plan.proxies, vec![ProxyPlan { name: "kafka-1".into(), listen: "0.0.0.0:19091".into(), upstream: "fl-x-kafka-1:9092".into() }]);
+        assert_eq!(
+            plan.proxies,
+            vec![ProxyPlan { name: "kafka-1".into(), listen: "0.0.0.0:19091".into(), upstream: "fl-x-kafka-1:9092".into() }]
+        );
         assert_eq!(plan.kafka.len(), 1);
         let kafka = &plan.kafka[0];
         assert_eq!((kafka.image.as_str(), kafka.tag.as_str()), ("apache/kafka", "4.1.0"));
@@ -438,11 +441,10 @@ mod tests {
     fn three_brokers_replicate_three_times_with_two_in_sync() {
         let plan = plan("fl-y", 3, KAFKA_IMAGE, TOXIPROXY_IMAGE).unwrap();
         assert_eq!(plan.toxiproxy.exposed, vec![8474, 19091, 19092, 19093]);
-        assert_eq!(plan.proxies.iter().map(|p| p.upstream.as_str()).collect::<Vec<_>>(), [
-            "fl-y-kafka-1:9092",
-            "fl-y-kafka-2:9092",
-            "fl-y-kafka-3:9092"
-        ]);
+        assert_eq!(
+            plan.proxies.iter().map(|p| p.upstream.as_str()).collect::<Vec<_>>(),
+            ["fl-y-kafka-1:9092", "fl-y-kafka-2:9092", "fl-y-kafka-3:9092"]
+        );
         assert_eq!(plan.replication, 3);
         assert_eq!(plan.topic_configs, vec![("min.insync.replicas".to_string(), "2".to_string())]);
         let ids: Vec<&str> = plan.kafka.iter().map(|k| k.env["CLUSTER_ID"].as_str()).collect();

@@ -25,9 +25,8 @@ pub const TANSU_VERSION: &str = "0.6.0";
 pub async fn start(seed: u64) -> anyhow::Result<Environment> {
     // The proxy takes its port first: the broker must advertise it.
     let broker_port = free_port()?;
-    let proxy = Proxy::start("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}"), seed)
-        .await
-        .context("starting the embedded proxy")?;
+    let proxy =
+        Proxy::start("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}"), seed).await.context("starting the embedded proxy")?;
     let serving = start_broker(broker_port, &proxy.listen_addr().to_string()).await?;
 
     Ok(Environment {

@@ -55,9 +55,7 @@ impl ExternalConfig {
         let mut missing = Vec::new();
         let bootstrap = config.bootstrap.clone().filter(|b| !b.trim().is_empty());
         if bootstrap.is_none() {
-            missing.push(
-                "--bootstrap HOST:PORT[,HOST:PORT...] (the Toxiproxy listener in front of your cluster; also FAULTLAB_BOOTSTRAP)",
-            );
+            missing.push("--bootstrap HOST:PORT[,HOST:PORT...] (the Toxiproxy listener in front of your cluster; also FAULTLAB_BOOTSTRAP)");
         }
         let toxiproxy = config.toxiproxy.clone().filter(|t| !t.trim().is_empty());
         if toxiproxy.is_none() {
@@ -92,7 +90,10 @@ pub async fn start(config: &BackendConfig) -> anyhow::Result<Environment> {
     let config = ExternalConfig::from_flags(config).map_err(anyhow::Error::msg)?;
     let client = Client::new(&config.toxiproxy);
     let version = client.version().await.map_err(|e| {
-        anyhow::anyhow!("the Toxiproxy API at {} does not answer ({e}); start Toxiproxy or pass its API URL with --toxiproxy", config.toxiproxy)
+        anyhow::anyhow!(
+            "the Toxiproxy API at {} does not answer ({e}); start Toxiproxy or pass its API URL with --toxiproxy",
+            config.toxiproxy
+        )
     })?;
     let listed = client.proxies().await.with_context(|| format!("listing the proxies of the Toxiproxy at {}", config.toxiproxy))?;
     let proxies = choose_proxies(&config.proxies, &listed.keys().cloned().collect::<Vec<_>>())
@@ -323,9 +324,9 @@ impl RemoteFaults {
 
     /// The brokers, for a broker fault: only the local and docker backends control them.
     fn broker_control(&self, fault: &BackendFault) -> anyhow::Result<&Arc<dyn BrokerControl>> {
-        self.brokers
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("{} needs control of the brokers, which only the local and docker backends have", fault.type_name()))
+        self.brokers.as_ref().ok_or_else(|| {
+            anyhow::anyhow!("{} needs control of the brokers, which only the local and docker backends have", fault.type_name())
+        })
     }
 
     /// Broker `broker`'s own proxy, on a backend that started its brokers

@@ -26,8 +26,8 @@ use rdkafka::types::RDKafkaType;
 
 use super::{Admin, BackendInfo, Environment, FaultControl, librdkafka_version};
 use crate::proxy::{Proxy, Toxic};
-use crate::scenario::kafka;
 use crate::scenario::BackendFault;
+use crate::scenario::kafka;
 
 /// A librdkafka mock cluster. Its brokers are numbered 1 to `brokers`.
 ///
@@ -371,11 +371,8 @@ fn error_code(name: &str) -> Option<rd::rd_kafka_resp_err_t> {
 /// The API key and error codes of a `request_errors` fault (names as the loader stored them).
 fn request_errors(req: &crate::scenario::RequestErrors) -> anyhow::Result<(i16, Vec<rd::rd_kafka_resp_err_t>)> {
     let key = kafka::api_key(&req.request).ok_or_else(|| anyhow::anyhow!("unknown request type {}", req.request))?;
-    let codes = req
-        .errors
-        .iter()
-        .map(|e| error_code(e).ok_or_else(|| anyhow::anyhow!("unknown error {e}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let codes =
+        req.errors.iter().map(|e| error_code(e).ok_or_else(|| anyhow::anyhow!("unknown error {e}"))).collect::<anyhow::Result<Vec<_>>>()?;
     Ok((key, codes))
 }
 

@@ -69,7 +69,13 @@ impl Admin {
 }
 
 impl Environment {
-    pub(crate) fn new(info: BackendInfo, bootstrap: String, faults: FaultControl, admin: Admin, running: Box<dyn Send + Sync>) -> Environment {
+    pub(crate) fn new(
+        info: BackendInfo,
+        bootstrap: String,
+        faults: FaultControl,
+        admin: Admin,
+        running: Box<dyn Send + Sync>,
+    ) -> Environment {
         Environment { info, bootstrap, faults, admin, notes: Vec::new(), toxiproxy_api: None, _running: running }
     }
 

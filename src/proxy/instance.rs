@@ -84,12 +84,7 @@ impl Proxy {
         Proxy {
             inner: Arc::new(Inner {
                 name: name.to_string(),
-                config: Mutex::new(Config {
-                    listen: listen.to_string(),
-                    upstream: upstream.to_string(),
-                    bound: None,
-                    acceptor: None,
-                }),
+                config: Mutex::new(Config { listen: listen.to_string(), upstream: upstream.to_string(), bound: None, acceptor: None }),
                 lifecycle: tokio::sync::Mutex::new(()),
                 toxics,
                 connections: Mutex::new(HashMap::new()),

@@ -35,12 +35,12 @@ use tokio_util::sync::CancellationToken;
 
 use futures::future::Either;
 
-use super::{chain, kafka};
+use super::ToxicSet;
 use super::connection::{Connection, Side};
 use super::splice::{self, Handover};
 use super::stub::{Chunk, Queued};
 use super::toxic::Stream;
-use super::ToxicSet;
+use super::{chain, kafka};
 
 /// Largest single read, and so the largest chunk a toxic sees.
 const READ_SIZE: usize = 32 * 1024;

@@ -8,8 +8,8 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::sync::Weak;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rand::rngs::SmallRng;
@@ -17,11 +17,11 @@ use rand::{Rng, SeedableRng};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
+use super::Proxy;
 use super::connection::Connection;
 use super::instance::{Acceptor, Inner, lock};
-use super::{kafka, link};
 use super::toxic::Stream;
-use super::Proxy;
+use super::{kafka, link};
 
 /// How long disabling waits for the closed connections' tasks to finish.
 const CLOSE_LIMIT: Duration = Duration::from_secs(2);

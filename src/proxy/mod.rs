@@ -14,10 +14,10 @@
 pub mod api;
 mod chain;
 mod connection;
-mod link;
-mod listener;
 mod instance;
 pub mod kafka;
+mod link;
+mod listener;
 pub mod registry;
 pub(crate) mod splice;
 pub mod stub;
@@ -26,8 +26,8 @@ pub mod toxic;
 pub mod toxics;
 
 pub use instance::Proxy;
-pub use registry::{ProxySpec, Registry, RegistryError};
 pub use listener::ListenError;
+pub use registry::{ProxySpec, Registry, RegistryError};
 pub use stub::CloseMode;
 pub use toxic::{Stream, Toxic, ToxicKind};
 

@@ -148,7 +148,6 @@ impl Registry {
         }
         Ok(proxy)
     }
-
 }
 
 /// The seed of the proxy `name` among proxies seeded from `seed`: each

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::stub::{Chunk, CloseMode, PipeEnd, Queued, Stub};
 use super::toxic::LinkState;
-use super::toxics::{limit_data::LimitData, latency::Latency, slicer::Slicer, timeout::Timeout};
+use super::toxics::{latency::Latency, limit_data::LimitData, slicer::Slicer, timeout::Timeout};
 use super::{Stream, Toxic, ToxicKind};
 
 #[test]
@@ -32,10 +32,13 @@ fn a_toxic_serialises_like_toxiproxys() {
     .unwrap();
     assert_eq!((toxic.stream, toxic.toxicity), (Stream::Downstream, 1.0), "Toxiproxy's defaults");
     let back = serde_json::to_value(&toxic).unwrap();
-    assert_eq!(back, json!({
-        "name": "slow", "type": "latency", "stream": "downstream", "toxicity": 1.0,
-        "attributes": { "latency": 10, "jitter": 0 }
-    }));
+    assert_eq!(
+        back,
+        json!({
+            "name": "slow", "type": "latency", "stream": "downstream", "toxicity": 1.0,
+            "attributes": { "latency": 10, "jitter": 0 }
+        })
+    );
 }
 
 #[test]

@@ -124,12 +124,7 @@ fn queue() -> MutexGuard<'static, BinaryHeap<Entry>> {
 
 fn register(deadline: Instant, waker: Waker) {
     let thread = THREAD.get_or_init(|| {
-        std::thread::Builder::new()
-            .name("faultlab-timer".into())
-            .spawn(run)
-            .expect("spawning the latency timer thread")
-            .thread()
-            .clone()
+        std::thread::Builder::new().name("faultlab-timer".into()).spawn(run).expect("spawning the latency timer thread").thread().clone()
     });
     let earliest = {
         let mut queue = queue();

@@ -14,8 +14,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::common;
-use crate::audit::Metric;
 use super::{Repeat, ScenarioReport};
+use crate::audit::Metric;
 
 /// The fill of a fault window (light grey, prints as such).
 pub const FAULT_SHADE: RGBColor = RGBColor(0xD9, 0xD9, 0xD9);
@@ -105,15 +105,12 @@ pub fn timeline(repeat: &Repeat, title: &str) -> Result<String> {
             let to = w.removed_at.map_or(x_max, |d| d.as_secs_f64());
             chart.draw_series([Rectangle::new([(from, 0.0), (to, top)], FAULT_SHADE.filled())]).map_err(err)?;
             let label = TextStyle::from((FONT, 14).into_font()).color(&BLACK).pos(Pos::new(HPos::Left, VPos::Top));
-            chart
-                .draw_series([EmptyElement::at((from, top)) + Text::new(w.fault.name.clone(), (4, 4), label)])
-                .map_err(err)?;
+            chart.draw_series([EmptyElement::at((from, top)) + Text::new(w.fault.name.clone(), (4, 4), label)]).map_err(err)?;
         }
 
         for (i, s) in series.iter().enumerate() {
             let half = s.acks.bucket_ms as f64 / 2000.0;
-            let points: Vec<(f64, f64)> =
-                s.acks.values.iter().enumerate().map(|(b, v)| (s.acks.start_secs(b) + half, *v as f64)).collect();
+            let points: Vec<(f64, f64)> = s.acks.values.iter().enumerate().map(|(b, v)| (s.acks.start_secs(b) + half, *v as f64)).collect();
             let style = colour(i).stroke_width(2);
             match dash(i) {
                 None => chart.draw_series(LineSeries::new(points, style)).map_err(err)?,
@@ -208,9 +205,12 @@ pub fn anomalies(report: &ScenarioReport) -> Result<String> {
             .map_err(err)?;
         let name_style = TextStyle::from((FONT, 15).into_font()).color(&BLACK).pos(Pos::new(HPos::Center, VPos::Top));
         chart
-            .draw_series(Metric::ANOMALIES.iter().enumerate().map(|(m, metric)| {
-                EmptyElement::at((m as f64 + 0.5, 0.0)) + Text::new(metric.label(), (0, 8), name_style.clone())
-            }))
+            .draw_series(
+                Metric::ANOMALIES
+                    .iter()
+                    .enumerate()
+                    .map(|(m, metric)| EmptyElement::at((m as f64 + 0.5, 0.0)) + Text::new(metric.label(), (0, 8), name_style.clone())),
+            )
             .map_err(err)?;
         let width = 0.8 / producers.len().max(1) as f64;
         for (i, row) in values.iter().enumerate() {
@@ -224,8 +224,7 @@ pub fn anomalies(report: &ScenarioReport) -> Result<String> {
                 chart.draw_series([Text::new(value.to_string(), (x0 + width / 2.0, *value as f64), label)]).map_err(err)?;
             }
         }
-        let entries: Vec<Entry> =
-            producers.iter().enumerate().map(|(i, p)| Entry::Swatch(Swatch::Bar(i), p.clone())).collect();
+        let entries: Vec<Entry> = producers.iter().enumerate().map(|(i, p)| Entry::Swatch(Swatch::Bar(i), p.clone())).collect();
         draw_legend(&legend, &entries)?;
         root.present().map_err(err)?;
     }
@@ -245,11 +244,7 @@ fn bar_styles(i: usize) -> Vec<ShapeStyle> {
 /// A legend label cut to what fits its panel (about 30 characters).
 fn fit(label: &str) -> String {
     const MAX: usize = 30;
-    if label.chars().count() <= MAX {
-        label.to_string()
-    } else {
-        label.chars().take(MAX - 1).chain(std::iter::once('…')).collect()
-    }
+    if label.chars().count() <= MAX { label.to_string() } else { label.chars().take(MAX - 1).chain(std::iter::once('…')).collect() }
 }
 
 enum Swatch {
@@ -290,9 +285,7 @@ fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, entries: &[Entry]) -> 
                 }
                 .map_err(err)?
             }
-            Entry::Swatch(Swatch::Fault, _) => {
-                area.draw(&Rectangle::new([(x0, y - 7), (x1, y + 7)], FAULT_SHADE.filled())).map_err(err)?
-            }
+            Entry::Swatch(Swatch::Fault, _) => area.draw(&Rectangle::new([(x0, y - 7), (x1, y + 7)], FAULT_SHADE.filled())).map_err(err)?,
             Entry::Swatch(Swatch::Bar(i), _) => {
                 for style in bar_styles(*i) {
                     area.draw(&Rectangle::new([(x0, y - 7), (x1, y + 7)], style)).map_err(err)?;

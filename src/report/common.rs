@@ -81,11 +81,7 @@ pub fn measured(result: &ExpectationResult) -> String {
 /// The fault's attributes as JSON, `{"jitter":0,"latency":3000}` (empty
 /// when it has none).
 pub fn fault_attributes(fault: &Fault) -> String {
-    serde_json::to_value(&fault.kind)
-        .ok()
-        .and_then(|v| v.get("attributes").cloned())
-        .map(|a| a.to_string())
-        .unwrap_or_default()
+    serde_json::to_value(&fault.kind).ok().and_then(|v| v.get("attributes").cloned()).map(|a| a.to_string()).unwrap_or_default()
 }
 
 /// `1.501s → 4.5s`, or why the fault never played.
@@ -176,12 +172,7 @@ pub fn timeouts(report: &ScenarioReport, producer: &str) -> String {
 pub fn settings(report: &ScenarioReport) -> (Vec<String>, Vec<(String, BTreeMap<String, String>)>) {
     let per_producer: Vec<(String, BTreeMap<String, String>)> = match report.repeats.first() {
         Some(repeat) => repeat.producers.iter().map(|p| (p.name.clone(), p.settings.clone())).collect(),
-        None => report
-            .scenario
-            .producers
-            .iter()
-            .map(|p| (p.name.clone(), report.scenario.effective_settings(p)))
-            .collect(),
+        None => report.scenario.producers.iter().map(|p| (p.name.clone(), report.scenario.effective_settings(p))).collect(),
     };
     let keys: BTreeSet<String> = per_producer.iter().flat_map(|(_, s)| s.keys().cloned()).collect();
     (keys.into_iter().collect(), per_producer)

@@ -8,8 +8,8 @@ use tabled::builder::Builder;
 use tabled::settings::Style;
 
 use super::common::{self, Status};
-use crate::audit::Metric;
 use super::{RunReport, ScenarioReport};
+use crate::audit::Metric;
 use crate::check::ExpectationResult;
 
 /// Terminal text saying what changed from `before` to `after`.
@@ -50,11 +50,8 @@ fn names(report: &RunReport) -> Vec<&str> {
 /// One scenario in both runs; returns whether anything changed.
 fn render_scenario(out: &mut String, old: &ScenarioReport, new: &ScenarioReport) -> bool {
     let (old_status, new_status) = (Status::of(old), Status::of(new));
-    let status = if old_status == new_status {
-        old_status.word().to_string()
-    } else {
-        format!("{} → {}", old_status.word(), new_status.word())
-    };
+    let status =
+        if old_status == new_status { old_status.word().to_string() } else { format!("{} → {}", old_status.word(), new_status.word()) };
     let (runs_before, runs_after) = (old.repeats.len(), new.repeats.len());
     let runs = if runs_before == runs_after {
         format!("{runs_after} run{}", if runs_after == 1 { "" } else { "s" })
@@ -103,11 +100,21 @@ fn render_scenario(out: &mut String, old: &ScenarioReport, new: &ScenarioReport)
                 common::measured(e)
             )),
             Some(_) => {}
-            None => lines.push(format!("   new expectation {} {}: measured {}", common::expectation_mark(e), common::expectation_label(e), common::measured(e))),
+            None => lines.push(format!(
+                "   new expectation {} {}: measured {}",
+                common::expectation_mark(e),
+                common::expectation_label(e),
+                common::measured(e)
+            )),
         }
     }
     for o in old.expectations.iter().filter(|o| !new.expectations.iter().any(|e| key(e) == key(o))) {
-        lines.push(format!("   expectation gone: {} (was {}, measured {})", common::expectation_label(o), common::expectation_mark(o), common::measured(o)));
+        lines.push(format!(
+            "   expectation gone: {} (was {}, measured {})",
+            common::expectation_label(o),
+            common::expectation_mark(o),
+            common::measured(o)
+        ));
     }
     if lines.is_empty() {
         let _ = writeln!(out, "   every expectation kept its state");

@@ -9,8 +9,8 @@ use std::fmt::Write;
 
 use super::charts;
 use super::common::{self, Status};
-use crate::audit::Metric;
 use super::{RunOutcome, RunReport, ScenarioReport};
+use crate::audit::Metric;
 use crate::check::ExpectationResult;
 use crate::scenario::Level;
 
@@ -68,13 +68,15 @@ pub fn render(report: &RunReport) -> String {
         verdict.1,
         report.scenarios.len()
     );
-    let _ = writeln!(out, "<p class=\"meta\">Started {}, faultlab {}.</p>\n</header>", esc(&report.started_at), esc(&report.faultlab_version));
+    let _ =
+        writeln!(out, "<p class=\"meta\">Started {}, faultlab {}.</p>\n</header>", esc(&report.started_at), esc(&report.faultlab_version));
 
     if !report.scenarios.is_empty() {
         out.push_str("<table class=\"summary\">\n<thead><tr><th>scenario</th><th>backend</th><th>runs</th><th>result</th><th>expectations</th></tr></thead>\n<tbody>\n");
         for s in &report.scenarios {
             let status = Status::of(s);
-            let expectations: Vec<String> = s.expectations.iter().map(|e| format!("{} {}", mark(e), esc(&common::expectation_label(e)))).collect();
+            let expectations: Vec<String> =
+                s.expectations.iter().map(|e| format!("{} {}", mark(e), esc(&common::expectation_label(e)))).collect();
             let _ = writeln!(
                 out,
                 "<tr><td><a href=\"#{}\">{}</a></td><td>{}</td><td class=\"num\">{}</td><td class=\"{}\">{} {}</td><td>{}</td></tr>",
@@ -101,7 +103,14 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     let scenario = &report.scenario;
     let status = Status::of(report);
     let _ = writeln!(out, "<section class=\"scenario\" id=\"{}\">", anchor(&scenario.name));
-    let _ = writeln!(out, "<h2>{} <span class=\"status {}\">{} {}</span></h2>", esc(&scenario.name), class(status), status_mark(status), status.word());
+    let _ = writeln!(
+        out,
+        "<h2>{} <span class=\"status {}\">{} {}</span></h2>",
+        esc(&scenario.name),
+        class(status),
+        status_mark(status),
+        status.word()
+    );
     let b = &report.backend;
     let runs: Vec<String> = report.repeats.iter().map(|r| esc(&r.run_id)).collect();
     let _ = writeln!(
@@ -130,7 +139,11 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     if !report.repeats.is_empty() {
         out.push_str("<h3>Producers side by side</h3>\n");
         if report.repeats.len() > 1 {
-            let _ = writeln!(out, "<p class=\"meta\">Counts are min / median / max over the {} runs; latencies are medians.</p>", report.repeats.len());
+            let _ = writeln!(
+                out,
+                "<p class=\"meta\">Counts are min / median / max over the {} runs; latencies are medians.</p>",
+                report.repeats.len()
+            );
         }
         out.push_str("<table class=\"compare\">\n<thead><tr><th></th>");
         for p in &producers {
@@ -293,11 +306,7 @@ fn anchor(name: &str) -> String {
 /// Free text as paragraphs (split at blank lines).
 fn paragraphs(text: &str, class: &str) -> String {
     let class = if class.is_empty() { String::new() } else { format!(" class=\"{class}\"") };
-    text.split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p{class}>{}</p>\n", esc(p)))
-        .collect()
+    text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| format!("<p{class}>{}</p>\n", esc(p))).collect()
 }
 
 /// Escape text for HTML content and attribute values.

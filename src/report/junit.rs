@@ -54,9 +54,7 @@ fn suite(report: &ScenarioReport, run_interrupted: bool, stopped_here: bool) -> 
 
     let mut run = if stopped_here {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-        status.set_message(
-            "interrupted (SIGINT or SIGTERM) before the scenario finished: its numbers cover what was written until then",
-        );
+        status.set_message("interrupted (SIGINT or SIGTERM) before the scenario finished: its numbers cover what was written until then");
         status.set_type("interrupted");
         TestCase::new("run", status)
     } else if report.skipped() {

@@ -11,8 +11,8 @@
 use std::fmt::Write;
 
 use super::common::{self, Status};
-use crate::audit::Metric;
 use super::{RunOutcome, RunReport, ScenarioReport};
+use crate::audit::Metric;
 use crate::check::ExpectationResult;
 use crate::scenario::Level;
 
@@ -26,11 +26,8 @@ pub fn render(report: &RunReport) -> String {
         RunOutcome::Passed => "✅",
         RunOutcome::Failed => "❌",
     };
-    let _ = writeln!(
-        out,
-        "## {mark} faultlab: {verdict}, {passed} of {} scenarios met every required expectation\n",
-        report.scenarios.len()
-    );
+    let _ =
+        writeln!(out, "## {mark} faultlab: {verdict}, {passed} of {} scenarios met every required expectation\n", report.scenarios.len());
     let _ = writeln!(out, "Started {} with faultlab {}.\n", escape(&report.started_at), escape(&report.faultlab_version));
     if report.scenarios.is_empty() {
         out.push_str("No scenario ran.\n");
@@ -43,7 +40,9 @@ pub fn render(report: &RunReport) -> String {
         let expectations: Vec<String> = scenario
             .expectations
             .iter()
-            .map(|e| format!("{} {} (measured {})", common::expectation_mark(e), escape(&common::expectation_label(e)), common::measured(e)))
+            .map(|e| {
+                format!("{} {} (measured {})", common::expectation_mark(e), escape(&common::expectation_label(e)), common::measured(e))
+            })
             .collect();
         summary.row(vec![
             escape(&scenario.scenario.name),
@@ -102,8 +101,14 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
             let cells = producers.iter().map(|p| common::spread(&common::per_repeat(report, p, metric)));
             table.row(std::iter::once(metric.label().to_string()).chain(cells).collect());
         }
-        table.row(std::iter::once("ack ms p50 / p99 / max".to_string()).chain(producers.iter().map(|p| common::latency(report, p))).collect());
-        table.row(std::iter::once("timeouts: request / message".to_string()).chain(producers.iter().map(|p| common::timeouts(report, p))).collect());
+        table.row(
+            std::iter::once("ack ms p50 / p99 / max".to_string()).chain(producers.iter().map(|p| common::latency(report, p))).collect(),
+        );
+        table.row(
+            std::iter::once("timeouts: request / message".to_string())
+                .chain(producers.iter().map(|p| common::timeouts(report, p)))
+                .collect(),
+        );
         out.push_str(&table.render());
     }
 
@@ -166,7 +171,12 @@ fn expectation_line(result: &ExpectationResult) -> String {
         (false, Level::Required) => " — **failed**",
         (false, Level::Demonstration) => " — demonstration did not show (a warning, not a failure)",
     };
-    format!("{} {}: measured {}{note}", common::expectation_mark(result), escape(&common::expectation_label(result)), common::measured(result))
+    format!(
+        "{} {}: measured {}{note}",
+        common::expectation_mark(result),
+        escape(&common::expectation_label(result)),
+        common::measured(result)
+    )
 }
 
 /// A GFM table whose rows always have the header's column count.
@@ -232,8 +242,7 @@ fn prose(text: &str) -> String {
         .map(|p| {
             let escaped = escape(&p);
             let digits = escaped.chars().take_while(char::is_ascii_digit).count();
-            let starts_block = escaped.starts_with(['-', '+', '='])
-                || (digits > 0 && escaped[digits..].starts_with(['.', ')']));
+            let starts_block = escaped.starts_with(['-', '+', '=']) || (digits > 0 && escaped[digits..].starts_with(['.', ')']));
             if starts_block && digits == 0 {
                 format!("\\{escaped}")
             } else if starts_block {

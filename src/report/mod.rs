@@ -132,9 +132,10 @@ impl ScenarioReport {
         match self.repeats.len() {
             0 if !self.skipped() => Some(("The scenario did not run".into(), why())),
             0 => None,
-            n => self.error.as_ref().map(|error| {
-                (format!("The scenario stopped after {n} completed run{}", if n == 1 { "" } else { "s" }), error.clone())
-            }),
+            n => self
+                .error
+                .as_ref()
+                .map(|error| (format!("The scenario stopped after {n} completed run{}", if n == 1 { "" } else { "s" }), error.clone())),
         }
     }
 }

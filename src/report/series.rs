@@ -78,8 +78,7 @@ pub fn series(history: &History, observed: &Observed, bucket: Duration) -> Vec<P
 
     // Copies of each (producer, seq), whichever topic they were read from
     // (a message's identity does not involve the topic, as in the audit).
-    let index: HashMap<&str, usize> =
-        history.producers.iter().enumerate().rev().map(|(i, p)| (p.name.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = history.producers.iter().enumerate().rev().map(|(i, p)| (p.name.as_str(), i)).collect();
     let mut copies: Vec<HashMap<u64, u32>> = vec![HashMap::new(); history.producers.len()];
     for record in &observed.records {
         if let Some(&p) = index.get(record.producer.as_str()) {
@@ -102,22 +101,15 @@ pub fn series(history: &History, observed: &Observed, bucket: Duration) -> Vec<P
             for send in &producer.sends {
                 // `remove`: a seq sent twice is marked once, at its first send.
                 match copies.remove(&send.seq) {
-                    Some(k) if k > 1 => duplicates.push(DuplicateMarker {
-                        seq: send.seq,
-                        sent_ms: send.sent_at.as_millis() as u64,
-                        copies: k,
-                    }),
+                    Some(k) if k > 1 => {
+                        duplicates.push(DuplicateMarker { seq: send.seq, sent_ms: send.sent_at.as_millis() as u64, copies: k })
+                    }
                     _ => {}
                 }
             }
             duplicates.sort_by_key(|d| (d.sent_ms, d.seq));
             let (duplicates, duplicates_omitted) = thin(duplicates, MAX_DUPLICATE_MARKERS);
-            ProducerSeries {
-                producer: producer.name.clone(),
-                acks: Series { bucket_ms, values },
-                duplicates,
-                duplicates_omitted,
-            }
+            ProducerSeries { producer: producer.name.clone(), acks: Series { bucket_ms, values }, duplicates, duplicates_omitted }
         })
         .collect()
 }

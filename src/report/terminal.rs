@@ -52,8 +52,19 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
         }
         return;
     }
-    let _ = writeln!(out, "\n== {} ({} run{}, seed {})", scenario.name, report.repeats.len(), if report.repeats.len() == 1 { "" } else { "s" }, report.seed);
-    let _ = writeln!(out, "   backend {}: {} {}, proxy: {}, client: {}", backend.backend, backend.broker, backend.broker_version, backend.proxy, backend.client);
+    let _ = writeln!(
+        out,
+        "\n== {} ({} run{}, seed {})",
+        scenario.name,
+        report.repeats.len(),
+        if report.repeats.len() == 1 { "" } else { "s" },
+        report.seed
+    );
+    let _ = writeln!(
+        out,
+        "   backend {}: {} {}, proxy: {}, client: {}",
+        backend.backend, backend.broker, backend.broker_version, backend.proxy, backend.client
+    );
     for window in report.repeats.first().map(|r| r.faults.as_slice()).unwrap_or_default() {
         let fault = &window.fault;
         let attributes = common::fault_attributes(fault);
@@ -103,7 +114,8 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
         };
         let measured: Vec<String> = result.measured.iter().map(u64::to_string).collect();
         let level = if result.level == Level::Demonstration { " (demonstration)" } else { "" };
-        let _ = writeln!(out, "   {mark} {} {} {}{level}: measured {}", result.producer, result.metric, result.expected, measured.join(", "));
+        let _ =
+            writeln!(out, "   {mark} {} {} {}{level}: measured {}", result.producer, result.metric, result.expected, measured.join(", "));
     }
 }
 

@@ -13,13 +13,20 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
-use crate::audit::history::{Observed, ObservedRecord};
 use super::message::{MessageValue, parse_event_id};
+use crate::audit::history::{Observed, ObservedRecord};
 
 /// Read `partitions` partitions of `topic` from offset 0 to their end into
 /// `observed`, decoding each value; records of another run are counted as unreadable.
 /// Blocking: call it from a blocking task.
-pub fn read_topic(observed: &mut Observed, bootstrap: &str, topic: &str, partitions: i32, run_id: &str, patience: Duration) -> anyhow::Result<()> {
+pub fn read_topic(
+    observed: &mut Observed,
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    run_id: &str,
+    patience: Duration,
+) -> anyhow::Result<()> {
     let consumer: BaseConsumer<QuietAtEof> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("faultlab-audit-{}", uuid::Uuid::new_v4().simple()))
@@ -48,18 +55,16 @@ pub fn read_topic(observed: &mut Observed, bootstrap: &str, topic: &str, partiti
                 at_end.insert(partition);
             }
             Some(Err(error)) => tracing::debug!("audit consumer: {error}"),
-            Some(Ok(message)) => {
-                match message.payload().and_then(|v| decode(v, run_id)) {
-                    Some((producer, seq)) => observed.records.push(ObservedRecord {
-                        topic: topic_index,
-                        producer,
-                        seq,
-                        partition: message.partition(),
-                        offset: message.offset(),
-                    }),
-                    None => observed.unreadable += 1,
-                }
-            }
+            Some(Ok(message)) => match message.payload().and_then(|v| decode(v, run_id)) {
+                Some((producer, seq)) => observed.records.push(ObservedRecord {
+                    topic: topic_index,
+                    producer,
+                    seq,
+                    partition: message.partition(),
+                    offset: message.offset(),
+                }),
+                None => observed.unreadable += 1,
+            },
         }
     }
     Ok(())

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::audit::history::ProducerHistory;
 use super::http::HttpProducer;
 use super::message::MessageValue;
 use super::producer::{ClientEvents, Counts, RecordingProducer};
+use crate::audit::history::ProducerHistory;
 
 pub enum RunProducer {
     Direct(RecordingProducer),

@@ -32,8 +32,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
 
-use crate::audit::history::{Outcome, ProducerHistory, SendRecord};
 use super::producer::{ClientEvents, Counts};
+use crate::audit::history::{Outcome, ProducerHistory, SendRecord};
 use crate::scenario::{HttpSendMode, Preset};
 use crate::serve::{Mode, ServeConfig};
 
@@ -100,10 +100,7 @@ impl HttpProducer {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let client = crate::http_client()
-            .pool_max_idle_per_host(MAX_CONCURRENT_REQUESTS)
-            .build()
-            .context("building the HTTP client")?;
+        let client = crate::http_client().pool_max_idle_per_host(MAX_CONCURRENT_REQUESTS).build().context("building the HTTP client")?;
         Ok(HttpProducer {
             name: name.to_string(),
             client,
@@ -111,12 +108,7 @@ impl HttpProducer {
             status_url: base.join("api/v1/status")?,
             mode: mode_of(preset)?,
             send_mode,
-            shared: Arc::new(Shared {
-                started,
-                sends: Mutex::default(),
-                acked: AtomicU64::new(0),
-                failed: AtomicU64::new(0),
-            }),
+            shared: Arc::new(Shared { started, sends: Mutex::default(), acked: AtomicU64::new(0), failed: AtomicU64::new(0) }),
             permits: Arc::new(Semaphore::new(MAX_CONCURRENT_REQUESTS)),
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),

@@ -28,10 +28,7 @@ impl MessageValue {
             producer: producer.to_string(),
             seq,
             run_id: run_id.to_string(),
-            timestamp: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
+            timestamp: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
             padding: "x".repeat(payload_bytes),
         }
     }

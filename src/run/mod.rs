@@ -17,12 +17,12 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::history::{History, Observed};
 use crate::env::Environment;
 use crate::scenario::{ProducerSpec, Scenario, Workload};
-use crate::audit::history::{History, Observed};
-use message::{MessageValue, key_for};
 use driver::RunProducer;
 use http::{EmbeddedService, HttpProducer};
+use message::{MessageValue, key_for};
 use producer::{ClientEvents, RecordingProducer};
 use progress::Progress;
 use timeline::{FaultWindow, Timeline};

@@ -78,10 +78,7 @@ impl ProducerContext for RecordingContext {
         let outcome = match result {
             Ok(message) => {
                 self.0.acked.fetch_add(1, Ordering::Relaxed);
-                Outcome::Acked {
-                partition: message.partition(),
-                offset: (message.offset() >= 0).then_some(message.offset()),
-                }
+                Outcome::Acked { partition: message.partition(), offset: (message.offset() >= 0).then_some(message.offset()) }
             }
             Err((error, message)) => {
                 self.0.failed.fetch_add(1, Ordering::Relaxed);
@@ -93,8 +90,7 @@ impl ProducerContext for RecordingContext {
                 }
                 Outcome::Failed {
                     error: error.to_string(),
-                    possibly_persisted: status
-                        == rdkafka::bindings::rd_kafka_msg_status_t::RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED,
+                    possibly_persisted: status == rdkafka::bindings::rd_kafka_msg_status_t::RD_KAFKA_MSG_STATUS_POSSIBLY_PERSISTED,
                 }
             }
         };

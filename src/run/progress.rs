@@ -29,9 +29,7 @@ impl Progress {
         header.finish();
         let producers = producers
             .iter()
-            .map(|name| {
-                multi.add(ProgressBar::new(messages).with_style(style.clone()).with_prefix(name.to_string()))
-            })
+            .map(|name| multi.add(ProgressBar::new(messages).with_style(style.clone()).with_prefix(name.to_string())))
             .collect();
         let faults = multi.add(ProgressBar::new_spinner().with_prefix("faults"));
         faults.set_style(ProgressStyle::with_template("{prefix:>14} {msg}").expect("a valid template"));
@@ -62,10 +60,7 @@ impl Progress {
 
 /// The faults the timeline has in force at `elapsed`, as the scenario plans them.
 fn active_faults(faults: &[Fault], elapsed: Duration) -> String {
-    let active: Vec<&str> = faults
-        .iter()
-        .filter(|f| f.at <= elapsed && f.duration.is_none_or(|d| elapsed < f.at + d))
-        .map(|f| f.name.as_str())
-        .collect();
+    let active: Vec<&str> =
+        faults.iter().filter(|f| f.at <= elapsed && f.duration.is_none_or(|d| elapsed < f.at + d)).map(|f| f.name.as_str()).collect();
     if active.is_empty() { "none in force".to_string() } else { active.join(", ") }
 }

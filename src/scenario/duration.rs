@@ -22,19 +22,11 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serializer};
 
 /// The units accepted, with their length in nanoseconds.
-const UNITS: &[(&str, u128)] = &[
-    ("ns", 1),
-    ("us", 1_000),
-    ("µs", 1_000),
-    ("ms", 1_000_000),
-    ("s", 1_000_000_000),
-    ("m", 60_000_000_000),
-    ("h", 3_600_000_000_000),
-];
+const UNITS: &[(&str, u128)] =
+    &[("ns", 1), ("us", 1_000), ("µs", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000), ("h", 3_600_000_000_000)];
 
 /// What a duration looks like, for error messages.
-pub const ACCEPTED: &str =
-    "a string with a number and a unit (us, ms, s, m, h), e.g. \"1.5s\", \"300ms\", \"2m\", \"0s\"";
+pub const ACCEPTED: &str = "a string with a number and a unit (us, ms, s, m, h), e.g. \"1.5s\", \"300ms\", \"2m\", \"0s\"";
 
 /// Why a duration string was refused. The message is meant for the person
 /// who wrote the scenario file.
@@ -66,9 +58,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
         return Err(DurationError(format!("`{text}` has no unit; write one, e.g. \"{number}s\" or \"{number}ms\"")));
     }
     let Some(&(_, unit_nanos)) = UNITS.iter().find(|(name, _)| *name == unit) else {
-        return Err(DurationError(format!(
-            "`{text}`: unknown unit `{unit}`; accepted units: us, ms, s, m, h (e.g. \"1.5s\", \"300ms\")"
-        )));
+        return Err(DurationError(format!("`{text}`: unknown unit `{unit}`; accepted units: us, ms, s, m, h (e.g. \"1.5s\", \"300ms\")")));
     };
     let (whole, fraction) = match number.split_once('.') {
         Some((w, f)) => (w, f),
@@ -84,10 +74,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| too_large())? };
     let fraction_value: u128 = if fraction.is_empty() { 0 } else { fraction.parse().map_err(|_| too_large())? };
     let scale = 10u128.pow(fraction.len() as u32);
-    let nanos = whole
-        .checked_mul(unit_nanos)
-        .and_then(|n| n.checked_add(fraction_value * unit_nanos / scale))
-        .ok_or_else(too_large)?;
+    let nanos = whole.checked_mul(unit_nanos).and_then(|n| n.checked_add(fraction_value * unit_nanos / scale)).ok_or_else(too_large)?;
     let secs = u64::try_from(nanos / 1_000_000_000).map_err(|_| too_large())?;
     Ok(Duration::new(secs, (nanos % 1_000_000_000) as u32))
 }

@@ -57,13 +57,7 @@ impl ScenarioError {
     }
 
     /// An error at a byte span of `text`.
-    pub(crate) fn at(
-        file: &Path,
-        text: &str,
-        span: Range<usize>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub(crate) fn at(file: &Path, text: &str, span: Range<usize>, field: impl Into<String>, message: impl Into<String>) -> Self {
         let (line, column) = line_column(text, span.start);
         let field: String = field.into();
         ScenarioError {
@@ -148,13 +142,7 @@ fn visit_table(table: &DeTable<'_>, prefix: &str, depth: usize, at: usize, best:
     }
 }
 
-fn visit_value(
-    value: &Spanned<DeValue<'_>>,
-    path: &str,
-    depth: usize,
-    at: usize,
-    best: &mut Option<(usize, usize, String)>,
-) {
+fn visit_value(value: &Spanned<DeValue<'_>>, path: &str, depth: usize, at: usize, best: &mut Option<(usize, usize, String)>) {
     consider(value.span(), at, depth, path, best);
     match value.get_ref() {
         DeValue::Table(t) => visit_table(t, path, depth, at, best),
@@ -260,8 +248,7 @@ fn rewrite(path: &str, message: &str) -> (String, String) {
         if let Some(rest) = message.strip_prefix(prefix)
             && let Some((found, expected)) = rest.split_once(", expected ")
         {
-            let found =
-                found.replacen("floating point", "float", 1).replace("map", "table").replace("sequence", "array");
+            let found = found.replacen("floating point", "float", 1).replace("map", "table").replace("sequence", "array");
             return (path.to_string(), format!("wrong type: expected {}, found {found}", plain_type(expected)));
         }
     }
@@ -270,11 +257,7 @@ fn rewrite(path: &str, message: &str) -> (String, String) {
 
 /// "unknown field, did you mean `messages`? accepted: messages, rate".
 fn unknown_message(what: &str, unknown: &str, accepted: &[&str]) -> String {
-    let list = if accepted.is_empty() {
-        "this table accepts no fields".to_string()
-    } else {
-        format!("accepted: {}", accepted.join(", "))
-    };
+    let list = if accepted.is_empty() { "this table accepts no fields".to_string() } else { format!("accepted: {}", accepted.join(", ")) };
     match closest(unknown, accepted.iter().copied()) {
         Some(near) => format!("{what}, did you mean `{near}`? {list}"),
         None => format!("{what}; {list}"),
@@ -310,8 +293,7 @@ pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a s
         .map(|c| (levenshtein(&word_lower, &c.to_lowercase()), c))
         .filter(|(d, c)| {
             let n = c.chars().count().max(word.chars().count());
-            *d <= 2.max(n / 3)
-                || (word.len() >= 3 && (c.starts_with(word_lower.as_str()) || word_lower.starts_with(*c)))
+            *d <= 2.max(n / 3) || (word.len() >= 3 && (c.starts_with(word_lower.as_str()) || word_lower.starts_with(*c)))
         })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

@@ -110,9 +110,10 @@ impl Bound {
         }
         if let Some(rest) = s.strip_prefix('<') {
             let n = number(rest)?;
-            return n.checked_sub(1).map(Bound::AtMost).ok_or_else(|| {
-                format!("`{text}` can never hold (counts are never negative); did you mean \"0\" or \"<= 0\"?")
-            });
+            return n
+                .checked_sub(1)
+                .map(Bound::AtMost)
+                .ok_or_else(|| format!("`{text}` can never hold (counts are never negative); did you mean \"0\" or \"<= 0\"?"));
         }
         if let Some((lo, hi)) = s.split_once("..") {
             let hi = hi.strip_prefix('=').unwrap_or(hi);
@@ -181,8 +182,8 @@ impl<'de> Visitor<'de> for BoundVisitor {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Bound, E> {
-        u64::try_from(v).map(Bound::Exactly).map_err(|_| {
-            E::custom(format!("`{v}`: bounds count messages and cannot be negative; accepted: {BOUND_FORMS}"))
-        })
+        u64::try_from(v)
+            .map(Bound::Exactly)
+            .map_err(|_| E::custom(format!("`{v}`: bounds count messages and cannot be negative; accepted: {BOUND_FORMS}")))
     }
 }

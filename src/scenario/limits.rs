@@ -77,9 +77,7 @@ pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
     let w = &scenario.workload;
     let producers = scenario.producers.len() as u64;
     if scenario.producers.len() > MAX_PRODUCERS {
-        return Err(exceeded("producers", format!(
-            "{producers} producers; accepted: at most {MAX_PRODUCERS} [[producers]] tables"
-        )));
+        return Err(exceeded("producers", format!("{producers} producers; accepted: at most {MAX_PRODUCERS} [[producers]] tables")));
     }
     let total = w.messages.checked_mul(producers).filter(|t| *t <= MAX_MESSAGES_PER_RUN);
     if total.is_none() {
@@ -87,32 +85,41 @@ pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
             1 => String::new(),
             n => format!(" ({n} producers: at most {} each)", MAX_MESSAGES_PER_RUN / n),
         };
-        return Err(exceeded("workload.messages", format!(
-            "`{}` per producer; accepted: at most {MAX_MESSAGES_PER_RUN} messages in a run, summed over the producers{each}",
-            w.messages
-        )));
+        return Err(exceeded(
+            "workload.messages",
+            format!(
+                "`{}` per producer; accepted: at most {MAX_MESSAGES_PER_RUN} messages in a run, summed over the producers{each}",
+                w.messages
+            ),
+        ));
     }
     let bytes = w.messages.saturating_mul(producers).saturating_mul(w.payload_bytes as u64);
     if bytes > MAX_BYTES_PER_RUN {
-        return Err(exceeded("workload.payload_bytes", format!(
-            "`{}` bytes in each of {} messages is {} MiB of payload; accepted: at most {} MiB in a run \
+        return Err(exceeded(
+            "workload.payload_bytes",
+            format!(
+                "`{}` bytes in each of {} messages is {} MiB of payload; accepted: at most {} MiB in a run \
              (messages x payload_bytes x producers): lower payload_bytes or messages",
-            w.payload_bytes,
-            w.messages.saturating_mul(producers),
-            bytes >> 20,
-            MAX_BYTES_PER_RUN >> 20
-        )));
+                w.payload_bytes,
+                w.messages.saturating_mul(producers),
+                bytes >> 20,
+                MAX_BYTES_PER_RUN >> 20
+            ),
+        ));
     }
     if let Some(rate) = w.rate {
         let sending = w.messages as f64 / rate;
         if sending > MAX_DURATION.as_secs_f64() {
-            return Err(exceeded("workload.rate", format!(
-                "{} messages at {rate} per second take {sending:.0} s; accepted: a rate at which they take at most {} s \
+            return Err(exceeded(
+                "workload.rate",
+                format!(
+                    "{} messages at {rate} per second take {sending:.0} s; accepted: a rate at which they take at most {} s \
                  (here >= {})",
-                w.messages,
-                MAX_DURATION.as_secs(),
-                w.messages as f64 / MAX_DURATION.as_secs_f64()
-            )));
+                    w.messages,
+                    MAX_DURATION.as_secs(),
+                    w.messages as f64 / MAX_DURATION.as_secs_f64()
+                ),
+            ));
         }
     }
     for (i, fault) in scenario.faults.iter().enumerate() {
@@ -124,9 +131,10 @@ pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
         }
         for (name, value, max, unit) in delays(&fault.kind) {
             if value > max {
-                return Err(exceeded(format!("faults[{i}].attributes.{name}"), format!(
-                    "`{value}` {unit}; accepted: at most {max} (one hour)"
-                )));
+                return Err(exceeded(
+                    format!("faults[{i}].attributes.{name}"),
+                    format!("`{value}` {unit}; accepted: at most {max} (one hour)"),
+                ));
             }
         }
     }

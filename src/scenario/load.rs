@@ -11,9 +11,9 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{ScenarioError, closest};
-use super::settings;
 use super::limits::{self, MAX_PARTITIONS, MAX_PAYLOAD_BYTES, MAX_RATE, MAX_REPEAT, MIN_RATE};
 use super::raw::{self, KEY_FORMS, RawKey, RawScenario, SettingValue};
+use super::settings;
 use super::{BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, KeyStrategy, Preset, ProducerSpec, Scenario, Workload};
 use crate::env::Backend;
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
@@ -95,11 +95,7 @@ impl<'i> Checker<'_, 'i> {
             ));
         }
         if raw.description.get_ref().trim().is_empty() {
-            return Err(self.err(
-                raw.description.span(),
-                "description",
-                "must not be empty: say in one paragraph what the scenario shows",
-            ));
+            return Err(self.err(raw.description.span(), "description", "must not be empty: say in one paragraph what the scenario shows"));
         }
         let seed = match raw.seed {
             Some(s) => Some(
@@ -134,9 +130,7 @@ impl<'i> Checker<'_, 'i> {
             let p = p.into_inner();
             let name = p.name.get_ref().clone();
             let field = format!("producers[{i}].name");
-            if name.is_empty()
-                || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-            {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
                 return Err(self.err(
                     p.name.span(),
                     field,
@@ -186,10 +180,7 @@ impl<'i> Checker<'_, 'i> {
                 return Err(self.err(
                     e.producer.span(),
                     format!("expect[{i}].producer"),
-                    format!(
-                        "unknown producer `{producer}`{hint} accepted: the names of [[producers]]: {}",
-                        names.join(", ")
-                    ),
+                    format!("unknown producer `{producer}`{hint} accepted: the names of [[producers]]: {}", names.join(", ")),
                 ));
             }
             let bounds = e.bounds();
@@ -258,11 +249,7 @@ impl<'i> Checker<'_, 'i> {
     fn int_in(&self, v: &Spanned<i64>, field: &str, min: i64, max: i64) -> Result<i64, ScenarioError> {
         let n = *v.get_ref();
         if n < min || n > max {
-            let accepted = if max == i64::MAX {
-                format!("an integer >= {min}")
-            } else {
-                format!("an integer from {min} to {max}")
-            };
+            let accepted = if max == i64::MAX { format!("an integer >= {min}") } else { format!("an integer from {min} to {max}") };
             return Err(self.err(v.span(), field, format!("`{n}` is out of range; accepted: {accepted}")));
         }
         Ok(n)
@@ -274,11 +261,15 @@ impl<'i> Checker<'_, 'i> {
             Some(r) => {
                 let v = *r.get_ref();
                 if !(MIN_RATE..=MAX_RATE).contains(&v) {
-                    return Err(self.err(r.span(), "workload.rate", format!(
-                        "`{}`: accepted: a number from {MIN_RATE} to {MAX_RATE} (messages per second per producer); \
+                    return Err(self.err(
+                        r.span(),
+                        "workload.rate",
+                        format!(
+                            "`{}`: accepted: a number from {MIN_RATE} to {MAX_RATE} (messages per second per producer); \
                          leave it out to send as fast as possible",
-                        if v == 0.0 || (1e-4..1e15).contains(&v.abs()) { v.to_string() } else { format!("{v:e}") }
-                    )));
+                            if v == 0.0 || (1e-4..1e15).contains(&v.abs()) { v.to_string() } else { format!("{v:e}") }
+                        ),
+                    ));
                 }
                 Some(v)
             }
@@ -340,10 +331,15 @@ impl<'i> Checker<'_, 'i> {
             // else they would be silently ignored, so they are refused.
             let misplaced = [("stream", f.stream.as_ref().map(|s| s.span())), ("toxicity", f.toxicity.as_ref().map(|t| t.span()))];
             if let Some((field, Some(span))) = misplaced.into_iter().find(|(_, span)| span.is_some()) {
-                return Err(self.err(span, format!("faults[{i}].{field}"), format!(
-                    "`{field}` applies to toxics only, and `{type_name}` is not one; accepted: leave it out \
-                     (toxics: {})", ToxicKind::TYPE_NAMES.join(", ")
-                )));
+                return Err(self.err(
+                    span,
+                    format!("faults[{i}].{field}"),
+                    format!(
+                        "`{field}` applies to toxics only, and `{type_name}` is not one; accepted: leave it out \
+                     (toxics: {})",
+                        ToxicKind::TYPE_NAMES.join(", ")
+                    ),
+                ));
             }
         }
         let stream = f.stream.as_ref().map(|s| *s.get_ref()).unwrap_or_default();
@@ -351,9 +347,13 @@ impl<'i> Checker<'_, 'i> {
             Some(t) => {
                 let v = *t.get_ref();
                 if !(0.0..=1.0).contains(&v) {
-                    return Err(self.err(t.span(), format!("faults[{i}].toxicity"), format!(
-                        "`{v}` is out of range; accepted: a number from 0.0 to 1.0 (the probability that a connection is affected)"
-                    )));
+                    return Err(self.err(
+                        t.span(),
+                        format!("faults[{i}].toxicity"),
+                        format!(
+                            "`{v}` is out of range; accepted: a number from 0.0 to 1.0 (the probability that a connection is affected)"
+                        ),
+                    ));
                 }
                 v as f32
             }
@@ -371,11 +371,8 @@ impl<'i> Checker<'_, 'i> {
 
         // The attributes as they are in the document (with their spans); an
         // absent table is an empty one, so every attribute takes its default.
-        let document_attributes = self
-            .fault_table(i)
-            .and_then(|t| t.get_ref().as_table())
-            .and_then(|t| raw::lookup(t, "attributes"))
-            .cloned();
+        let document_attributes =
+            self.fault_table(i).and_then(|t| t.get_ref().as_table()).and_then(|t| raw::lookup(t, "attributes")).cloned();
         let absent = document_attributes.is_none();
         if !is_toxic {
             let kind = raw::tagged::<BackendFault>(type_name, document_attributes)
@@ -383,15 +380,12 @@ impl<'i> Checker<'_, 'i> {
             let name = self.fault_name(i, f.name, || format!("{type_name}_{i}"))?;
             return Ok(Fault { name, kind: FaultKind::Backend(kind), stream, toxicity, at: f.at.0, duration });
         }
-        let attributes =
-            document_attributes.unwrap_or_else(|| Spanned::new(fault_span.clone(), DeValue::Table(DeTable::new())));
+        let attributes = document_attributes.unwrap_or_else(|| Spanned::new(fault_span.clone(), DeValue::Table(DeTable::new())));
         let attributes_doc = attributes.clone();
         let kind = raw::tagged::<ToxicKind>(type_name, Some(attributes)).map_err(|e| {
             let mut err = ScenarioError::from_toml(self.source, self.text, Some(self.root), &e, fault_span.clone());
             let base = format!("faults[{i}]");
-            if let Some(field) =
-                err.field.as_mut().filter(|f| absent && f.starts_with(&base) && !f.contains(".attributes"))
-            {
+            if let Some(field) = err.field.as_mut().filter(|f| absent && f.starts_with(&base) && !f.contains(".attributes")) {
                 *field = format!("{base}.attributes{}", &field[base.len()..]);
             }
             err
@@ -405,12 +399,7 @@ impl<'i> Checker<'_, 'i> {
     }
 
     /// The fault's `name`, or `default()` when the file leaves it out.
-    fn fault_name(
-        &self,
-        i: usize,
-        name: Option<Spanned<String>>,
-        default: impl FnOnce() -> String,
-    ) -> Result<String, ScenarioError> {
+    fn fault_name(&self, i: usize, name: Option<Spanned<String>>, default: impl FnOnce() -> String) -> Result<String, ScenarioError> {
         match name {
             Some(n) if n.get_ref().trim().is_empty() => Err(self.err(
                 n.span(),
@@ -437,11 +426,7 @@ impl<'i> Checker<'_, 'i> {
         let Some((name, rest)) = named else {
             return self.err(attributes.span(), base, message);
         };
-        let span = attributes
-            .get_ref()
-            .as_table()
-            .and_then(|t| raw::lookup(t, name))
-            .map_or_else(|| attributes.span(), |v| v.span());
+        let span = attributes.get_ref().as_table().and_then(|t| raw::lookup(t, name)).map_or_else(|| attributes.span(), |v| v.span());
         self.err(span, format!("{base}.{name}"), rest)
     }
 }
@@ -453,18 +438,24 @@ impl<'i> Checker<'_, 'i> {
     fn backends(&self, raw: Option<&Spanned<Vec<Spanned<String>>>>, field: &str) -> Result<Vec<String>, ScenarioError> {
         let Some(list) = raw else { return Ok(Vec::new()) };
         if list.get_ref().is_empty() {
-            return Err(self.err(list.span(), field, format!(
-                "an empty list runs nowhere; accepted: one or more of {}, or leave `backends` out to run everywhere",
-                Backend::names().join(", ")
-            )));
+            return Err(self.err(
+                list.span(),
+                field,
+                format!(
+                    "an empty list runs nowhere; accepted: one or more of {}, or leave `backends` out to run everywhere",
+                    Backend::names().join(", ")
+                ),
+            ));
         }
         let mut names = Vec::new();
         for (j, name) in list.get_ref().iter().enumerate() {
             if Backend::from_name(name.get_ref()).is_none() {
                 let hint = did_you_mean(name.get_ref(), Backend::names().into_iter());
-                return Err(self.err(name.span(), format!("{field}[{j}]"), format!(
-                    "unknown backend `{}`{hint} accepted: {}", name.get_ref(), Backend::names().join(", ")
-                )));
+                return Err(self.err(
+                    name.span(),
+                    format!("{field}[{j}]"),
+                    format!("unknown backend `{}`{hint} accepted: {}", name.get_ref(), Backend::names().join(", ")),
+                ));
             }
             if !names.contains(name.get_ref()) {
                 names.push(name.get_ref().clone());
@@ -487,23 +478,31 @@ impl<'i> Checker<'_, 'i> {
             let able = fault.kind.backends();
             if let Some(unable) = backends.iter().find(|b| !able.contains(&b.as_str())) {
                 let span = self.fault_field_span(i, "type").unwrap_or_else(|| list.span());
-                return Err(self.err(span, format!("faults[{i}].type"), format!(
-                    "`{}` cannot be played on the {unable} backend, which `backends` lists; backends that can play it: {}",
-                    fault.kind.type_name(),
-                    able.join(", ")
-                )));
+                return Err(self.err(
+                    span,
+                    format!("faults[{i}].type"),
+                    format!(
+                        "`{}` cannot be played on the {unable} backend, which `backends` lists; backends that can play it: {}",
+                        fault.kind.type_name(),
+                        able.join(", ")
+                    ),
+                ));
             }
         }
         let too_few = backends.iter().filter_map(|b| Backend::from_name(b)).find_map(|b| Some((b, b.max_brokers()?)));
         if let Some((backend, max)) = too_few.filter(|(_, max)| brokers > *max) {
             let span = raw_brokers.map_or_else(|| list.span(), |b| b.span());
-            return Err(self.err(span, "brokers", format!(
-                "`{brokers}`: the {backend} backend, which `backends` lists, has {}; accepted: {}, or list only \
+            return Err(self.err(
+                span,
+                "brokers",
+                format!(
+                    "`{brokers}`: the {backend} backend, which `backends` lists, has {}; accepted: {}, or list only \
                  backends that start several ({})",
-                if max == 1 { "one broker".to_string() } else { format!("{max} brokers") },
-                if max == 1 { "1".to_string() } else { format!("1 to {max}") },
-                Backend::several_brokers().join(", ")
-            )));
+                    if max == 1 { "one broker".to_string() } else { format!("{max} brokers") },
+                    if max == 1 { "1".to_string() } else { format!("1 to {max}") },
+                    Backend::several_brokers().join(", ")
+                ),
+            ));
         }
         Ok(())
     }
@@ -529,34 +528,47 @@ impl<'i> Checker<'_, 'i> {
         let field = |name: &str| format!("faults[{i}].attributes.{name}");
         if let Some(broker) = fault.broker() {
             if broker < 1 || broker as u32 > brokers {
-                return Err(self.err(self.attribute_span(i, "broker"), field("broker"), format!(
-                    "there is no broker {broker}: the scenario has {brokers} broker{} (`brokers = {brokers}`), numbered from 1; \
+                return Err(self.err(
+                    self.attribute_span(i, "broker"),
+                    field("broker"),
+                    format!(
+                        "there is no broker {broker}: the scenario has {brokers} broker{} (`brokers = {brokers}`), numbered from 1; \
                      accepted: 1 to {brokers}, or raise `brokers`",
-                    if brokers == 1 { "" } else { "s" }
-                )));
+                        if brokers == 1 { "" } else { "s" }
+                    ),
+                ));
             }
         }
         match fault {
             BackendFault::LeaderChange(change) => {
                 if let Some(p) = change.partition.filter(|p| *p < 0 || *p >= partitions) {
-                    return Err(self.err(self.attribute_span(i, "partition"), field("partition"), format!(
-                        "there is no partition {p}: the topic has {partitions} (`workload.partitions`); accepted: 0 to {}, \
+                    return Err(self.err(
+                        self.attribute_span(i, "partition"),
+                        field("partition"),
+                        format!(
+                            "there is no partition {p}: the topic has {partitions} (`workload.partitions`); accepted: 0 to {}, \
                          or leave `partition` out for every partition",
-                        partitions - 1
-                    )));
+                            partitions - 1
+                        ),
+                    ));
                 }
             }
             BackendFault::RequestErrors(req) => {
                 let names: Vec<&str> = super::kafka::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
                 req.request = canonical(&req.request, &names).ok_or_else(|| {
                     let hint = did_you_mean(&req.request.to_ascii_lowercase(), names.iter().copied());
-                    self.err(self.attribute_span(i, "request"), field("request"), format!(
-                        "unknown request type `{}`{hint} accepted: {}", req.request, names.join(", ")
-                    ))
+                    self.err(
+                        self.attribute_span(i, "request"),
+                        field("request"),
+                        format!("unknown request type `{}`{hint} accepted: {}", req.request, names.join(", ")),
+                    )
                 })?;
                 if req.errors.is_empty() {
-                    return Err(self.err(self.attribute_span(i, "errors"), field("errors"),
-                        "no errors to answer with; accepted: one or more error names, e.g. [\"not_leader_or_follower\"]"));
+                    return Err(self.err(
+                        self.attribute_span(i, "errors"),
+                        field("errors"),
+                        "no errors to answer with; accepted: one or more error names, e.g. [\"not_leader_or_follower\"]",
+                    ));
                 }
                 let codes: Vec<&str> = super::kafka::ERROR_NAMES.to_vec();
                 for (j, error) in req.errors.iter_mut().enumerate() {
@@ -572,9 +584,11 @@ impl<'i> Checker<'_, 'i> {
                             })
                             .unwrap_or_else(|| self.attribute_span(i, "errors"));
                         let hint = did_you_mean(&error.to_ascii_lowercase(), codes.iter().copied());
-                        self.err(span, format!("{}[{j}]", field("errors")), format!(
-                            "unknown error `{error}`{hint} accepted: {}", codes.join(", ")
-                        ))
+                        self.err(
+                            span,
+                            format!("{}[{j}]", field("errors")),
+                            format!("unknown error `{error}`{hint} accepted: {}", codes.join(", ")),
+                        )
                     })?;
                 }
             }
@@ -652,7 +666,9 @@ impl<'i> Checker<'_, 'i> {
             ));
         }
         if !p.settings.is_empty() {
-            return Err(self.err(at("settings"), field("settings"),
+            return Err(self.err(
+                at("settings"),
+                field("settings"),
                 "an http producer has no librdkafka settings of its own: the service owns its producer; accepted: leave \
                  `settings` out (the in-process service, url = \"embedded\", takes the [client] settings; a service at a \
                  URL has its own configuration)",
@@ -663,11 +679,15 @@ impl<'i> Checker<'_, 'i> {
                 .and_then(|w| w.get_ref().as_table())
                 .and_then(|w| raw::lookup(w, "payload_bytes"))
                 .map_or_else(|| driver_span.clone(), |v| v.span());
-            return Err(self.err(span, "workload.payload_bytes", format!(
-                "producer `{}` uses driver = \"http\", and the service writes its own message value, without padding; \
+            return Err(self.err(
+                span,
+                "workload.payload_bytes",
+                format!(
+                    "producer `{}` uses driver = \"http\", and the service writes its own message value, without padding; \
                  accepted: 0, or leave `payload_bytes` out",
-                p.name.get_ref()
-            )));
+                    p.name.get_ref()
+                ),
+            ));
         }
         let url = match &p.url {
             None => None,
@@ -675,13 +695,20 @@ impl<'i> Checker<'_, 'i> {
             Some(u) => {
                 let text = u.get_ref();
                 let valid = url::Url::parse(text).ok().filter(|parsed| {
-                    matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() && parsed.query().is_none() && parsed.fragment().is_none()
+                    matches!(parsed.scheme(), "http" | "https")
+                        && parsed.host().is_some()
+                        && parsed.query().is_none()
+                        && parsed.fragment().is_none()
                 });
                 if valid.is_none() {
-                    return Err(self.err(u.span(), field("url"), format!(
-                        "`{text}` is not a service's base URL; accepted: \"embedded\" (faultlab starts the service) or an \
+                    return Err(self.err(
+                        u.span(),
+                        field("url"),
+                        format!(
+                            "`{text}` is not a service's base URL; accepted: \"embedded\" (faultlab starts the service) or an \
                          http(s) URL without query, e.g. \"http://127.0.0.1:8080\""
-                    )));
+                        ),
+                    ));
                 }
                 Some(text.clone())
             }
@@ -689,10 +716,14 @@ impl<'i> Checker<'_, 'i> {
         if url.is_none() {
             if let Err(e) = crate::serve::ServeConfig::default().with_client_settings(client) {
                 let span = raw::lookup(self.root.get_ref(), "client").map_or_else(|| driver_span.clone(), |c| c.span());
-                return Err(self.err(span, "client", format!(
-                    "{e} (producer `{}` uses the in-process service, which takes its producer settings from [client])",
-                    p.name.get_ref()
-                )));
+                return Err(self.err(
+                    span,
+                    "client",
+                    format!(
+                        "{e} (producer `{}` uses the in-process service, which takes its producer settings from [client])",
+                        p.name.get_ref()
+                    ),
+                ));
             }
         }
         let send_mode = p.send_mode.as_ref().map(|m| *m.get_ref()).unwrap_or_default();

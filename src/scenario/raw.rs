@@ -417,10 +417,7 @@ pub(super) fn lookup<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Sp
 /// as a map, `type` first, so serde reads the attributes straight into the
 /// variant's struct instead of buffering them (which loses spans). This
 /// needs no change when variants are added.
-pub(super) fn tagged<'i, T: Deserialize<'i>>(
-    type_name: &str,
-    attributes: Option<Spanned<DeValue<'i>>>,
-) -> Result<T, toml::de::Error> {
+pub(super) fn tagged<'i, T: Deserialize<'i>>(type_name: &str, attributes: Option<Spanned<DeValue<'i>>>) -> Result<T, toml::de::Error> {
     T::deserialize(MapAccessDeserializer::new(ToxicFields { type_name: Some(type_name.to_string()), attributes }))
 }
 

@@ -76,10 +76,10 @@ use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
 use serde_json::{Map, Value, json};
 
+use super::FaultKind;
 use super::duration::DurationValue;
 use super::expect::{BOUND_FORMS, Bound, Metric};
 use super::raw::{RawScenario, SettingValue};
-use super::FaultKind;
 use crate::proxy::toxic::ToxicKind;
 
 /// The JSON Schema (draft-07) of a scenario file, as TOML maps to JSON.
@@ -277,9 +277,7 @@ fn backend_fault_attributes(type_name: &str) -> Option<Value> {
         "type": "integer", "minimum": 1, "maximum": super::limits::MAX_BROKERS,
         "description": "The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).",
     });
-    let object = |properties: Value, required: &[&str]| {
-        json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false })
-    };
+    let object = |properties: Value, required: &[&str]| json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false });
     match type_name {
         "broker_down" | "broker_pause" => Some(object(json!({ "broker": broker }), &["broker"])),
         "broker_rtt" => Some(object(
@@ -357,8 +355,7 @@ pub(super) fn probe_attributes(type_name: &str) -> Option<AttributeProbe> {
     let Value::Object(mut toxic) = serde_json::to_value(&kind).ok()? else { return None };
     let Some(Value::Object(defaults)) = toxic.remove("attributes") else { return None };
     let unknown = "attribute-no-toxic-has";
-    let denies_unknown =
-        serde_json::from_value::<ToxicKind>(json!({ "type": type_name, "attributes": { unknown: 0 } })).is_err();
+    let denies_unknown = serde_json::from_value::<ToxicKind>(json!({ "type": type_name, "attributes": { unknown: 0 } })).is_err();
     Some(AttributeProbe { defaults, denies_unknown })
 }
 
@@ -377,10 +374,7 @@ fn attributes_schema(type_name: &str) -> (Value, bool) {
     let Some(probe) = probe_attributes(type_name) else {
         // An attribute without a default: its name cannot be learnt from
         // serde, so say only what attribute values look like.
-        return (
-            json!({ "type": "object", "additionalProperties": { "type": ["integer", "number", "string", "boolean"] } }),
-            true,
-        );
+        return (json!({ "type": "object", "additionalProperties": { "type": ["integer", "number", "string", "boolean"] } }), true);
     };
     let mut properties = Map::new();
     let mut required = Vec::new();
@@ -506,7 +500,20 @@ mod tests {
         keys.sort();
         assert_eq!(
             keys,
-            ["backends", "brokers", "client", "description", "expect", "faults", "name", "observe", "producers", "repeat", "seed", "workload"]
+            [
+                "backends",
+                "brokers",
+                "client",
+                "description",
+                "expect",
+                "faults",
+                "name",
+                "observe",
+                "producers",
+                "repeat",
+                "seed",
+                "workload"
+            ]
         );
         let mut required: Vec<&str> = s["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         required.sort();
@@ -525,8 +532,7 @@ mod tests {
     #[test]
     fn expect_properties_are_producer_level_and_every_metric() {
         let s = schema();
-        let mut keys: Vec<&str> =
-            s["definitions"]["Expect"]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = s["definitions"]["Expect"]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort();
         let mut expected: Vec<&str> = Metric::EXPECTABLE.iter().map(|m| m.name()).chain(["producer", "level", "backends"]).collect();
         expected.sort();
@@ -542,10 +548,8 @@ mod tests {
             .iter()
             .map(|v| v["const"].as_str().unwrap())
             .collect();
-        let proxy: Vec<String> = [Stream::Upstream, Stream::Downstream]
-            .iter()
-            .map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().to_string())
-            .collect();
+        let proxy: Vec<String> =
+            [Stream::Upstream, Stream::Downstream].iter().map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().to_string()).collect();
         assert_eq!(names, proxy);
         for name in names {
             serde_json::from_value::<Stream>(json!(name)).unwrap();
@@ -559,8 +563,7 @@ mod tests {
                 TOXICS.iter().any(|(t, _)| *t == type_name),
                 "toxic type `{type_name}` has no help line in TOXICS (src/scenario/schema.rs)"
             );
-            let probe = probe_attributes(type_name)
-                .unwrap_or_else(|| panic!("`{type_name}` does not deserialise from empty attributes"));
+            let probe = probe_attributes(type_name).unwrap_or_else(|| panic!("`{type_name}` does not deserialise from empty attributes"));
             for name in probe.defaults.keys() {
                 assert!(
                     ATTRIBUTES.iter().any(|a| a.toxic == type_name && a.name == name),
@@ -570,12 +573,7 @@ mod tests {
         }
         for a in ATTRIBUTES {
             let probe = probe_attributes(a.toxic).unwrap_or_else(|| panic!("unknown toxic type `{}`", a.toxic));
-            assert!(
-                probe.defaults.contains_key(a.name),
-                "ATTRIBUTES describes `{}.{}`, which does not exist",
-                a.toxic,
-                a.name
-            );
+            assert!(probe.defaults.contains_key(a.name), "ATTRIBUTES describes `{}.{}`, which does not exist", a.toxic, a.name);
         }
         for (t, _) in TOXICS {
             assert!(ToxicKind::TYPE_NAMES.contains(t), "TOXICS describes `{t}`, which is not a toxic type");
@@ -587,8 +585,7 @@ mod tests {
     #[test]
     fn attribute_minimums_match_validate() {
         for &type_name in ToxicKind::TYPE_NAMES {
-            let docs: Vec<&AttributeDoc> =
-                ATTRIBUTES.iter().filter(|a| a.toxic == type_name && a.minimum.is_some()).collect();
+            let docs: Vec<&AttributeDoc> = ATTRIBUTES.iter().filter(|a| a.toxic == type_name && a.minimum.is_some()).collect();
             let mut lowest = Map::new();
             for a in &docs {
                 lowest.insert(a.name.into(), a.minimum.unwrap().into());
@@ -609,12 +606,8 @@ mod tests {
     fn fault_has_one_branch_per_toxic_type() {
         let s = schema();
         let fault = &s["definitions"]["Fault"];
-        let branches: Vec<&str> = fault["oneOf"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| b["properties"]["type"]["const"].as_str().unwrap())
-            .collect();
+        let branches: Vec<&str> =
+            fault["oneOf"].as_array().unwrap().iter().map(|b| b["properties"]["type"]["const"].as_str().unwrap()).collect();
         assert_eq!(branches, FaultKind::type_names().collect::<Vec<_>>());
         let latency = &fault["oneOf"][0]["properties"]["attributes"];
         assert_eq!(latency["additionalProperties"], false);
@@ -631,8 +624,8 @@ mod tests {
     fn duration_pattern_agrees_with_the_parser() {
         let v = definition("Duration");
         let forms = [
-            "1.5s", "300ms", "2m", "0s", "1h", "10us", "10µs", "5ns", " 2s ", "2 s", "+2s", ".5s", "5.s", "1.25ms",
-            "-1s", "2", "", "s", "1sec", "1..5s", "1.2.3s", "1 h", "1S", "- 1s", "1e3ms", "1,5s",
+            "1.5s", "300ms", "2m", "0s", "1h", "10us", "10µs", "5ns", " 2s ", "2 s", "+2s", ".5s", "5.s", "1.25ms", "-1s", "2", "", "s",
+            "1sec", "1..5s", "1.2.3s", "1 h", "1S", "- 1s", "1e3ms", "1,5s",
         ];
         for form in forms {
             let parsed = parse_duration(form).is_ok();
@@ -653,9 +646,7 @@ mod tests {
 
     /// A validator for "a string matching `pattern`".
     fn regex_like(pattern: &str) -> jsonschema::Validator {
-        validator(
-            &json!({ "$schema": "http://json-schema.org/draft-07/schema#", "type": "string", "pattern": pattern }),
-        )
+        validator(&json!({ "$schema": "http://json-schema.org/draft-07/schema#", "type": "string", "pattern": pattern }))
     }
 
     #[test]

@@ -6,8 +6,6 @@
 //! (`enable.idempotence=true` with `acks=1`) exactly as it would in the
 //! run, so a file `validate` accepts never fails there for its settings.
 
-
-
 use rdkafka::ClientConfig;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
@@ -55,10 +53,7 @@ pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
             KafkaError::ClientCreation(description) => description,
             other => other.to_string(),
         };
-        return Err(Exceeded {
-            field,
-            message: format!("librdkafka refuses producer `{}`'s settings: {message}", producer.name),
-        });
+        return Err(Exceeded { field, message: format!("librdkafka refuses producer `{}`'s settings: {message}", producer.name) });
     }
     Ok(())
 }

@@ -6,7 +6,11 @@ use super::config::{ConfigError, ServeConfig};
 
 /// Parse one `--librdkafka KEY=VALUE`.
 fn parse_property(value: &str) -> Result<(String, String), ConfigError> {
-    let invalid = |accepted: &str| ConfigError::Invalid { source_name: "--librdkafka".into(), value: value.to_string(), accepted: accepted.to_string() };
+    let invalid = |accepted: &str| ConfigError::Invalid {
+        source_name: "--librdkafka".into(),
+        value: value.to_string(),
+        accepted: accepted.to_string(),
+    };
     let (key, setting) = value.split_once('=').ok_or_else(|| invalid("accepted: KEY=VALUE, e.g. compression.type=lz4"))?;
     let key = key.trim();
     if key.is_empty() {

@@ -75,17 +75,24 @@ struct Numeric {
     unit: &'static str,
 }
 
-const REQUEST_TIMEOUT: Numeric = Numeric { env: "KAFKA_REQUEST_TIMEOUT_MS", flag: "--request-timeout-ms", min: 1, max: 900_000, unit: "milliseconds" };
+const REQUEST_TIMEOUT: Numeric =
+    Numeric { env: "KAFKA_REQUEST_TIMEOUT_MS", flag: "--request-timeout-ms", min: 1, max: 900_000, unit: "milliseconds" };
 // 0 would mean "never time out" to librdkafka, and shutdown could then wait forever.
-const DELIVERY_TIMEOUT: Numeric = Numeric { env: "KAFKA_DELIVERY_TIMEOUT_MS", flag: "--delivery-timeout-ms", min: 1, max: 2_147_483_647, unit: "milliseconds" };
-const SOCKET_TIMEOUT: Numeric = Numeric { env: "KAFKA_SOCKET_TIMEOUT_MS", flag: "--socket-timeout-ms", min: 10, max: 300_000, unit: "milliseconds" };
+const DELIVERY_TIMEOUT: Numeric =
+    Numeric { env: "KAFKA_DELIVERY_TIMEOUT_MS", flag: "--delivery-timeout-ms", min: 1, max: 2_147_483_647, unit: "milliseconds" };
+const SOCKET_TIMEOUT: Numeric =
+    Numeric { env: "KAFKA_SOCKET_TIMEOUT_MS", flag: "--socket-timeout-ms", min: 10, max: 300_000, unit: "milliseconds" };
 const RETRIES: Numeric = Numeric { env: "KAFKA_RETRIES", flag: "--retries", min: 0, max: 2_147_483_647, unit: "retries" };
-const RETRY_BACKOFF: Numeric = Numeric { env: "KAFKA_RETRY_BACKOFF_MS", flag: "--retry-backoff-ms", min: 1, max: 300_000, unit: "milliseconds" };
+const RETRY_BACKOFF: Numeric =
+    Numeric { env: "KAFKA_RETRY_BACKOFF_MS", flag: "--retry-backoff-ms", min: 1, max: 300_000, unit: "milliseconds" };
 const LINGER: Numeric = Numeric { env: "KAFKA_LINGER_MS", flag: "--linger-ms", min: 0, max: 900_000, unit: "milliseconds" };
-const STATUS_CAPACITY: Numeric = Numeric { env: "FAULTLAB_STATUS_CAPACITY", flag: "--status-capacity", min: 1, max: 10_000_000, unit: "entries" };
-const STATUS_TTL: Numeric = Numeric { env: "FAULTLAB_STATUS_TTL_MS", flag: "--status-ttl-ms", min: 1, max: 604_800_000, unit: "milliseconds" };
+const STATUS_CAPACITY: Numeric =
+    Numeric { env: "FAULTLAB_STATUS_CAPACITY", flag: "--status-capacity", min: 1, max: 10_000_000, unit: "entries" };
+const STATUS_TTL: Numeric =
+    Numeric { env: "FAULTLAB_STATUS_TTL_MS", flag: "--status-ttl-ms", min: 1, max: 604_800_000, unit: "milliseconds" };
 // 0 would purge at once; an hour is past any orchestrator's stop grace period.
-const SHUTDOWN_FLUSH: Numeric = Numeric { env: "FAULTLAB_SHUTDOWN_FLUSH_MS", flag: "--shutdown-flush-ms", min: 1, max: 3_600_000, unit: "milliseconds" };
+const SHUTDOWN_FLUSH: Numeric =
+    Numeric { env: "FAULTLAB_SHUTDOWN_FLUSH_MS", flag: "--shutdown-flush-ms", min: 1, max: 3_600_000, unit: "milliseconds" };
 const LISTEN: (&str, &str) = ("FAULTLAB_LISTEN", "--listen");
 const BOOTSTRAP: (&str, &str) = ("KAFKA_BOOTSTRAP_SERVERS", "--bootstrap-servers");
 
@@ -200,7 +207,8 @@ impl ServeConfig {
 
 fn parse_bootstrap(source_name: &str, value: &str) -> Result<String, ConfigError> {
     let servers: Vec<&str> = value.split(',').map(str::trim).collect();
-    let valid = |server: &&str| server.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+    let valid =
+        |server: &&str| server.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
     if servers.is_empty() || !servers.iter().all(valid) {
         return Err(ConfigError::Invalid {
             source_name: source_name.to_string(),
@@ -259,7 +267,10 @@ mod tests {
         assert!(error.contains("host:port"), "{error}");
         for bad in ["0", "-5", "soon", "3600001", "1.5"] {
             let error = ServeConfig::from_lookup(lookup(&[("FAULTLAB_SHUTDOWN_FLUSH_MS", bad)]), false).unwrap_err().to_string();
-            assert_eq!(error, format!("FAULTLAB_SHUTDOWN_FLUSH_MS: {bad:?} is not accepted; accepted: a whole number of milliseconds from 1 to 3600000"));
+            assert_eq!(
+                error,
+                format!("FAULTLAB_SHUTDOWN_FLUSH_MS: {bad:?} is not accepted; accepted: a whole number of milliseconds from 1 to 3600000")
+            );
         }
         let config = ServeConfig::from_lookup(lookup(&[("FAULTLAB_SHUTDOWN_FLUSH_MS", "1500")]), false).unwrap();
         assert_eq!(config.shutdown_flush, Duration::from_millis(1500));

@@ -52,7 +52,8 @@ pub async fn send(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Res
         Err(error) => {
             state.metrics.count_send(params.mode, params.send_mode, Outcome::Failed);
             let detail = format!("{error:#}");
-            return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "producer-unavailable", "The producer could not be created", detail).into_response();
+            return Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "producer-unavailable", "The producer could not be created", detail)
+                .into_response();
         }
     };
     if state.closing.load(std::sync::atomic::Ordering::SeqCst) {
@@ -138,9 +139,10 @@ fn send_async(state: &AppState, params: SendParams, producer: &ServeProducer, va
     state.tracker.spawn(async move {
         let (outcome, result) = match delivered(report, &params).await {
             Ok((partition, offset)) => (Outcome::Ok, SendState::Ok { topic: params.topic.clone(), partition, offset }),
-            Err(problem) => {
-                (Outcome::of_status(problem.status, false), SendState::Error { error: problem.error.clone().unwrap_or(problem.detail), status: problem.status })
-            }
+            Err(problem) => (
+                Outcome::of_status(problem.status, false),
+                SendState::Error { error: problem.error.clone().unwrap_or(problem.detail), status: problem.status },
+            ),
         };
         task_state.metrics.count_send(params.mode, params.send_mode, outcome);
         task_state.store.lock().unwrap_or_else(|e| e.into_inner()).finish(&id, result);
@@ -185,7 +187,10 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
         StatusCode::NOT_FOUND,
         "not-found",
         "No such endpoint",
-        format!("{} is not an endpoint; see GET /openapi.json (GET /health, POST /api/v1/send, GET /api/v1/status, GET /metrics)", uri.path()),
+        format!(
+            "{} is not an endpoint; see GET /openapi.json (GET /health, POST /api/v1/send, GET /api/v1/status, GET /metrics)",
+            uri.path()
+        ),
     )
     .into_response()
 }

@@ -96,7 +96,10 @@ fn router(state: AppState) -> Router {
         .with_state(state.clone());
     // Outside the routes, not a layer on them: axum adds a 405's Allow
     // header after a route's layers have run, and wire::problems keeps it.
-    Router::new().fallback_service(routes).layer(axum::middleware::from_fn(wire::problems)).layer(axum::middleware::from_fn_with_state(state, metrics::track))
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::from_fn(wire::problems))
+        .layer(axum::middleware::from_fn_with_state(state, metrics::track))
 }
 
 /// Serve on `listener` until `shutdown` completes, then shut down as the
@@ -125,7 +128,11 @@ pub async fn serve(config: ServeConfig, listener: TcpListener, shutdown: impl Fu
 /// rd_kafka_idemp_drain_epoch_bump in librdkafka 2.12). rd_kafka_purge
 /// fails every message still queued (PurgeQueue) or in flight
 /// (PurgeInflight) at once, so the account is closed within the flush bound.
-pub async fn serve_accounted(config: ServeConfig, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<AccountView> {
+pub async fn serve_accounted(
+    config: ServeConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<AccountView> {
     let state = AppState::new(&config);
     let address = listener.local_addr().context("reading the listening address")?;
     tracing::info!("faultlab serve listening on http://{address}, Kafka at {}", config.bootstrap_servers);

@@ -30,16 +30,38 @@ fn json_body(description: &str, schema: &str) -> Value {
 
 pub fn document() -> Value {
     let send_parameters = json!([
-        query("mode", true, json!({ "type": "string", "enum": ["plain", "idempotent"] }),
-            "plain: acks=1, enable.idempotence=false; idempotent: acks=all, enable.idempotence=true"),
-        query("eventId", true, json!({ "type": "string", "minLength": 1 }), "The event's id; written into the message value and the default key"),
-        query("topic", false, json!({ "type": "string", "default": DEFAULT_TOPIC, "pattern": "^[a-zA-Z0-9._-]{1,249}$" }), "Topic to write to"),
-        query("sendMode", false, json!({ "type": "string", "enum": ["sync", "async"], "default": "sync" }),
-            "sync waits for the broker's acknowledgement; async answers 202 at once"),
+        query(
+            "mode",
+            true,
+            json!({ "type": "string", "enum": ["plain", "idempotent"] }),
+            "plain: acks=1, enable.idempotence=false; idempotent: acks=all, enable.idempotence=true"
+        ),
+        query(
+            "eventId",
+            true,
+            json!({ "type": "string", "minLength": 1 }),
+            "The event's id; written into the message value and the default key"
+        ),
+        query(
+            "topic",
+            false,
+            json!({ "type": "string", "default": DEFAULT_TOPIC, "pattern": "^[a-zA-Z0-9._-]{1,249}$" }),
+            "Topic to write to"
+        ),
+        query(
+            "sendMode",
+            false,
+            json!({ "type": "string", "enum": ["sync", "async"], "default": "sync" }),
+            "sync waits for the broker's acknowledgement; async answers 202 at once"
+        ),
         query("key", false, json!({ "type": "string", "minLength": 1 }), "Record key; defaults to the eventId"),
-        query("partition", false, json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX }),
+        query(
+            "partition",
+            false,
+            json!({ "type": "integer", "minimum": 0, "maximum": i32::MAX }),
             "Explicit partition; default: chosen by the key. Any integer from 0 to 2147483647 is a valid parameter, but the partition \
-             must also exist: one at or above the topic's partition count is answered 400 naming the partition and the count"),
+             must also exist: one at or above the topic's partition count is answered 400 naming the partition and the count"
+        ),
     ]);
     json!({
         "openapi": "3.1.0",

@@ -66,7 +66,8 @@ fn decode(raw: Option<&str>, accepted: &[&str], problems: &mut Vec<InvalidParam>
         let (name, value) = (name.into_owned(), value.into_owned());
         if !accepted.contains(&name.as_str()) {
             let hint = accepted.iter().find(|a| a.eq_ignore_ascii_case(&name)).map(|a| format!(" (did you mean {a}?)")).unwrap_or_default();
-            problems.push(InvalidParam { name: name.clone(), reason: format!("unknown parameter{hint}; accepted: {}", accepted.join(", ")) });
+            problems
+                .push(InvalidParam { name: name.clone(), reason: format!("unknown parameter{hint}; accepted: {}", accepted.join(", ")) });
         } else if pairs.iter().any(|(n, _)| *n == name) {
             if !problems.iter().any(|p| p.name == name) {
                 problems.push(InvalidParam { name: name.clone(), reason: "given more than once; accepted: once".into() });
@@ -128,7 +129,9 @@ impl SendParams {
             problem(
                 &mut problems,
                 "topic",
-                format!("{topic:?} is not a Kafka topic name; accepted: 1 to 249 of a-z A-Z 0-9 . _ - (not . or ..), default {DEFAULT_TOPIC}"),
+                format!(
+                    "{topic:?} is not a Kafka topic name; accepted: 1 to 249 of a-z A-Z 0-9 . _ - (not . or ..), default {DEFAULT_TOPIC}"
+                ),
             );
         }
         let send_mode = match get(&pairs, "sendMode") {

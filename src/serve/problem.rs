@@ -62,7 +62,10 @@ impl Problem {
     /// 400 for one or more bad parameters; the detail lists every reason.
     pub fn invalid_params(params: Vec<InvalidParam>) -> Self {
         let detail = params.iter().map(|p| format!("{}: {}", p.name, p.reason)).collect::<Vec<_>>().join("; ");
-        Problem { invalid_params: params, ..Problem::new(StatusCode::BAD_REQUEST, "invalid-parameter", "Invalid request parameters", detail) }
+        Problem {
+            invalid_params: params,
+            ..Problem::new(StatusCode::BAD_REQUEST, "invalid-parameter", "Invalid request parameters", detail)
+        }
     }
 
     pub fn invalid_param(name: &str, reason: impl Into<String>) -> Self {
@@ -130,10 +133,13 @@ impl Problem {
                     format!("partition {p} does not exist in topic {topic}; accepted: 0 up to the topic's partition count minus 1"),
                 )
             }
-            Some(RDKafkaErrorCode::UnknownTopic | RDKafkaErrorCode::UnknownTopicOrPartition) => {
-                Problem::invalid_param("topic", format!("topic {topic} does not exist on the cluster and was not created; accepted: an existing topic"))
+            Some(RDKafkaErrorCode::UnknownTopic | RDKafkaErrorCode::UnknownTopicOrPartition) => Problem::invalid_param(
+                "topic",
+                format!("topic {topic} does not exist on the cluster and was not created; accepted: an existing topic"),
+            ),
+            _ => {
+                Problem::new(StatusCode::BAD_GATEWAY, "delivery-failed", "Kafka did not accept the message", format!("librdkafka: {error}"))
             }
-            _ => Problem::new(StatusCode::BAD_GATEWAY, "delivery-failed", "Kafka did not accept the message", format!("librdkafka: {error}")),
         };
         problem.error = Some(error.to_string());
         problem

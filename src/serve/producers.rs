@@ -204,8 +204,13 @@ impl Producers {
         value: &[u8],
     ) -> Result<oneshot::Receiver<Report>, KafkaError> {
         let (reply, report) = oneshot::channel();
-        let in_flight =
-            InFlight { account: account.clone(), request_id: request_id.to_string(), event_id: params.event_id.clone(), send_mode: params.send_mode, reply };
+        let in_flight = InFlight {
+            account: account.clone(),
+            request_id: request_id.to_string(),
+            event_id: params.event_id.clone(),
+            send_mode: params.send_mode,
+            reply,
+        };
         let mut record = BaseRecord::with_opaque_to(&params.topic, Box::new(in_flight)).key(params.key.as_bytes()).payload(value);
         if let Some(partition) = params.partition {
             record = record.partition(partition);

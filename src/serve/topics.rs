@@ -67,7 +67,9 @@ impl Topics {
                 Found::Missing => {
                     return Err(Problem::invalid_param(
                         "topic",
-                        format!("topic {topic} does not exist on the cluster (its metadata says so) and was not created; accepted: an existing topic"),
+                        format!(
+                            "topic {topic} does not exist on the cluster (its metadata says so) and was not created; accepted: an existing topic"
+                        ),
                     ));
                 }
                 Found::Unknown => return Ok(()),

@@ -41,7 +41,10 @@ pub async fn problems(request: Request, next: Next) -> Response {
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "headers-too-large",
             "The request's headers are too large",
-            format!("{} header lines of {header_bytes} bytes; accepted: at most {MAX_HEADERS} lines and {MAX_HEADER_BYTES} bytes", headers.len()),
+            format!(
+                "{} header lines of {header_bytes} bytes; accepted: at most {MAX_HEADERS} lines and {MAX_HEADER_BYTES} bytes",
+                headers.len()
+            ),
         )
         .into_response();
     }
@@ -56,9 +59,10 @@ pub async fn problems(request: Request, next: Next) -> Response {
     let allow = response.headers().get(header::ALLOW).cloned();
     let reason = status.canonical_reason().unwrap_or("Error");
     let (kind, detail) = match (status, &allow) {
-        (StatusCode::METHOD_NOT_ALLOWED, Some(allow)) => {
-            ("method-not-allowed".to_string(), format!("{method} is not accepted on {path}; accepted: {}", allow.to_str().unwrap_or("see GET /openapi.json")))
-        }
+        (StatusCode::METHOD_NOT_ALLOWED, Some(allow)) => (
+            "method-not-allowed".to_string(),
+            format!("{method} is not accepted on {path}; accepted: {}", allow.to_str().unwrap_or("see GET /openapi.json")),
+        ),
         _ => (reason.to_lowercase().replace(' ', "-"), format!("{method} {path}: {reason}")),
     };
     let mut problem = Problem::new(status, &kind, reason, detail).into_response();

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use faultlab::env::docker;
 use faultlab::env::Backend;
+use faultlab::env::docker;
 use faultlab::harness::{self, Options};
 use faultlab::scenario;
 

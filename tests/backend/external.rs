@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use faultlab::env::BackendConfig;
 use faultlab::env::Backend;
+use faultlab::env::BackendConfig;
 use faultlab::harness::{self, Options};
 use faultlab::scenario;
 use faultlab::toxiproxy::Client;

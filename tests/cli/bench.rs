@@ -109,10 +109,8 @@ fn quick_proxy_bench_fills_the_toxiproxy_column() {
 /// it), so a ratio here means the producers went through it.
 #[test]
 fn quick_produce_bench_measures_kafka_mode() {
-    let output = Command::new(env!("CARGO_BIN_EXE_faultlab"))
-        .args(["bench", "--quick", "--only", "produce"])
-        .output()
-        .expect("faultlab runs");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_faultlab")).args(["bench", "--quick", "--only", "produce"]).output().expect("faultlab runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "exit {:?}\n{stdout}\n{stderr}", output.status);

@@ -173,21 +173,11 @@ fn assert_points_at(outcome: &Outcome, path: &Path, case: &Case) {
     assert_eq!(errors.len(), 1, "{}: one error line: {shown}", case.what);
     let error = errors[0].strip_prefix("error: ").unwrap();
     let location = format!("{}:{}:", path.display(), case.line);
-    let rest = error
-        .strip_prefix(&location)
-        .unwrap_or_else(|| panic!("{}: the error does not start with `{location}`: {shown}", case.what));
+    let rest =
+        error.strip_prefix(&location).unwrap_or_else(|| panic!("{}: the error does not start with `{location}`: {shown}", case.what));
     let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    assert!(
-        !column.is_empty() && rest[column.len()..].starts_with(": "),
-        "{}: no column after `{location}`: {shown}",
-        case.what
-    );
-    assert!(
-        error.contains(&format!("field `{}`", case.field)),
-        "{}: field `{}` not named: {shown}",
-        case.what,
-        case.field
-    );
+    assert!(!column.is_empty() && rest[column.len()..].starts_with(": "), "{}: no column after `{location}`: {shown}", case.what);
+    assert!(error.contains(&format!("field `{}`", case.field)), "{}: field `{}` not named: {shown}", case.what, case.field);
     for word in case.words {
         assert!(error.contains(word), "{}: `{word}` missing: {shown}", case.what);
     }
@@ -196,11 +186,7 @@ fn assert_points_at(outcome: &Outcome, path: &Path, case: &Case) {
 #[track_caller]
 fn assert_no_panic(outcome: &Outcome) {
     for text in [&outcome.stdout, &outcome.stderr] {
-        assert!(
-            !text.contains("panicked") && !text.contains("RUST_BACKTRACE") && !text.contains("stack backtrace"),
-            "{}",
-            outcome.shown()
-        );
+        assert!(!text.contains("panicked") && !text.contains("RUST_BACKTRACE") && !text.contains("stack backtrace"), "{}", outcome.shown());
     }
 }
 
@@ -254,10 +240,7 @@ fn nonexistent_path() {
         let shown = outcome.shown();
         assert_eq!(outcome.code, Some(USAGE), "{command}: {shown}");
         assert_no_panic(&outcome);
-        assert!(
-            outcome.stderr.contains("error: no-such-scenario.toml: no such file or directory"),
-            "{command}: {shown}"
-        );
+        assert!(outcome.stderr.contains("error: no-such-scenario.toml: no such file or directory"), "{command}: {shown}");
         assert!(outcome.stdout.is_empty(), "{command}: {shown}");
     }
 }
@@ -282,8 +265,7 @@ fn directory_with_a_valid_and_a_broken_file() {
 #[test]
 fn every_broken_file_of_a_directory_is_reported() {
     let dir = TempDir::new().unwrap();
-    let paths: Vec<PathBuf> =
-        CASES.iter().enumerate().map(|(i, case)| write(dir.path(), &format!("{i}.toml"), &broken(case))).collect();
+    let paths: Vec<PathBuf> = CASES.iter().enumerate().map(|(i, case)| write(dir.path(), &format!("{i}.toml"), &broken(case))).collect();
     let outcome = faultlab(&["validate", dir.path().to_str().unwrap()], dir.path());
     assert_eq!(outcome.code, Some(USAGE), "{}", outcome.shown());
     assert_no_panic(&outcome);

@@ -20,11 +20,8 @@ fn an_ephemeral_port_is_printed_and_sigterm_stops_it() {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in: {line}"));
+    let addr =
+        line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no address in: {line}"));
     let port: u16 = addr.rsplit_once(':').unwrap().1.parse().unwrap();
     assert_ne!(port, 0, "{line}");
 

@@ -48,7 +48,19 @@ fn a_scenario_that_cannot_run_is_reported_and_the_others_still_run() {
     let out = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let outcome = cli_support::run(
         &mut cli_support::command(
-            &["run", &out("a-first.toml"), &out("b-second.toml"), "--only", "plain", "--junit", &out("r.xml"), "--markdown", &out("r.md"), "--json", &out("r.json")],
+            &[
+                "run",
+                &out("a-first.toml"),
+                &out("b-second.toml"),
+                "--only",
+                "plain",
+                "--junit",
+                &out("r.xml"),
+                "--markdown",
+                &out("r.md"),
+                "--json",
+                &out("r.json"),
+            ],
             dir.path(),
         ),
         std::time::Duration::from_secs(120),

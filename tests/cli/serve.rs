@@ -108,17 +108,73 @@ fn http_producer_mistakes_point_at_the_line_and_field() {
 
     // (what, from, to, line, field, words)
     let cases: &[(&str, &str, &str, usize, &str, &[&str])] = &[
-        ("url on a direct producer", "driver = \"http\"", "url = \"http://127.0.0.1:8080\"", 13, "producers[0].url", &["applies to driver = \"http\" only"]),
-        ("send_mode on a direct producer", "driver = \"http\"", "send_mode = \"async\"", 13, "producers[0].send_mode", &["applies to driver = \"http\" only"]),
+        (
+            "url on a direct producer",
+            "driver = \"http\"",
+            "url = \"http://127.0.0.1:8080\"",
+            13,
+            "producers[0].url",
+            &["applies to driver = \"http\" only"],
+        ),
+        (
+            "send_mode on a direct producer",
+            "driver = \"http\"",
+            "send_mode = \"async\"",
+            13,
+            "producers[0].send_mode",
+            &["applies to driver = \"http\" only"],
+        ),
         ("unknown driver", "driver = \"http\"", "driver = \"grpc\"", 13, "producers[0].driver", &["direct", "http"]),
-        ("unknown send mode", "driver = \"http\"", "driver = \"http\"\nsend_mode = \"later\"", 14, "producers[0].send_mode", &["sync", "async"]),
+        (
+            "unknown send mode",
+            "driver = \"http\"",
+            "driver = \"http\"\nsend_mode = \"later\"",
+            14,
+            "producers[0].send_mode",
+            &["sync", "async"],
+        ),
         ("preset none", "preset = \"plain\"", "preset = \"none\"", 12, "producers[0].preset", &["\"plain\" or \"idempotent\""]),
-        ("own settings", "driver = \"http\"", "driver = \"http\"\nsettings = { \"linger.ms\" = 1 }", 14, "producers[0].settings", &["the service owns its producer"]),
-        ("not a URL", "driver = \"http\"", "driver = \"http\"\nurl = \"localhost:8080\"", 14, "producers[0].url", &["accepted: \"embedded\"", "http://127.0.0.1:8080"]),
-        ("URL with a query", "driver = \"http\"", "driver = \"http\"\nurl = \"http://h:1/?mode=plain\"", 14, "producers[0].url", &["without query"]),
+        (
+            "own settings",
+            "driver = \"http\"",
+            "driver = \"http\"\nsettings = { \"linger.ms\" = 1 }",
+            14,
+            "producers[0].settings",
+            &["the service owns its producer"],
+        ),
+        (
+            "not a URL",
+            "driver = \"http\"",
+            "driver = \"http\"\nurl = \"localhost:8080\"",
+            14,
+            "producers[0].url",
+            &["accepted: \"embedded\"", "http://127.0.0.1:8080"],
+        ),
+        (
+            "URL with a query",
+            "driver = \"http\"",
+            "driver = \"http\"\nurl = \"http://h:1/?mode=plain\"",
+            14,
+            "producers[0].url",
+            &["without query"],
+        ),
         ("acks for the in-process service", "\"linger.ms\" = 5", "acks = \"all\"", 7, "client", &["[client] \"acks\"", "from their mode"]),
-        ("bad timeout for the in-process service", "\"linger.ms\" = 5", "\"socket.timeout.ms\" = 1", 7, "client", &["socket.timeout.ms", "from 10 to 300000"]),
-        ("padding through a service", "messages = 10", "messages = 10\npayload_bytes = 100", 6, "workload.payload_bytes", &["without padding", "accepted: 0"]),
+        (
+            "bad timeout for the in-process service",
+            "\"linger.ms\" = 5",
+            "\"socket.timeout.ms\" = 1",
+            7,
+            "client",
+            &["socket.timeout.ms", "from 10 to 300000"],
+        ),
+        (
+            "padding through a service",
+            "messages = 10",
+            "messages = 10\npayload_bytes = 100",
+            6,
+            "workload.payload_bytes",
+            &["without padding", "accepted: 0"],
+        ),
     ];
     for (i, (what, from, to, line, field, words)) in cases.iter().enumerate() {
         assert!(VALID.contains(from), "{what}");
@@ -212,11 +268,8 @@ async fn up_serves_kafka_through_the_proxy_the_api_controls() {
     assert_eq!(proxies["kafka"]["enabled"], Value::Bool(true), "{proxies}");
 
     // Kafka answers through it: a message to the course's topic (created at start) is acknowledged.
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &bootstrap)
-        .set("message.timeout.ms", "20000")
-        .create()
-        .unwrap();
+    let producer: FutureProducer =
+        ClientConfig::new().set("bootstrap.servers", &bootstrap).set("message.timeout.ms", "20000").create().unwrap();
     let delivered = producer
         .send(FutureRecord::to("bhf-transactions").key("k").payload("v").partition(1), Duration::from_secs(20))
         .await
@@ -293,7 +346,17 @@ struct Served {
 
 fn start_serve(bootstrap: &str) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_faultlab"))
-        .args(["serve", "--bootstrap-servers", bootstrap, "--listen", "127.0.0.1:0", "--socket-timeout-ms", "2000", "--shutdown-flush-ms", "1000"])
+        .args([
+            "serve",
+            "--bootstrap-servers",
+            bootstrap,
+            "--listen",
+            "127.0.0.1:0",
+            "--socket-timeout-ms",
+            "2000",
+            "--shutdown-flush-ms",
+            "1000",
+        ])
         .env_remove("RUST_LOG")
         .env_remove("FAULTLAB_SHUTDOWN_FLUSH_MS")
         .stdin(Stdio::null())
@@ -311,7 +374,8 @@ fn start_serve(bootstrap: &str) -> Served {
         }
     });
     let first = lines.recv_timeout(Duration::from_secs(30)).expect("faultlab serve prints its address");
-    let address = first.strip_prefix("faultlab serve: http://").and_then(|rest| rest.split(' ').next()).unwrap_or_else(|| panic!("{first}"));
+    let address =
+        first.strip_prefix("faultlab serve: http://").and_then(|rest| rest.split(' ').next()).unwrap_or_else(|| panic!("{first}"));
     Served { child: Running(child), base: format!("http://{address}"), lines }
 }
 
@@ -370,7 +434,10 @@ async fn serve_exits_with_its_account() {
     assert!(took < Duration::from_secs(10), "bounded by the 1 s flush: {took:?}\n{text}");
     assert!(text.contains("error: 6 of 7 accepted messages were not delivered"), "{text}");
     for (i, request_id) in request_ids.iter().enumerate() {
-        let line = text.lines().find(|l| l.contains(&format!("requestId={request_id} "))).unwrap_or_else(|| panic!("no line for {request_id}:\n{text}"));
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("requestId={request_id} ")))
+            .unwrap_or_else(|| panic!("no line for {request_id}:\n{text}"));
         assert!(line.contains("message undelivered") && line.contains(&format!("eventId=\"cli-stuck-{i}\"")), "{line}");
     }
     assert!(!text.contains("panicked"), "{text}");

@@ -34,12 +34,7 @@ pub fn command(args: &[&str], dir: &Path) -> Command {
 /// Run `command` to its end; panics, after killing it, if it is still
 /// running after `guard` (`why` says what that means for the test).
 pub fn run(command: &mut Command, guard: Duration, why: &str) -> Outcome {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the faultlab binary");
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("start the faultlab binary");
     let read = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut s = String::new();

@@ -138,7 +138,9 @@ async fn reset_version_and_browsers() {
     let version: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
     assert!(version["version"].as_str().unwrap().starts_with("faultlab-"), "{version}");
 
-    let browser = faultlab::http_client().build().unwrap()
+    let browser = faultlab::http_client()
+        .build()
+        .unwrap()
         .get(api.url("/proxies"))
         .header("User-Agent", "Mozilla/5.0 (X11; Linux x86_64)")
         .send()

@@ -73,10 +73,26 @@ async fn toxic_errors_have_toxiproxys_codes_and_name_the_field() {
     assert_error(post(r#"{"type": "latency", "name": "l", "stream": "up"}"#).await, 400, "stream was invalid");
     assert_error(post(r#"{"type": "lag"}"#).await, 400, "invalid toxic type");
     assert_error(post(r#"{"name": "x"}"#).await, 400, "invalid toxic type");
-    assert_error(post(r#"{"type": "latency", "name": "x", "attributes": {"delay": 5}}"#).await, 400, "bad request body: attributes.delay: unknown field");
-    assert_error(post(r#"{"type": "latency", "name": "x", "attributes": {"latency": "5"}}"#).await, 400, "bad request body: attributes.latency: invalid type");
-    assert_error(post(r#"{"type": "latency", "name": "x", "toxicity": 1.5}"#).await, 400, "bad request body: toxicity: `1.5` is out of range");
-    assert_error(post(r#"{"type": "latency", "name": "x", "toxicity": "all"}"#).await, 400, "bad request body: toxicity: expected a number");
+    assert_error(
+        post(r#"{"type": "latency", "name": "x", "attributes": {"delay": 5}}"#).await,
+        400,
+        "bad request body: attributes.delay: unknown field",
+    );
+    assert_error(
+        post(r#"{"type": "latency", "name": "x", "attributes": {"latency": "5"}}"#).await,
+        400,
+        "bad request body: attributes.latency: invalid type",
+    );
+    assert_error(
+        post(r#"{"type": "latency", "name": "x", "toxicity": 1.5}"#).await,
+        400,
+        "bad request body: toxicity: `1.5` is out of range",
+    );
+    assert_error(
+        post(r#"{"type": "latency", "name": "x", "toxicity": "all"}"#).await,
+        400,
+        "bad request body: toxicity: expected a number",
+    );
     assert_error(post(r#"{"type": "slicer", "name": "x"}"#).await, 400, "bad request body: attributes.average_size");
     assert_error(post(r#"{"type": "bandwidth", "name": "x", "attributes": {"rate": -1}}"#).await, 400, "bad request body: attributes.rate");
     assert_error(post(r#"{"type": "latency", "#).await, 400, "bad request body: ");
@@ -85,7 +101,11 @@ async fn toxic_errors_have_toxiproxys_codes_and_name_the_field() {
     assert_error(call(&api, Method::GET, "/proxies/p/toxics/nope", None).await, 404, "toxic not found");
     assert_error(call(&api, Method::PATCH, "/proxies/p/toxics/nope", Some("{}")).await, 404, "toxic not found");
     assert_error(call(&api, Method::DELETE, "/proxies/p/toxics/nope", None).await, 404, "toxic not found");
-    assert_error(call(&api, Method::PATCH, "/proxies/p/toxics/l", Some(r#"{"attributes": []}"#)).await, 400, "bad request body: attributes: expected an object");
+    assert_error(
+        call(&api, Method::PATCH, "/proxies/p/toxics/l", Some(r#"{"attributes": []}"#)).await,
+        400,
+        "bad request body: attributes: expected an object",
+    );
     let (_, list) = call(&api, Method::GET, "/proxies/p/toxics", None).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "no failed request left a toxic behind");
 }

@@ -35,11 +35,7 @@ async fn downstream_rate(rate: i64, size: usize) -> f64 {
 
 fn assert_within(measured: f64, rate: i64, tolerance: f64) {
     let rate = rate as f64;
-    assert!(
-        (measured - rate).abs() <= rate * tolerance,
-        "measured {measured:.1} KB/s is not within {}% of {rate} KB/s",
-        tolerance * 100.0
-    );
+    assert!((measured - rate).abs() <= rate * tolerance, "measured {measured:.1} KB/s is not within {}% of {rate} KB/s", tolerance * 100.0);
 }
 
 #[tokio::test]

@@ -36,34 +36,20 @@ struct Fronted {
 
 async fn front(bootstrap: &str) -> Fronted {
     // The proxy's warnings (a response not rewritten, a frame refused) in the test's output.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "faultlab=info".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .try_init();
-    let server = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 7)
-        .await
-        .unwrap();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "faultlab=info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    let server = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 7).await.unwrap();
     let api = format!("http://{}", server.local_addr());
-    let front = KafkaFront::start("127.0.0.1:0", bootstrap, 7, Some(server.registry()))
-        .await
-        .unwrap();
+    let front = KafkaFront::start("127.0.0.1:0", bootstrap, 7, Some(server.registry())).await.unwrap();
     let serving = tokio::spawn(async move {
         let _ = server.serve(std::future::pending()).await;
     });
-    Fronted {
-        front,
-        api,
-        _serving: AbortOnDropHandle::new(serving),
-    }
+    Fronted { front, api, _serving: AbortOnDropHandle::new(serving) }
 }
 
 fn client(bootstrap: &str) -> ClientConfig {
     let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", bootstrap)
-        .set("socket.timeout.ms", "10000");
+    config.set("bootstrap.servers", bootstrap).set("socket.timeout.ms", "10000");
     // librdkafka's own debug contexts, to look into a failure (e.g. "broker,protocol").
     if let Ok(debug) = std::env::var("FAULTLAB_TEST_RDKAFKA_DEBUG") {
         config.set("debug", debug);
@@ -86,62 +72,36 @@ async fn produce_and_consume_through(fronted: &Fronted) {
         result.expect("the topic is created");
     }
 
-    let producer: FutureProducer = client(&bootstrap)
-        .set("acks", "all")
-        .set("message.timeout.ms", "4000")
-        .set("linger.ms", "0")
-        .create()
-        .unwrap();
+    let producer: FutureProducer =
+        client(&bootstrap).set("acks", "all").set("message.timeout.ms", "4000").set("linger.ms", "0").create().unwrap();
     for i in 0..MESSAGES {
         let payload = format!("message {i}");
         let record = FutureRecord::to(TOPIC).key("k").payload(&payload);
-        producer
-            .send(record, Timeout::After(Duration::from_secs(10)))
-            .await
-            .unwrap_or_else(|(e, _)| panic!("message {i}: {e}"));
+        producer.send(record, Timeout::After(Duration::from_secs(10))).await.unwrap_or_else(|(e, _)| panic!("message {i}: {e}"));
     }
 
     // The brokers' listeners, as the Toxiproxy API lists them.
     let brokers = fronted.front.brokers().await;
-    assert!(
-        !brokers.is_empty(),
-        "no broker listener was made: the metadata was not rewritten"
-    );
+    assert!(!brokers.is_empty(), "no broker listener was made: the metadata was not rewritten");
     let listed = get(&format!("{}/proxies", fronted.api)).await;
     for (id, proxy) in &brokers {
         let name = kafka::broker_proxy_name(*id);
         assert_eq!(proxy.name(), name);
-        assert_eq!(
-            listed[&name]["listen"],
-            proxy.listen(),
-            "GET /proxies: {listed}"
-        );
+        assert_eq!(listed[&name]["listen"], proxy.listen(), "GET /proxies: {listed}");
     }
-    assert!(
-        listed.get(BOOTSTRAP_PROXY).is_some(),
-        "GET /proxies: {listed}"
-    );
+    assert!(listed.get(BOOTSTRAP_PROXY).is_some(), "GET /proxies: {listed}");
 
     // Every Produce went through a broker listener, none to the bootstrap
     // connection, and at least one per message (linger.ms=0, each awaited).
-    let produced: u64 = brokers
-        .values()
-        .map(|p| fronted.front.requests(p.name(), kafka::PRODUCE))
-        .sum();
-    assert!(
-        produced >= MESSAGES as u64,
-        "{produced} Produce requests through broker listeners for {MESSAGES} messages"
-    );
+    let produced: u64 = brokers.values().map(|p| fronted.front.requests(p.name(), kafka::PRODUCE)).sum();
+    assert!(produced >= MESSAGES as u64, "{produced} Produce requests through broker listeners for {MESSAGES} messages");
     assert_eq!(fronted.front.requests(BOOTSTRAP_PROXY, kafka::PRODUCE), 0);
     assert!(fronted.front.requests(BOOTSTRAP_PROXY, kafka::METADATA) >= 1);
 
     // A consumer group finds its coordinator (FindCoordinator rewritten)
     // and reads every message back through the listeners.
-    let consumer: StreamConsumer = client(&bootstrap)
-        .set("group.id", "kafka-proxy-test")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
+    let consumer: StreamConsumer =
+        client(&bootstrap).set("group.id", "kafka-proxy-test").set("auto.offset.reset", "earliest").create().unwrap();
     consumer.subscribe(&[TOPIC]).unwrap();
     let mut read = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -154,28 +114,14 @@ async fn produce_and_consume_through(fronted: &Fronted) {
         }
     }
     drop(consumer);
-    let joins: u64 = brokers
-        .values()
-        .map(|p| fronted.front.requests(p.name(), JOIN_GROUP))
-        .sum();
+    let joins: u64 = brokers.values().map(|p| fronted.front.requests(p.name(), JOIN_GROUP)).sum();
+    assert!(joins >= 1, "JoinGroup did not go to a broker listener (FindCoordinator not rewritten?)");
     assert!(
-        joins >= 1,
-        "JoinGroup did not go to a broker listener (FindCoordinator not rewritten?)"
-    );
-    assert!(
-        brokers
-            .values()
-            .map(|p| fronted.front.requests(p.name(), kafka::FIND_COORDINATOR))
-            .sum::<u64>()
-            + fronted
-                .front
-                .requests(BOOTSTRAP_PROXY, kafka::FIND_COORDINATOR)
+        brokers.values().map(|p| fronted.front.requests(p.name(), kafka::FIND_COORDINATOR)).sum::<u64>()
+            + fronted.front.requests(BOOTSTRAP_PROXY, kafka::FIND_COORDINATOR)
             >= 1
     );
-    println!(
-        "request versions seen (API key, version): {:?}",
-        fronted.front.versions()
-    );
+    println!("request versions seen (API key, version): {:?}", fronted.front.versions());
     println!("librdkafka {}", rdkafka::util::get_rdkafka_version().1);
 
     // A timeout toxic on the leader's listener, added through the API,
@@ -186,69 +132,26 @@ async fn produce_and_consume_through(fronted: &Fronted) {
     let toxic = serde_json::json!({"name": "hold", "type": "timeout", "stream": "downstream", "attributes": {"timeout": 0}});
     post(&toxics, &toxic).await;
     let before = fronted.front.requests(leader.name(), kafka::PRODUCE);
-    let stalled = producer
-        .send(
-            FutureRecord::to(TOPIC).key("k").payload("held"),
-            Timeout::After(Duration::from_secs(10)),
-        )
-        .await;
-    assert!(
-        stalled.is_err(),
-        "a message was acknowledged through a timeout toxic on broker {id}'s listener"
-    );
-    assert!(
-        fronted.front.requests(leader.name(), kafka::PRODUCE) > before,
-        "the held Produce did not reach the listener"
-    );
+    let stalled = producer.send(FutureRecord::to(TOPIC).key("k").payload("held"), Timeout::After(Duration::from_secs(10))).await;
+    assert!(stalled.is_err(), "a message was acknowledged through a timeout toxic on broker {id}'s listener");
+    assert!(fronted.front.requests(leader.name(), kafka::PRODUCE) > before, "the held Produce did not reach the listener");
     delete(&format!("{toxics}/hold")).await;
 }
 
 async fn get(url: &str) -> Value {
-    let response = faultlab::http_client()
-        .build()
-        .unwrap()
-        .get(url)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "GET {url}: {}",
-        response.status()
-    );
+    let response = faultlab::http_client().build().unwrap().get(url).send().await.unwrap();
+    assert!(response.status().is_success(), "GET {url}: {}", response.status());
     response.json().await.unwrap()
 }
 
 async fn post(url: &str, body: &Value) {
-    let response = faultlab::http_client()
-        .build()
-        .unwrap()
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "POST {url}: {}: {}",
-        response.status(),
-        response.text().await.unwrap_or_default()
-    );
+    let response = faultlab::http_client().build().unwrap().post(url).json(body).send().await.unwrap();
+    assert!(response.status().is_success(), "POST {url}: {}: {}", response.status(), response.text().await.unwrap_or_default());
 }
 
 async fn delete(url: &str) {
-    let response = faultlab::http_client()
-        .build()
-        .unwrap()
-        .delete(url)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "DELETE {url}: {}",
-        response.status()
-    );
+    let response = faultlab::http_client().build().unwrap().delete(url).send().await.unwrap();
+    assert!(response.status().is_success(), "DELETE {url}: {}", response.status());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,16 +161,8 @@ async fn embedded_tansu_is_reached_only_through_the_proxy() {
     let fronted = front(&broker.bootstrap).await;
     produce_and_consume_through(&fronted).await;
     let brokers = fronted.front.brokers().await;
-    assert_eq!(
-        brokers.keys().copied().collect::<Vec<_>>(),
-        vec![111],
-        "tansu is node 111"
-    );
-    assert_eq!(
-        brokers[&111].upstream(),
-        broker.bootstrap,
-        "the listener forwards to the address tansu advertises"
-    );
+    assert_eq!(brokers.keys().copied().collect::<Vec<_>>(), vec![111], "tansu is node 111");
+    assert_eq!(brokers[&111].upstream(), broker.bootstrap, "the listener forwards to the address tansu advertises");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,8 +171,7 @@ async fn apache_kafka_is_reached_only_through_the_proxy() {
     if let Err(e) = common::components::provisioned("FAULTLAB_KAFKA_LIBS", "Apache Kafka's jars") {
         return common::components::skip(&e);
     }
-    let components = faultlab::env::local::components::find()
-        .unwrap_or_else(|e| panic!("the local backend's components: {e}"));
+    let components = faultlab::env::local::components::find().unwrap_or_else(|e| panic!("the local backend's components: {e}"));
     let kafka = apache::start(&components).await;
     let fronted = front(&kafka.bootstrap).await;
     produce_and_consume_through(&fronted).await;
@@ -304,36 +198,20 @@ async fn the_cli_fronts_a_broker_and_lists_its_listener() {
     let dir = tempfile::tempdir().unwrap();
     // Not one HOST:PORT: a clear error, not a start.
     let refused = cli_support::run(
-        &mut cli_support::command(
-            &["proxy", "--listen", "127.0.0.1:0", "--kafka", "a:1,b:2"],
-            dir.path(),
-        ),
+        &mut cli_support::command(&["proxy", "--listen", "127.0.0.1:0", "--kafka", "a:1,b:2"], dir.path()),
         Duration::from_secs(20),
         "a refused bootstrap must not start the proxy",
     );
     assert_ne!(refused.code, Some(0), "{}", refused.shown());
-    assert!(
-        refused.stderr.contains("not one HOST:PORT"),
-        "{}",
-        refused.shown()
-    );
+    assert!(refused.stderr.contains("not one HOST:PORT"), "{}", refused.shown());
 
     let broker = tansu::start().await;
-    let child = cli_support::command(
-        &[
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--kafka",
-            &broker.bootstrap,
-        ],
-        dir.path(),
-    )
-    .stdin(std::process::Stdio::null())
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = cli_support::command(&["proxy", "--listen", "127.0.0.1:0", "--kafka", &broker.bootstrap], dir.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut child = Killed(child);
     let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
     let (mut kafka_line, mut api_line) = (String::new(), String::new());
@@ -350,41 +228,17 @@ async fn the_cli_fronts_a_broker_and_lists_its_listener() {
     let api = format!("http://{}", word_after(&api_line, "http://"));
 
     let admin: AdminClient<_> = client(&bootstrap).create().unwrap();
-    for result in admin
-        .create_topics(
-            [&NewTopic::new(TOPIC, 1, TopicReplication::Fixed(1))],
-            &AdminOptions::new(),
-        )
-        .await
-        .unwrap()
-    {
+    for result in admin.create_topics([&NewTopic::new(TOPIC, 1, TopicReplication::Fixed(1))], &AdminOptions::new()).await.unwrap() {
         result.unwrap();
     }
-    let producer: FutureProducer = client(&bootstrap)
-        .set("message.timeout.ms", "10000")
-        .create()
-        .unwrap();
+    let producer: FutureProducer = client(&bootstrap).set("message.timeout.ms", "10000").create().unwrap();
     for i in 0..5 {
         let payload = format!("message {i}");
-        producer
-            .send(
-                FutureRecord::to(TOPIC).key("k").payload(&payload),
-                Timeout::After(Duration::from_secs(10)),
-            )
-            .await
-            .unwrap();
+        producer.send(FutureRecord::to(TOPIC).key("k").payload(&payload), Timeout::After(Duration::from_secs(10))).await.unwrap();
     }
     let listed = get(&format!("{api}/proxies")).await;
-    assert_eq!(
-        listed[BOOTSTRAP_PROXY]["upstream"],
-        broker.bootstrap.as_str(),
-        "{listed}"
-    );
-    assert_eq!(
-        listed[BOOTSTRAP_PROXY]["listen"],
-        bootstrap.as_str(),
-        "{listed}"
-    );
+    assert_eq!(listed[BOOTSTRAP_PROXY]["upstream"], broker.bootstrap.as_str(), "{listed}");
+    assert_eq!(listed[BOOTSTRAP_PROXY]["listen"], bootstrap.as_str(), "{listed}");
     let listener = &listed[kafka::broker_proxy_name(111)];
     assert_eq!(listener["upstream"], broker.bootstrap.as_str(), "{listed}");
     assert_eq!(listener["enabled"], true, "{listed}");

@@ -32,7 +32,12 @@ async fn slicer_delivers_every_byte_in_slices_around_the_average() {
 
     let mean = got.len() as f64 / reads.len() as f64;
     let within = reads.iter().filter(|&&n| n <= 140).count();
-    let distinct = { let mut sizes = reads.clone(); sizes.sort(); sizes.dedup(); sizes.len() };
+    let distinct = {
+        let mut sizes = reads.clone();
+        sizes.sort();
+        sizes.dedup();
+        sizes.len()
+    };
     println!("slicer: {} reads, mean {mean:.1} bytes, {distinct} distinct sizes, sizes {reads:?}", reads.len());
     // A 3 ms pause after each slice keeps reads apart; a rare read may
     // still join two slices.

@@ -30,13 +30,16 @@ fn terminal_markdown_html_and_json_agree_on_every_count_of_every_repeat() {
         if repeats.len() < 2 {
             continue;
         }
-        let producers: Vec<&str> =
-            repeats[0]["verdicts"].as_array().unwrap().iter().map(|v| v["producer"].as_str().unwrap()).collect();
+        let producers: Vec<&str> = repeats[0]["verdicts"].as_array().unwrap().iter().map(|v| v["producer"].as_str().unwrap()).collect();
         for producer in producers {
             for metric in Metric::SUMMARY {
                 let values: Vec<u64> = repeats
                     .iter()
-                    .map(|r| r["verdicts"].as_array().unwrap().iter().find(|v| v["producer"] == producer).unwrap()[metric.name()].as_u64().unwrap())
+                    .map(|r| {
+                        r["verdicts"].as_array().unwrap().iter().find(|v| v["producer"] == producer).unwrap()[metric.name()]
+                            .as_u64()
+                            .unwrap()
+                    })
                     .collect();
                 let (min, max) = (values.iter().min().unwrap(), values.iter().max().unwrap());
                 if min == max {

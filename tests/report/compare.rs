@@ -80,4 +80,3 @@ fn section<'a>(text: &'a str, name: &str) -> &'a str {
     let end = rest[3..].find("\n== ").map_or(rest.len(), |i| i + 3);
     &rest[..end]
 }
-

@@ -45,7 +45,9 @@ fn check_balanced(html: &str) -> std::collections::BTreeMap<String, usize> {
 
 /// Whether an SVG has a `<text>` element saying exactly `text`.
 fn has_text(svg: &str, text: &str) -> bool {
-    svg.split("<text").skip(1).any(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")).is_some_and(|(content, _)| content.trim() == text))
+    svg.split("<text")
+        .skip(1)
+        .any(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")).is_some_and(|(content, _)| content.trim() == text))
 }
 
 /// The inline SVG documents, in order.
@@ -137,4 +139,3 @@ fn text_from_a_report_is_escaped() {
     assert!(!html.contains("<script>"));
     check_balanced(&html);
 }
-

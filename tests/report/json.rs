@@ -41,11 +41,7 @@ fn series_survive_json_and_old_reports_still_read() {
 /// the walk stops at them.
 #[test]
 fn every_field_is_documented_and_every_documented_field_exists() {
-    const WHOLES: &[&str] = &[
-        "scenarios[].scenario",
-        "scenarios[].repeats[].producers[].settings",
-        "scenarios[].repeats[].faults[].fault",
-    ];
+    const WHOLES: &[&str] = &["scenarios[].scenario", "scenarios[].repeats[].producers[].settings", "scenarios[].repeats[].faults[].fault"];
     fn walk(value: &serde_json::Value, path: String, out: &mut std::collections::BTreeSet<String>) {
         if !path.is_empty() {
             out.insert(path.clone());

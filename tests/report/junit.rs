@@ -30,8 +30,11 @@ fn one_suite_per_scenario_one_case_per_expectation_and_a_run_case() {
     assert_eq!(suites, vec![("response-delay", 4), ("course-request-timeout", 3), ("never-ran", 2)]);
     let cases: Vec<&TestCase> = report.test_suites.iter().flat_map(|s| &s.test_cases).collect();
     assert_eq!(cases.len(), 9);
-    let failures: Vec<String> =
-        report.test_suites.iter().flat_map(|s| s.test_cases.iter().filter(|c| failed(c)).map(|c| format!("{}/{}", s.name.as_str(), c.name.as_str()))).collect();
+    let failures: Vec<String> = report
+        .test_suites
+        .iter()
+        .flat_map(|s| s.test_cases.iter().filter(|c| failed(c)).map(|c| format!("{}/{}", s.name.as_str(), c.name.as_str())))
+        .collect();
     assert_eq!(failures, vec!["course-request-timeout/idempotent: lost 0", "never-ran/run", "never-ran/plain: lost 0"]);
     assert_eq!((report.tests, report.failures, report.errors, report.skipped), (9, 3, 0, 0));
     for suite in &report.test_suites {

@@ -73,11 +73,7 @@ fn summary_says_which_scenario_passed_and_lists_expectations() {
     let rows: Vec<(&str, &str, &str)> = summary[1..].iter().map(|r| (r[0].as_str(), r[2].as_str(), r[3].as_str())).collect();
     assert_eq!(
         rows,
-        vec![
-            ("response-delay", "1", "✅ passed"),
-            ("course-request-timeout", "2", "❌ failed"),
-            ("never-ran", "0", "❌ failed"),
-        ]
+        vec![("response-delay", "1", "✅ passed"), ("course-request-timeout", "2", "❌ failed"), ("never-ran", "0", "❌ failed"),]
     );
     let course = &summary[2][4];
     assert!(course.contains("⚠️ plain\\|acks=1: duplicates \\>= 1 (measured 0, 0)"), "{course}");
@@ -143,4 +139,3 @@ fn demonstration_and_failure_are_told_apart() {
     assert!(md.contains("- ❌ idempotent: lost 0: measured 0, 3 — **failed**"));
     assert!(md.contains("**The scenario did not run**"));
 }
-

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use faultlab::report::series::{DuplicateMarker, MAX_DUPLICATE_MARKERS, Series, series};
 use faultlab::audit::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
+use faultlab::report::series::{DuplicateMarker, MAX_DUPLICATE_MARKERS, Series, series};
 
 fn send(seq: u64, sent_ms: u64, done_ms: u64, outcome: Outcome) -> SendRecord {
     SendRecord { seq, sent_at: Duration::from_millis(sent_ms), done_at: Duration::from_millis(done_ms), outcome }
@@ -29,8 +29,8 @@ fn acks_are_counted_per_bucket_by_delivery_time() {
                 "plain",
                 vec![
                     acked(0, 0, 0),
-                    acked(1, 10, 99),   // last millisecond of bucket 0
-                    acked(2, 20, 100),  // first of bucket 1
+                    acked(1, 10, 99),  // last millisecond of bucket 0
+                    acked(2, 20, 100), // first of bucket 1
                     acked(3, 30, 250),
                     acked(4, 40, 250),
                     send(5, 50, 260, Outcome::Failed { error: "timed out".into(), possibly_persisted: true }),

@@ -36,11 +36,51 @@ fn seeds() -> Vec<(PathBuf, String)> {
 /// Values a number or a string in a file can be replaced with: the edges of
 /// every type and of every limit, and the inputs that once broke a run.
 const EXTREMES: &[&str] = &[
-    "0", "-1", "1", "-0.0", "1e-300", "1e300", "nan", "inf", "-inf", "0.009", "0.01", "1000000", "1000001",
-    "2147483647", "2147483648", "4294967295", "4294967296", "9223372036854775807", "-9223372036854775808",
-    "1000000000000", "100000", "1000", "1001", "900000", "900001", "2000000", "2000001", "3600000", "3600001",
-    "\"18446744073709551615s\"", "\"5000000000000000h\"", "\"1h\"", "\"3600.000000001s\"", "\"60m\"", "\"0s\"",
-    "\"0.000000001ns\"", "\"1e3s\"", "\"-1s\"", "\"\"", "\"x\"", "true", "[]", "{}", "\"all\"", "\"-1\"",
+    "0",
+    "-1",
+    "1",
+    "-0.0",
+    "1e-300",
+    "1e300",
+    "nan",
+    "inf",
+    "-inf",
+    "0.009",
+    "0.01",
+    "1000000",
+    "1000001",
+    "2147483647",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "1000000000000",
+    "100000",
+    "1000",
+    "1001",
+    "900000",
+    "900001",
+    "2000000",
+    "2000001",
+    "3600000",
+    "3600001",
+    "\"18446744073709551615s\"",
+    "\"5000000000000000h\"",
+    "\"1h\"",
+    "\"3600.000000001s\"",
+    "\"60m\"",
+    "\"0s\"",
+    "\"0.000000001ns\"",
+    "\"1e3s\"",
+    "\"-1s\"",
+    "\"\"",
+    "\"x\"",
+    "true",
+    "[]",
+    "{}",
+    "\"all\"",
+    "\"-1\"",
 ];
 
 /// Lines inserted whole: settings librdkafka refuses or bounds, and tables
@@ -147,8 +187,7 @@ fn apply(text: &str, mutation: &Mutation) -> String {
 /// Validate `text`; if accepted, set the run up as far as it goes without
 /// a broker. Err describes what broke the promise.
 fn check(source: &Path, text: &str) -> Result<bool, String> {
-    let loaded = catch_unwind(AssertUnwindSafe(|| faultlab::scenario::parse(text, source)))
-        .map_err(|_| "validate panicked".to_string())?;
+    let loaded = catch_unwind(AssertUnwindSafe(|| faultlab::scenario::parse(text, source))).map_err(|_| "validate panicked".to_string())?;
     let scenario = match loaded {
         Ok(scenario) => scenario,
         Err(error) if error.line.is_some() => return Ok(false),

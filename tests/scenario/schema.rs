@@ -42,8 +42,8 @@ fn committed_schema_is_the_generated_one() {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!("cannot read {}: {e}\ngenerate it with: {REGENERATE}", path.display());
     });
-    let committed: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not JSON ({e}); regenerate it with: {REGENERATE}", path.display()));
+    let committed: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON ({e}); regenerate it with: {REGENERATE}", path.display()));
     assert!(
         committed == generated,
         "{} is stale: the scenario types changed since it was generated.\nRegenerate it with: {REGENERATE}",

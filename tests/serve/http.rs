@@ -282,13 +282,15 @@ async fn the_course_request_sequence() {
     assert_eq!(ok.status(), 200);
     let ok = send(vec![("mode", "idempotent".into()), ("eventId", "course-idem-1".into())]).await.unwrap();
     assert_eq!(ok.status(), 200);
-    let accepted = send(vec![("mode", "idempotent".into()), ("eventId", "course-idem-async-1".into()), ("sendMode", "async".into())]).await.unwrap();
+    let accepted =
+        send(vec![("mode", "idempotent".into()), ("eventId", "course-idem-async-1".into()), ("sendMode", "async".into())]).await.unwrap();
     assert_eq!(accepted.status(), 202);
     let request_id = accepted.json::<Value>().await.unwrap()["requestId"].as_str().unwrap().to_string();
     assert_eq!(service.wait_for_status(&request_id).await["state"], "OK");
     let invalid = send(vec![("mode", "fast".into()), ("eventId", "course-invalid-1".into())]).await.unwrap();
     problem(invalid, 400).await;
-    let pinned = send(vec![("mode", "idempotent".into()), ("eventId", "course-partition-1".into()), ("partition", "1".into())]).await.unwrap();
+    let pinned =
+        send(vec![("mode", "idempotent".into()), ("eventId", "course-partition-1".into()), ("partition", "1".into())]).await.unwrap();
     assert_eq!(pinned.json::<Value>().await.unwrap()["partition"], 1);
     for i in 0..20 {
         let response = send(vec![("mode", "idempotent".into()), ("eventId", format!("course-loop-{i}"))]).await.unwrap();

@@ -69,7 +69,8 @@ preset = "idempotent"
             };
             partitions.insert(partition);
             let found = output.observed.records.iter().find(|r| r.topic == topic && r.partition == partition && r.offset == offset);
-            let found = found.unwrap_or_else(|| panic!("{}: seq {} acked at {partition}/{offset}, not in the topic", history.name, send.seq));
+            let found =
+                found.unwrap_or_else(|| panic!("{}: seq {} acked at {partition}/{offset}, not in the topic", history.name, send.seq));
             assert_eq!((found.producer.as_str(), found.seq), (history.name.as_str(), send.seq));
         }
         assert!(partitions.len() > 1, "{}: keys spread over partitions: {partitions:?}", history.name);

@@ -13,9 +13,7 @@ const TOPIC: &str = "bhf-transactions";
 
 /// The value of one unlabelled or labelled metric line.
 fn metric(text: &str, line_start: &str) -> i64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(line_start).and_then(|rest| rest.trim().parse().ok()))
-        .unwrap_or(0)
+    text.lines().find_map(|line| line.strip_prefix(line_start).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0)
 }
 
 /// 50 async sends and 5 sync sends sit in librdkafka's queue (linger 1.5 s)

@@ -69,10 +69,7 @@ impl SeqTable {
                 for s in sends {
                     known[s.seq as usize] = true;
                 }
-                SeqTable {
-                    index: SeqIndex::Dense { known },
-                    copies: vec![0; len],
-                }
+                SeqTable { index: SeqIndex::Dense { known }, copies: vec![0; len] }
             }
             _ => {
                 let mut map = HashMap::with_capacity(sends.len());
@@ -81,10 +78,7 @@ impl SeqTable {
                     map.entry(s.seq).or_insert(next);
                 }
                 let slots = map.len();
-                SeqTable {
-                    index: SeqIndex::Sparse(map),
-                    copies: vec![0; slots],
-                }
+                SeqTable { index: SeqIndex::Sparse(map), copies: vec![0; slots] }
             }
         }
     }
@@ -151,11 +145,7 @@ impl Log {
                 current = Some(key);
             }
             let producer = producers.get(&r.producer).map_or(FOREIGN, |p| p as u32);
-            entries.push(Entry {
-                offset: r.offset,
-                seq: r.seq,
-                producer,
-            });
+            entries.push(Entry { offset: r.offset, seq: r.seq, producer });
         }
         if let Some(k) = current {
             by_key.insert(k, entries);
@@ -170,21 +160,12 @@ impl Log {
                 }
                 let strict = entries.windows(2).all(|w| w[0].offset < w[1].offset);
                 let contiguous_from = match (entries.first(), entries.last()) {
-                    (Some(first), Some(last))
-                        if strict
-                            && last.offset.checked_sub(first.offset)
-                                == Some(entries.len() as i64 - 1) =>
-                    {
+                    (Some(first), Some(last)) if strict && last.offset.checked_sub(first.offset) == Some(entries.len() as i64 - 1) => {
                         Some(first.offset)
                     }
                     _ => None,
                 };
-                Partition {
-                    topic,
-                    id,
-                    entries,
-                    contiguous_from,
-                }
+                Partition { topic, id, entries, contiguous_from }
             })
             .collect();
         partitions.sort_unstable_by_key(|p| (p.topic, p.id));
@@ -193,36 +174,19 @@ impl Log {
 
     /// Whether the log holds `(producer, seq)` at `(partition, offset)` of
     /// the topic with index `topic`.
-    pub(super) fn holds(
-        &self,
-        topic: u32,
-        partition: i32,
-        offset: i64,
-        producer: u32,
-        seq: u64,
-    ) -> bool {
-        let Ok(pi) = self
-            .partitions
-            .binary_search_by_key(&(topic, partition), |p| (p.topic, p.id))
-        else {
+    pub(super) fn holds(&self, topic: u32, partition: i32, offset: i64, producer: u32, seq: u64) -> bool {
+        let Ok(pi) = self.partitions.binary_search_by_key(&(topic, partition), |p| (p.topic, p.id)) else {
             return false;
         };
         let part = &self.partitions[pi];
         let is_it = |e: &Entry| e.producer == producer && e.seq == seq;
         if let Some(first) = part.contiguous_from {
-            return offset
-                .checked_sub(first)
-                .and_then(|d| usize::try_from(d).ok())
-                .and_then(|d| part.entries.get(d))
-                .is_some_and(is_it);
+            return offset.checked_sub(first).and_then(|d| usize::try_from(d).ok()).and_then(|d| part.entries.get(d)).is_some_and(is_it);
         }
         // Several records at one offset (not a real log, but possible in a
         // hand-written one): any of them will do.
         let from = part.entries.partition_point(|e| e.offset < offset);
-        part.entries[from..]
-            .iter()
-            .take_while(|e| e.offset == offset)
-            .any(is_it)
+        part.entries[from..].iter().take_while(|e| e.offset == offset).any(is_it)
     }
 }
 
@@ -234,10 +198,7 @@ pub(super) struct LatencyRecorder {
 
 impl LatencyRecorder {
     pub(super) fn new() -> Self {
-        LatencyRecorder {
-            hist: Histogram::new(3).expect("3 significant digits is a valid histogram precision"),
-            max_us: 0,
-        }
+        LatencyRecorder { hist: Histogram::new(3).expect("3 significant digits is a valid histogram precision"), max_us: 0 }
     }
 
     pub(super) fn record(&mut self, send: &SendRecord) {
@@ -259,11 +220,6 @@ impl LatencyRecorder {
         }
         // HdrHistogram reports the top of a bucket; never above the true max.
         let at = |q: f64| self.hist.value_at_quantile(q).min(self.max_us) as f64 / 1000.0;
-        LatencySummary {
-            count,
-            p50_ms: at(0.5),
-            p99_ms: at(0.99),
-            max_ms: self.max_us as f64 / 1000.0,
-        }
+        LatencySummary { count, p50_ms: at(0.5), p99_ms: at(0.99), max_ms: self.max_us as f64 / 1000.0 }
     }
 }

@@ -62,8 +62,8 @@ use crate::history::{History, Observed, Outcome};
 pub mod history;
 mod index;
 mod metric;
-pub use metric::Metric;
 use index::{FOREIGN, LatencyRecorder, Log, ProducerIndex, SeqTable};
+pub use metric::Metric;
 
 #[cfg(test)]
 mod tests;
@@ -213,34 +213,14 @@ impl Verdict {
 /// `observed.records` does not matter: records are examined in (topic index,
 /// partition, offset) order.
 pub fn audit(history: &History, observed: &Observed) -> Vec<Verdict> {
-    assert!(
-        history.producers.len() < FOREIGN as usize,
-        "too many producers"
-    );
+    assert!(history.producers.len() < FOREIGN as usize, "too many producers");
     let producers = ProducerIndex::new(&history.producers);
-    let mut tables: Vec<SeqTable> = history
-        .producers
-        .iter()
-        .map(|p| SeqTable::new(&p.sends))
-        .collect();
-    let mut verdicts: Vec<Verdict> = history
-        .producers
-        .iter()
-        .map(|p| Verdict::empty(&p.name))
-        .collect();
+    let mut tables: Vec<SeqTable> = history.producers.iter().map(|p| SeqTable::new(&p.sends)).collect();
+    let mut verdicts: Vec<Verdict> = history.producers.iter().map(|p| Verdict::empty(&p.name)).collect();
     let log = Log::new(&observed.records, &producers);
     // Index of each producer's topic in `observed.topics`; `None`: not read.
-    let topic_of: Vec<Option<u32>> = history
-        .producers
-        .iter()
-        .map(|p| {
-            observed
-                .topics
-                .iter()
-                .position(|t| *t == p.topic)
-                .and_then(|i| u32::try_from(i).ok())
-        })
-        .collect();
+    let topic_of: Vec<Option<u32>> =
+        history.producers.iter().map(|p| observed.topics.iter().position(|t| *t == p.topic).and_then(|i| u32::try_from(i).ok())).collect();
 
     // Pass 1: the records in (topic index, partition, offset) order. Count
     // copies per seq (whatever the topic), unexpected records, and reorders
@@ -290,28 +270,20 @@ pub fn audit(history: &History, observed: &Observed) -> Vec<Verdict> {
                         // In the producer's own topic only; not read: unchecked,
                         // so a mismatch.
                         Some(off) => {
-                            let holds = topic_of[p].is_some_and(|t| {
-                                log.holds(t, *partition, *off, p as u32, send.seq)
-                            });
+                            let holds = topic_of[p].is_some_and(|t| log.holds(t, *partition, *off, p as u32, send.seq));
                             if !holds {
                                 v.offset_mismatch += 1;
                             }
                         }
                     }
                 }
-                Outcome::Failed {
-                    possibly_persisted: false,
-                    ..
-                } => {
+                Outcome::Failed { possibly_persisted: false, .. } => {
                     v.failed += 1;
                     if seen {
                         v.phantom += 1;
                     }
                 }
-                Outcome::Failed {
-                    possibly_persisted: true,
-                    ..
-                } => {
+                Outcome::Failed { possibly_persisted: true, .. } => {
                     v.possibly_persisted += 1;
                     if seen {
                         v.persisted_after_failure += 1;
@@ -322,11 +294,7 @@ pub fn audit(history: &History, observed: &Observed) -> Vec<Verdict> {
         }
         // Over distinct seqs (slots), so two sends sharing a seq don't count
         // its copies twice.
-        v.duplicates = table
-            .copies
-            .iter()
-            .map(|&k| u64::from(k.saturating_sub(1)))
-            .sum();
+        v.duplicates = table.copies.iter().map(|&k| u64::from(k.saturating_sub(1))).sum();
         v.latency = latency.summary();
     }
     verdicts

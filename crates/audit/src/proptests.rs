@@ -44,9 +44,7 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 
 use super::*;
-use crate::history::{
-    History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord,
-};
+use crate::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Role {
@@ -91,27 +89,16 @@ fn case() -> impl Strategy<Value = Case> {
             any::<bool>(),
             any::<u64>(),
         )
-            .prop_map(
-                |(
-                    partition_of,
-                    roles,
-                    acks_follow_swaps,
-                    other_len,
-                    p_topic_first,
-                    sparse,
-                    shuffle_fully,
-                    seed,
-                )| Case {
-                    partition_of,
-                    roles,
-                    acks_follow_swaps,
-                    other_len,
-                    p_topic_first,
-                    sparse,
-                    shuffle_fully,
-                    seed,
-                },
-            )
+            .prop_map(|(partition_of, roles, acks_follow_swaps, other_len, p_topic_first, sparse, shuffle_fully, seed)| Case {
+                partition_of,
+                roles,
+                acks_follow_swaps,
+                other_len,
+                p_topic_first,
+                sparse,
+                shuffle_fully,
+                seed,
+            })
     })
 }
 
@@ -127,17 +114,9 @@ struct Expected {
 fn build(case: &Case) -> (History, Observed, Expected) {
     let n = case.roles.len();
     let seq_of = |i: usize| {
-        if case.sparse {
-            i as u64 * 1_000_003 + 7
-        } else {
-            i as u64
-        }
+        if case.sparse { i as u64 * 1_000_003 + 7 } else { i as u64 }
     };
-    let parts = case
-        .partition_of
-        .iter()
-        .max()
-        .map_or(0, |&p| p as usize + 1);
+    let parts = case.partition_of.iter().max().map_or(0, |&p| p as usize + 1);
     let mut expected = Expected::default();
 
     // Clean logs: message indices per partition, in order.
@@ -165,21 +144,14 @@ fn build(case: &Case) -> (History, Observed, Expected) {
         }
     }
     let log_offset = offsets(&logs, n);
-    let acked_offset = if case.acks_follow_swaps {
-        &log_offset
-    } else {
-        &clean_offset
-    };
+    let acked_offset = if case.acks_follow_swaps { &log_offset } else { &clean_offset };
 
     let sends = (0..n)
         .map(|i| SendRecord {
             seq: seq_of(i),
             sent_at: Duration::from_millis(i as u64),
             done_at: Duration::from_millis(i as u64 + 1 + (i as u64 % 7)),
-            outcome: Outcome::Acked {
-                partition: case.partition_of[i],
-                offset: Some(acked_offset[i]),
-            },
+            outcome: Outcome::Acked { partition: case.partition_of[i], offset: Some(acked_offset[i]) },
         })
         .collect();
     let (p_topic, q_topic) = if case.p_topic_first { (0, 1) } else { (1, 0) };
@@ -195,24 +167,13 @@ fn build(case: &Case) -> (History, Observed, Expected) {
             seq: i as u64,
             sent_at: Duration::from_millis(i as u64),
             done_at: Duration::from_millis(i as u64 + 2),
-            outcome: Outcome::Acked {
-                partition: q_partition(i),
-                offset: Some(q_offset(i)),
-            },
+            outcome: Outcome::Acked { partition: q_partition(i), offset: Some(q_offset(i)) },
         })
         .collect();
     let history = History {
         producers: vec![
-            ProducerHistory {
-                name: "p".into(),
-                topic: topics[p_topic as usize].clone(),
-                sends,
-            },
-            ProducerHistory {
-                name: "q".into(),
-                topic: topics[q_topic as usize].clone(),
-                sends: q_sends,
-            },
+            ProducerHistory { name: "p".into(), topic: topics[p_topic as usize].clone(), sends },
+            ProducerHistory { name: "q".into(), topic: topics[q_topic as usize].clone(), sends: q_sends },
         ],
     };
 
@@ -220,13 +181,8 @@ fn build(case: &Case) -> (History, Observed, Expected) {
     let mut rng = StdRng::seed_from_u64(case.seed);
     let mut queues: Vec<Vec<ObservedRecord>> = Vec::new();
     for (p, log) in logs.iter().enumerate() {
-        let record = |i: usize, offset: i64| ObservedRecord {
-            topic: p_topic,
-            producer: "p".into(),
-            seq: seq_of(i),
-            partition: p as i32,
-            offset,
-        };
+        let record =
+            |i: usize, offset: i64| ObservedRecord { topic: p_topic, producer: "p".into(), seq: seq_of(i), partition: p as i32, offset };
         let mut queue = Vec::new();
         let mut copies = Vec::new();
         for (offset, &i) in log.iter().enumerate() {
@@ -270,9 +226,7 @@ fn build(case: &Case) -> (History, Observed, Expected) {
     let mut records = Vec::new();
     let mut heads = vec![0usize; queues.len()];
     loop {
-        let open: Vec<usize> = (0..queues.len())
-            .filter(|&q| heads[q] < queues[q].len())
-            .collect();
+        let open: Vec<usize> = (0..queues.len()).filter(|&q| heads[q] < queues[q].len()).collect();
         let Some(&q) = open.choose(&mut rng) else {
             break;
         };
@@ -283,15 +237,7 @@ fn build(case: &Case) -> (History, Observed, Expected) {
     if case.shuffle_fully {
         records.shuffle(&mut rng);
     }
-    (
-        history,
-        Observed {
-            topics,
-            records,
-            unreadable: 0,
-        },
-        expected,
-    )
+    (history, Observed { topics, records, unreadable: 0 }, expected)
 }
 
 /// Offset of each message index, from its position in its partition's log.

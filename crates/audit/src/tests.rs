@@ -3,68 +3,32 @@
 use std::time::Duration;
 
 use super::*;
-use crate::history::{
-    History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord,
-};
+use crate::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
 
 // ---- builders -------------------------------------------------------------
 
 fn send(seq: u64, outcome: Outcome) -> SendRecord {
-    SendRecord {
-        seq,
-        sent_at: Duration::from_millis(seq),
-        done_at: Duration::from_millis(seq + 5),
-        outcome,
-    }
+    SendRecord { seq, sent_at: Duration::from_millis(seq), done_at: Duration::from_millis(seq + 5), outcome }
 }
 
 fn acked(seq: u64, partition: i32, offset: i64) -> SendRecord {
-    send(
-        seq,
-        Outcome::Acked {
-            partition,
-            offset: Some(offset),
-        },
-    )
+    send(seq, Outcome::Acked { partition, offset: Some(offset) })
 }
 
 fn acked_no_offset(seq: u64, partition: i32) -> SendRecord {
-    send(
-        seq,
-        Outcome::Acked {
-            partition,
-            offset: None,
-        },
-    )
+    send(seq, Outcome::Acked { partition, offset: None })
 }
 
 fn failed(seq: u64) -> SendRecord {
-    send(
-        seq,
-        Outcome::Failed {
-            error: "Local: Message timed out".into(),
-            possibly_persisted: false,
-        },
-    )
+    send(seq, Outcome::Failed { error: "Local: Message timed out".into(), possibly_persisted: false })
 }
 
 fn possibly_persisted(seq: u64) -> SendRecord {
-    send(
-        seq,
-        Outcome::Failed {
-            error: "Local: Message timed out".into(),
-            possibly_persisted: true,
-        },
-    )
+    send(seq, Outcome::Failed { error: "Local: Message timed out".into(), possibly_persisted: true })
 }
 
 fn unknown(seq: u64) -> SendRecord {
-    SendRecord {
-        seq,
-        sent_at: Duration::from_millis(seq),
-        done_at: Duration::from_millis(seq),
-        outcome: Outcome::Unknown,
-    }
+    SendRecord { seq, sent_at: Duration::from_millis(seq), done_at: Duration::from_millis(seq), outcome: Outcome::Unknown }
 }
 
 /// The topic of [`producer`] and [`rec`], the only one [`observed`] reads.
@@ -77,13 +41,7 @@ fn rec(producer: &str, seq: u64, partition: i32, offset: i64) -> ObservedRecord 
 
 /// A record read from the topic with index `topic` in `Observed::topics`.
 fn rec_in(topic: u32, producer: &str, seq: u64, partition: i32, offset: i64) -> ObservedRecord {
-    ObservedRecord {
-        topic,
-        producer: producer.into(),
-        seq,
-        partition,
-        offset,
-    }
+    ObservedRecord { topic, producer: producer.into(), seq, partition, offset }
 }
 
 /// A producer writing to [`T`].
@@ -92,11 +50,7 @@ fn producer(name: &str, sends: Vec<SendRecord>) -> ProducerHistory {
 }
 
 fn producer_on(name: &str, topic: &str, sends: Vec<SendRecord>) -> ProducerHistory {
-    ProducerHistory {
-        name: name.into(),
-        topic: topic.into(),
-        sends,
-    }
+    ProducerHistory { name: name.into(), topic: topic.into(), sends }
 }
 
 /// The records of topic [`T`] only.
@@ -105,18 +59,12 @@ fn observed(records: Vec<ObservedRecord>) -> Observed {
 }
 
 fn observed_topics(topics: &[&str], records: Vec<ObservedRecord>) -> Observed {
-    Observed {
-        topics: topics.iter().map(|&t| t.to_owned()).collect(),
-        records,
-        unreadable: 0,
-    }
+    Observed { topics: topics.iter().map(|&t| t.to_owned()).collect(), records, unreadable: 0 }
 }
 
 /// Audits a single producer "p".
 fn one(sends: Vec<SendRecord>, records: Vec<ObservedRecord>) -> Verdict {
-    let history = History {
-        producers: vec![producer("p", sends)],
-    };
+    let history = History { producers: vec![producer("p", sends)] };
     let mut verdicts = audit(&history, &observed(records));
     assert_eq!(verdicts.len(), 1);
     verdicts.remove(0)
@@ -129,26 +77,15 @@ fn clean(n: u64) -> (Vec<SendRecord>, Vec<ObservedRecord>) {
     (sends, records)
 }
 
-const ANOMALIES: &[&str] = &[
-    "duplicates",
-    "lost",
-    "phantom",
-    "persisted_after_failure",
-    "reordered",
-    "offset_mismatch",
-    "acked_without_offset",
-    "unexpected",
-];
+const ANOMALIES: &[&str] =
+    &["duplicates", "lost", "phantom", "persisted_after_failure", "reordered", "offset_mismatch", "acked_without_offset", "unexpected"];
 
 /// Asserts the anomaly counts named in `expected` and that every other
 /// anomaly count is zero (so a fault is never counted in two classes).
 #[track_caller]
 fn assert_anomalies(v: &Verdict, expected: &[(&str, u64)]) {
     for name in ANOMALIES {
-        let want = expected
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(0, |(_, c)| *c);
+        let want = expected.iter().find(|(n, _)| n == name).map_or(0, |(_, c)| *c);
         let metric = Metric::from_name(name).unwrap_or_else(|| panic!("{name} is not a metric"));
         assert_eq!(v.get(metric), want, "{name} in {v:#?}");
     }
@@ -164,10 +101,7 @@ fn clean_run_counts_nothing() {
     let (sends, records) = clean(10);
     let v = one(sends, records);
     assert_eq!(v.producer, "p");
-    assert_eq!(
-        (v.sent, v.acked, v.failed, v.possibly_persisted, v.unknown),
-        (10, 10, 0, 0, 0)
-    );
+    assert_eq!((v.sent, v.acked, v.failed, v.possibly_persisted, v.unknown), (10, 10, 0, 0, 0));
     assert_anomalies(&v, &[]);
     assert_eq!(v.latency.count, 10);
     assert_eq!(v.latency.max_ms, 5.0);
@@ -224,23 +158,13 @@ fn acked_but_never_observed_is_lost() {
     let records = vec![rec("p", 0, 0, 0)];
     let v = one(sends, records);
     // seq 1's offset holds nothing: a mismatch too; seq 2 has no offset to check.
-    assert_anomalies(
-        &v,
-        &[
-            ("lost", 2),
-            ("offset_mismatch", 1),
-            ("acked_without_offset", 1),
-        ],
-    );
+    assert_anomalies(&v, &[("lost", 2), ("offset_mismatch", 1), ("acked_without_offset", 1)]);
 }
 
 #[test]
 fn failed_and_unobserved_is_not_lost() {
     let v = one(vec![failed(0), possibly_persisted(1), unknown(2)], vec![]);
-    assert_eq!(
-        (v.sent, v.acked, v.failed, v.possibly_persisted, v.unknown),
-        (3, 0, 1, 1, 1)
-    );
+    assert_eq!((v.sent, v.acked, v.failed, v.possibly_persisted, v.unknown), (3, 0, 1, 1, 1));
     assert_anomalies(&v, &[]);
 }
 
@@ -274,15 +198,8 @@ fn possibly_persisted_that_shows_up_is_persisted_after_failure() {
 
 #[test]
 fn swap_of_two_is_one_reorder() {
-    let sends = (0..4)
-        .map(|s| acked(s, 0, [0, 2, 1, 3][s as usize]))
-        .collect();
-    let records = vec![
-        rec("p", 0, 0, 0),
-        rec("p", 2, 0, 1),
-        rec("p", 1, 0, 2),
-        rec("p", 3, 0, 3),
-    ];
+    let sends = (0..4).map(|s| acked(s, 0, [0, 2, 1, 3][s as usize])).collect();
+    let records = vec![rec("p", 0, 0, 0), rec("p", 2, 0, 1), rec("p", 1, 0, 2), rec("p", 3, 0, 3)];
     let v = one(sends, records);
     assert_anomalies(&v, &[("reordered", 1)]);
 }
@@ -299,16 +216,8 @@ fn late_duplicate_is_not_a_reorder() {
 #[test]
 fn duplicate_then_first_copies_of_higher_seqs_are_in_order() {
     // 0 1 0 2 3: the second 0 is a duplicate; 2 and 3 still in order.
-    let sends = (0..4)
-        .map(|s| acked(s, 0, [0, 1, 3, 4][s as usize]))
-        .collect();
-    let records = vec![
-        rec("p", 0, 0, 0),
-        rec("p", 1, 0, 1),
-        rec("p", 0, 0, 2),
-        rec("p", 2, 0, 3),
-        rec("p", 3, 0, 4),
-    ];
+    let sends = (0..4).map(|s| acked(s, 0, [0, 1, 3, 4][s as usize])).collect();
+    let records = vec![rec("p", 0, 0, 0), rec("p", 1, 0, 1), rec("p", 0, 0, 2), rec("p", 2, 0, 3), rec("p", 3, 0, 4)];
     let v = one(sends, records);
     assert_anomalies(&v, &[("duplicates", 1)]);
 }
@@ -317,17 +226,8 @@ fn duplicate_then_first_copies_of_higher_seqs_are_in_order() {
 fn two_partitions_each_in_order_are_not_reordered() {
     // Even seqs in partition 0, odd in 1; records interleave partitions, and
     // partition 1 is read first.
-    let sends = (0..6)
-        .map(|s| acked(s, (s % 2) as i32, (s / 2) as i64))
-        .collect();
-    let records = vec![
-        rec("p", 1, 1, 0),
-        rec("p", 3, 1, 1),
-        rec("p", 0, 0, 0),
-        rec("p", 5, 1, 2),
-        rec("p", 2, 0, 1),
-        rec("p", 4, 0, 2),
-    ];
+    let sends = (0..6).map(|s| acked(s, (s % 2) as i32, (s / 2) as i64)).collect();
+    let records = vec![rec("p", 1, 1, 0), rec("p", 3, 1, 1), rec("p", 0, 0, 0), rec("p", 5, 1, 2), rec("p", 2, 0, 1), rec("p", 4, 0, 2)];
     let v = one(sends, records);
     assert_anomalies(&v, &[]);
 }
@@ -343,14 +243,7 @@ fn reorder_is_judged_in_offset_order_not_read_order() {
     let mut sends = sends;
     sends[2] = acked(2, 0, 3);
     sends[3] = acked(3, 0, 2);
-    let records = vec![
-        rec("p", 5, 0, 5),
-        rec("p", 4, 0, 4),
-        rec("p", 2, 0, 3),
-        rec("p", 3, 0, 2),
-        rec("p", 1, 0, 1),
-        rec("p", 0, 0, 0),
-    ];
+    let records = vec![rec("p", 5, 0, 5), rec("p", 4, 0, 4), rec("p", 2, 0, 3), rec("p", 3, 0, 2), rec("p", 1, 0, 1), rec("p", 0, 0, 0)];
     assert_anomalies(&one(sends, records), &[("reordered", 1)]);
 }
 
@@ -358,37 +251,20 @@ fn reorder_is_judged_in_offset_order_not_read_order() {
 fn message_moved_back_counts_once_moved_forward_counts_per_jump() {
     // seq 0 lands after 1..=3: one first copy (0) after a higher seq.
     let order = [1, 2, 3, 0];
-    let sends = (0..4)
-        .map(|s| acked(s, 0, order.iter().position(|&o| o == s).unwrap() as i64))
-        .collect();
-    let records = order
-        .iter()
-        .enumerate()
-        .map(|(off, &s)| rec("p", s, 0, off as i64))
-        .collect();
+    let sends = (0..4).map(|s| acked(s, 0, order.iter().position(|&o| o == s).unwrap() as i64)).collect();
+    let records = order.iter().enumerate().map(|(off, &s)| rec("p", s, 0, off as i64)).collect();
     assert_anomalies(&one(sends, records), &[("reordered", 1)]);
     // seq 3 lands before 0..=2: each of 0, 1, 2 comes after a higher seq.
     let order = [3, 0, 1, 2];
-    let sends = (0..4)
-        .map(|s| acked(s, 0, order.iter().position(|&o| o == s).unwrap() as i64))
-        .collect();
-    let records = order
-        .iter()
-        .enumerate()
-        .map(|(off, &s)| rec("p", s, 0, off as i64))
-        .collect();
+    let sends = (0..4).map(|s| acked(s, 0, order.iter().position(|&o| o == s).unwrap() as i64)).collect();
+    let records = order.iter().enumerate().map(|(off, &s)| rec("p", s, 0, off as i64)).collect();
     assert_anomalies(&one(sends, records), &[("reordered", 3)]);
 }
 
 #[test]
 fn other_producers_records_do_not_break_order() {
     // q's seq 9 between p's 0 and 1 says nothing about p's order.
-    let history = History {
-        producers: vec![
-            producer("p", vec![acked(0, 0, 0), acked(1, 0, 2)]),
-            producer("q", vec![acked(9, 0, 1)]),
-        ],
-    };
+    let history = History { producers: vec![producer("p", vec![acked(0, 0, 0), acked(1, 0, 2)]), producer("q", vec![acked(9, 0, 1)])] };
     let records = vec![rec("p", 0, 0, 0), rec("q", 9, 0, 1), rec("p", 1, 0, 2)];
     let v = audit(&history, &observed(records));
     assert_anomalies(&v[0], &[]);
@@ -458,9 +334,7 @@ fn repeated_offset_in_observed_matches_either_record() {
 /// `topic`, at offsets 0..n.
 fn clean_in(topic: u32, name: &str, n: u64) -> (Vec<SendRecord>, Vec<ObservedRecord>) {
     let sends = (0..n).map(|s| acked(s, 0, s as i64)).collect();
-    let records = (0..n)
-        .map(|s| rec_in(topic, name, s, 0, s as i64))
-        .collect();
+    let records = (0..n).map(|s| rec_in(topic, name, s, 0, s as i64)).collect();
     (sends, records)
 }
 
@@ -471,12 +345,8 @@ fn two_topics_with_the_same_partitions_and_offsets_do_not_mix() {
     // interleaves the topics; the second topic's log is also the longer one.
     let (plain_sends, plain_records) = clean_in(0, "plain", 6);
     let (idem_sends, idem_records) = clean_in(1, "idem", 9);
-    let history = History {
-        producers: vec![
-            producer_on("plain", "faultlab-plain", plain_sends),
-            producer_on("idem", "faultlab-idem", idem_sends),
-        ],
-    };
+    let history =
+        History { producers: vec![producer_on("plain", "faultlab-plain", plain_sends), producer_on("idem", "faultlab-idem", idem_sends)] };
     let mut records = Vec::new();
     for (a, b) in plain_records.chunks(2).zip(idem_records.chunks(3)) {
         records.extend_from_slice(b);
@@ -490,10 +360,7 @@ fn two_topics_with_the_same_partitions_and_offsets_do_not_mix() {
     for r in &mut records {
         r.topic = 1 - r.topic;
     }
-    let swapped = audit(
-        &history,
-        &observed_topics(&["faultlab-idem", "faultlab-plain"], records),
-    );
+    let swapped = audit(&history, &observed_topics(&["faultlab-idem", "faultlab-plain"], records));
     assert_eq!(swapped, v);
 }
 
@@ -503,17 +370,9 @@ fn ack_is_checked_against_its_own_topic_only() {
     // read only from "u", at (0, 1), exactly where its ack points but in the
     // wrong topic; "t" holds q's message at (0, 1).
     let history = History {
-        producers: vec![
-            producer_on("p", "t", vec![acked(0, 0, 0), acked(1, 0, 1)]),
-            producer_on("q", "u", vec![acked(0, 0, 0)]),
-        ],
+        producers: vec![producer_on("p", "t", vec![acked(0, 0, 0), acked(1, 0, 1)]), producer_on("q", "u", vec![acked(0, 0, 0)])],
     };
-    let records = vec![
-        rec_in(1, "p", 0, 0, 0),
-        rec_in(1, "q", 7, 0, 1),
-        rec_in(0, "q", 0, 0, 0),
-        rec_in(0, "p", 1, 0, 1),
-    ];
+    let records = vec![rec_in(1, "p", 0, 0, 0), rec_in(1, "q", 7, 0, 1), rec_in(0, "q", 0, 0, 0), rec_in(0, "p", 1, 0, 1)];
     let v = audit(&history, &observed_topics(&["u", "t"], records));
     // seq 1 is not lost (a copy was read, in "u") but its ack was not truthful.
     assert_anomalies(&v[0], &[("offset_mismatch", 1)]);
@@ -525,41 +384,18 @@ fn ack_is_checked_against_its_own_topic_only() {
 fn producer_whose_topic_was_not_read_has_every_offset_ack_mismatched() {
     let history = History {
         producers: vec![
-            producer_on(
-                "p",
-                "unread",
-                vec![
-                    acked(0, 0, 0),
-                    acked(1, 0, 1),
-                    acked_no_offset(2, 0),
-                    failed(3),
-                ],
-            ),
+            producer_on("p", "unread", vec![acked(0, 0, 0), acked(1, 0, 1), acked_no_offset(2, 0), failed(3)]),
             producer("q", vec![acked(0, 0, 0), acked(1, 0, 1)]),
         ],
     };
     // Topic "t" holds q's messages at exactly p's acked offsets.
     let records = vec![rec("q", 0, 0, 0), rec("q", 1, 0, 1)];
     let v = audit(&history, &observed(records));
-    assert_anomalies(
-        &v[0],
-        &[
-            ("lost", 3),
-            ("offset_mismatch", 2),
-            ("acked_without_offset", 1),
-        ],
-    );
+    assert_anomalies(&v[0], &[("lost", 3), ("offset_mismatch", 2), ("acked_without_offset", 1)]);
     assert_anomalies(&v[1], &[]);
     // No topic read at all: the same for every producer.
     let v = audit(&history, &observed_topics(&[], vec![]));
-    assert_anomalies(
-        &v[0],
-        &[
-            ("lost", 3),
-            ("offset_mismatch", 2),
-            ("acked_without_offset", 1),
-        ],
-    );
+    assert_anomalies(&v[0], &[("lost", 3), ("offset_mismatch", 2), ("acked_without_offset", 1)]);
     assert_anomalies(&v[1], &[("lost", 2), ("offset_mismatch", 2)]);
 }
 
@@ -567,20 +403,10 @@ fn producer_whose_topic_was_not_read_has_every_offset_ack_mismatched() {
 fn copies_read_from_another_topic_count_as_the_producers_messages() {
     // p writes to "t"; its failed seq 1 and a second copy of seq 0 turn up in
     // "u", as does a seq it never sent.
-    let history = History {
-        producers: vec![producer("p", vec![acked(0, 0, 0), failed(1)])],
-    };
-    let records = vec![
-        rec_in(0, "p", 0, 0, 0),
-        rec_in(1, "p", 0, 0, 0),
-        rec_in(1, "p", 1, 0, 1),
-        rec_in(1, "p", 9, 0, 2),
-    ];
+    let history = History { producers: vec![producer("p", vec![acked(0, 0, 0), failed(1)])] };
+    let records = vec![rec_in(0, "p", 0, 0, 0), rec_in(1, "p", 0, 0, 0), rec_in(1, "p", 1, 0, 1), rec_in(1, "p", 9, 0, 2)];
     let v = audit(&history, &observed_topics(&[T, "u"], records));
-    assert_anomalies(
-        &v[0],
-        &[("duplicates", 1), ("phantom", 1), ("unexpected", 1)],
-    );
+    assert_anomalies(&v[0], &[("duplicates", 1), ("phantom", 1), ("unexpected", 1)]);
 }
 
 #[test]
@@ -591,19 +417,10 @@ fn reorder_is_judged_per_topic() {
     // 3 0 4 1 5 2 or 0 3 1 4 2 5: reordered either way.
     let mut sends: Vec<SendRecord> = (0..3).map(unknown).collect();
     sends.extend((3..6).map(|s| acked(s, 0, s as i64 - 3)));
-    let history = History {
-        producers: vec![producer("p", sends)],
-    };
+    let history = History { producers: vec![producer("p", sends)] };
     for topics in [[T, "u"], ["u", T]] {
         let (t, u) = if topics[0] == T { (0, 1) } else { (1, 0) };
-        let records: Vec<_> = (0..3i64)
-            .flat_map(|o| {
-                [
-                    rec_in(t, "p", o as u64 + 3, 0, o),
-                    rec_in(u, "p", o as u64, 0, o),
-                ]
-            })
-            .collect();
+        let records: Vec<_> = (0..3i64).flat_map(|o| [rec_in(t, "p", o as u64 + 3, 0, o), rec_in(u, "p", o as u64, 0, o)]).collect();
         let v = audit(&history, &observed_topics(&topics, records));
         assert_eq!(v[0].unknown, 3);
         assert_anomalies(&v[0], &[]);
@@ -652,12 +469,7 @@ fn two_producers_do_not_mix() {
             producer("b", vec![acked(0, 0, 1), acked(1, 0, 3), failed(2)]),
         ],
     };
-    let records = vec![
-        rec("a", 0, 0, 0),
-        rec("b", 0, 0, 1),
-        rec("a", 1, 0, 2),
-        rec("a", 1, 0, 3),
-    ];
+    let records = vec![rec("a", 0, 0, 0), rec("b", 0, 0, 1), rec("a", 1, 0, 2), rec("a", 1, 0, 3)];
     let v = audit(&history, &observed(records));
     assert_eq!(v.len(), 2);
     assert_eq!((v[0].producer.as_str(), v[1].producer.as_str()), ("a", "b"));
@@ -670,18 +482,8 @@ fn two_producers_do_not_mix() {
 fn many_producers_use_the_same_rules() {
     // More than the linear-scan limit of producer names.
     let names: Vec<String> = (0..20).map(|i| format!("producer-{i}")).collect();
-    let history = History {
-        producers: names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| producer(n, vec![acked(0, 0, i as i64)]))
-            .collect(),
-    };
-    let mut records: Vec<_> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| rec(n, 0, 0, i as i64))
-        .collect();
+    let history = History { producers: names.iter().enumerate().map(|(i, n)| producer(n, vec![acked(0, 0, i as i64)])).collect() };
+    let mut records: Vec<_> = names.iter().enumerate().map(|(i, n)| rec(n, 0, 0, i as i64)).collect();
     records.push(rec("producer-7", 0, 0, 20));
     records.push(rec("producer-99", 0, 0, 21));
     let v = audit(&history, &observed(records));
@@ -696,12 +498,7 @@ fn many_producers_use_the_same_rules() {
 fn sparse_seqs_are_judged_like_dense_ones() {
     // Seqs far apart use the map-backed table.
     let seqs = [5u64, 1_000_000, 7_000_000_000, u64::MAX - 1];
-    let sends = vec![
-        acked(seqs[0], 0, 0),
-        acked(seqs[1], 0, 1),
-        failed(seqs[2]),
-        acked(seqs[3], 0, 3),
-    ];
+    let sends = vec![acked(seqs[0], 0, 0), acked(seqs[1], 0, 1), failed(seqs[2]), acked(seqs[3], 0, 3)];
     let records = vec![
         rec("p", seqs[1], 0, 0), // ahead of seqs[0]: seqs[0] is reordered
         rec("p", seqs[0], 0, 1),
@@ -710,17 +507,7 @@ fn sparse_seqs_are_judged_like_dense_ones() {
         rec("p", 6, 0, 5),
     ];
     let v = one(sends, records);
-    assert_anomalies(
-        &v,
-        &[
-            ("reordered", 1),
-            ("phantom", 1),
-            ("duplicates", 1),
-            ("lost", 1),
-            ("offset_mismatch", 3),
-            ("unexpected", 1),
-        ],
-    );
+    assert_anomalies(&v, &[("reordered", 1), ("phantom", 1), ("duplicates", 1), ("lost", 1), ("offset_mismatch", 3), ("unexpected", 1)]);
 }
 
 #[test]
@@ -742,18 +529,10 @@ fn latency_percentiles_of_a_known_distribution() {
             seq: s,
             sent_at: Duration::from_secs(1),
             done_at: Duration::from_secs(1) + Duration::from_millis(s + 1),
-            outcome: Outcome::Acked {
-                partition: 0,
-                offset: Some(s as i64),
-            },
+            outcome: Outcome::Acked { partition: 0, offset: Some(s as i64) },
         })
         .collect();
-    sends.push(SendRecord {
-        seq: 100,
-        sent_at: Duration::ZERO,
-        done_at: Duration::from_secs(30),
-        ..failed(100)
-    });
+    sends.push(SendRecord { seq: 100, sent_at: Duration::ZERO, done_at: Duration::from_secs(30), ..failed(100) });
     sends.push(unknown(101));
     let records = (0..100).map(|s| rec("p", s, 0, s as i64)).collect();
     let v = one(sends, records);
@@ -772,20 +551,14 @@ fn latency_is_kept_in_microseconds() {
             seq: 0,
             sent_at: Duration::from_micros(100),
             done_at: Duration::from_micros(1_600),
-            outcome: Outcome::Acked {
-                partition: 0,
-                offset: Some(0),
-            },
+            outcome: Outcome::Acked { partition: 0, offset: Some(0) },
         },
         // A clock oddity (done before sent) counts as zero, never panics.
         SendRecord {
             seq: 1,
             sent_at: Duration::from_millis(10),
             done_at: Duration::from_millis(9),
-            outcome: Outcome::Acked {
-                partition: 0,
-                offset: Some(1),
-            },
+            outcome: Outcome::Acked { partition: 0, offset: Some(1) },
         },
     ];
     let records = vec![rec("p", 0, 0, 0), rec("p", 1, 0, 1)];
@@ -798,10 +571,7 @@ fn latency_is_kept_in_microseconds() {
 
 #[test]
 fn no_acks_no_latency() {
-    assert_eq!(
-        one(vec![failed(0)], vec![]).latency,
-        LatencySummary::default()
-    );
+    assert_eq!(one(vec![failed(0)], vec![]).latency, LatencySummary::default());
 }
 
 // ---- the Verdict API --------------------------------------------------------------
@@ -825,13 +595,7 @@ fn metric_names_every_count() {
     }
     // Every u64 field of the JSON form is a metric, and vice versa.
     let json = serde_json::to_value(&v).unwrap();
-    let counts: Vec<&str> = json
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, x)| x.is_u64())
-        .map(|(k, _)| k.as_str())
-        .collect();
+    let counts: Vec<&str> = json.as_object().unwrap().iter().filter(|(_, x)| x.is_u64()).map(|(k, _)| k.as_str()).collect();
     assert_eq!(counts.len(), Metric::ALL.len());
     for k in counts {
         let metric = Metric::from_name(k).unwrap_or_else(|| panic!("{k} is not a metric"));
@@ -857,10 +621,7 @@ fn long_latencies_grow_the_histogram() {
         seq: 0,
         sent_at: Duration::ZERO,
         done_at: Duration::from_secs(7200),
-        outcome: Outcome::Acked {
-            partition: 0,
-            offset: Some(0),
-        },
+        outcome: Outcome::Acked { partition: 0, offset: Some(0) },
     }];
     let l = one(sends, vec![rec("p", 0, 0, 0)]).latency;
     assert_eq!(l.max_ms, 7_200_000.0);

@@ -94,7 +94,8 @@ pub async fn apply(
     // has to catch up first.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while moves_data {
-        let verified = tool(components, dir, reassign, &["--bootstrap-server", bootstrap, "--reassignment-json-file", &file, "--verify"]).await?;
+        let verified =
+            tool(components, dir, reassign, &["--bootstrap-server", bootstrap, "--reassignment-json-file", &file, "--verify"]).await?;
         if !verified.contains("still in progress") {
             break;
         }

@@ -30,9 +30,7 @@ pub fn object(value: Value, what: &str) -> Result<Object, ApiError> {
 /// `value` as an array of objects (populate's body).
 pub fn objects(value: Value) -> Result<Vec<Object>, ApiError> {
     match value {
-        Value::Array(items) => {
-            items.into_iter().enumerate().map(|(i, item)| object(item, &format!("proxy {}", i + 1))).collect()
-        }
+        Value::Array(items) => items.into_iter().enumerate().map(|(i, item)| object(item, &format!("proxy {}", i + 1))).collect(),
         other => Err(ApiError::bad_body(format!("expected an array of proxies, got {}", describe(&other)))),
     }
 }
@@ -64,9 +62,7 @@ pub fn number(object: &Object, field: &str, at: &str) -> Result<Option<f64>, Api
 /// A toxicity from the body, checked to be a probability.
 pub fn toxicity(object: &Object) -> Result<Option<f32>, ApiError> {
     match number(object, "toxicity", "")? {
-        Some(t) if !(0.0..=1.0).contains(&t) => {
-            Err(ApiError::bad_body(format!("toxicity: `{t}` is out of range; accepted: 0.0 to 1.0")))
-        }
+        Some(t) if !(0.0..=1.0).contains(&t) => Err(ApiError::bad_body(format!("toxicity: `{t}` is out of range; accepted: 0.0 to 1.0"))),
         t => Ok(t.map(|t| t as f32)),
     }
 }
@@ -78,9 +74,8 @@ pub fn kind(type_name: &str, attributes: Option<&Value>) -> Result<ToxicKind, Ap
         None | Some(Value::Null) => Object::new(),
         Some(value) => object(value.clone(), "attributes")?,
     };
-    let decode = |attributes: Object| {
-        serde_json::from_value::<ToxicKind>(serde_json::json!({ "type": type_name, "attributes": attributes }))
-    };
+    let decode =
+        |attributes: Object| serde_json::from_value::<ToxicKind>(serde_json::json!({ "type": type_name, "attributes": attributes }));
     let kind = decode(attributes.clone()).map_err(|whole| {
         // serde does not say which attribute failed: try them one by one.
         let culprit = attributes.iter().find_map(|(name, value)| {

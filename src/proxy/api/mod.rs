@@ -96,10 +96,7 @@ pub fn router(registry: Arc<Registry>) -> Router {
         .route("/populate", post(proxies::populate))
         .route("/proxies/{proxy}", get(proxies::show).post(proxies::update).patch(proxies::update).delete(proxies::delete))
         .route("/proxies/{proxy}/toxics", get(toxics::index).post(toxics::create))
-        .route(
-            "/proxies/{proxy}/toxics/{toxic}",
-            get(toxics::show).post(toxics::update).patch(toxics::update).delete(toxics::delete),
-        )
+        .route("/proxies/{proxy}/toxics/{toxic}", get(toxics::show).post(toxics::update).patch(toxics::update).delete(toxics::delete))
         .route("/version", get(version))
         .fallback(not_found)
         .layer(middleware::from_fn(refuse_browsers))

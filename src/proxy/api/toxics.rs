@@ -55,9 +55,8 @@ pub async fn create(State(registry): Api, Path(proxy): Path<String>, body: Bytes
     let input = body::object(body::parse(&body)?, "toxic")?;
     let stream = match body::string(&input, "stream", "")? {
         None => Stream::Downstream,
-        Some(text) => Stream::parse(&text).ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "stream was invalid, can be either upstream or downstream")
-        })?,
+        Some(text) => Stream::parse(&text)
+            .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "stream was invalid, can be either upstream or downstream"))?,
     };
     let type_name = body::string(&input, "type", "")?.unwrap_or_default();
     if !ToxicKind::TYPE_NAMES.contains(&type_name.as_str()) {
@@ -85,11 +84,7 @@ pub async fn show(State(registry): Api, Path((proxy, toxic)): Path<(String, Stri
 /// `POST` or `PATCH /proxies/{proxy}/toxics/{toxic}`: `attributes` given
 /// replace those attributes only; `toxicity` if given. Name, type and
 /// stream stay.
-pub async fn update(
-    State(registry): Api,
-    Path((proxy, name)): Path<(String, String)>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+pub async fn update(State(registry): Api, Path((proxy, name)): Path<(String, String)>, body: Bytes) -> Result<Json<Value>, ApiError> {
     let proxy = registry.get(&proxy).await?;
     let current = proxy.toxic(&name).ok_or(ProxyError::ToxicNotFound)?;
     let input = body::object(body::parse(&body)?, "toxic")?;

@@ -15,9 +15,7 @@ pub const MAX_FRAME: usize = 100 * 1024 * 1024;
 /// Why a stream is not Kafka frames.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
-    #[error(
-        "a frame of {0} bytes is larger than the largest accepted ({MAX_FRAME} bytes, Kafka's socket.request.max.bytes)"
-    )]
+    #[error("a frame of {0} bytes is larger than the largest accepted ({MAX_FRAME} bytes, Kafka's socket.request.max.bytes)")]
     TooLarge(usize),
     #[error("a frame size of {0} is negative")]
     Negative(i32),
@@ -58,11 +56,7 @@ impl Framer {
 
     /// At the end of the stream: an error if part of a frame is left.
     pub fn finish(&self) -> Result<(), FrameError> {
-        if self.buf.is_empty() {
-            Ok(())
-        } else {
-            Err(FrameError::Truncated(self.buf.len()))
-        }
+        if self.buf.is_empty() { Ok(()) } else { Err(FrameError::Truncated(self.buf.len())) }
     }
 }
 
@@ -90,12 +84,7 @@ pub fn request_header(frame: &[u8]) -> Option<RequestHeader> {
         Err(_) => None,
         Ok(len) => Some(String::from_utf8_lossy(body.get(..len)?).into_owned()),
     };
-    Some(RequestHeader {
-        api_key,
-        api_version,
-        correlation_id,
-        client_id,
-    })
+    Some(RequestHeader { api_key, api_version, correlation_id, client_id })
 }
 
 /// The correlation id of a response frame (size prefix included).

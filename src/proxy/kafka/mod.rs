@@ -87,25 +87,13 @@ impl KafkaFront {
     /// Listen on `listen` for Kafka clients, forwarding to the broker at
     /// `bootstrap` (`host:port`). With a `registry`, the listeners are its
     /// proxies (the HTTP API lists them and puts toxics on them).
-    pub async fn start(
-        listen: &str,
-        bootstrap: &str,
-        seed: u64,
-        registry: Option<Arc<Registry>>,
-    ) -> anyhow::Result<KafkaFront> {
+    pub async fn start(listen: &str, bootstrap: &str, seed: u64, registry: Option<Arc<Registry>>) -> anyhow::Result<KafkaFront> {
         if bootstrap.contains(',') || !bootstrap.contains(':') {
             anyhow::bail!(
                 "the Kafka bootstrap address {bootstrap:?} is not one HOST:PORT (give one broker; the others are learned from its metadata)"
             );
         }
-        let bootstrap_proxy = new_proxy(
-            registry.as_deref(),
-            BOOTSTRAP_PROXY,
-            listen,
-            bootstrap,
-            seed,
-        )
-        .await?;
+        let bootstrap_proxy = new_proxy(registry.as_deref(), BOOTSTRAP_PROXY, listen, bootstrap, seed).await?;
         let bind_ip = super::listener::resolve(listen).await?.ip();
         let front = Arc::new(Front {
             bind_ip,
@@ -138,10 +126,7 @@ impl KafkaFront {
 
     /// How many requests with `api_key` the proxy `name` has read.
     pub fn requests(&self, name: &str, api_key: i16) -> u64 {
-        lock(&self.front.requests)
-            .get(&(name.to_string(), api_key))
-            .copied()
-            .unwrap_or(0)
+        lock(&self.front.requests).get(&(name.to_string(), api_key)).copied().unwrap_or(0)
     }
 }
 
@@ -159,19 +144,8 @@ impl Drop for KafkaFront {
 }
 
 /// A disabled proxy named `name`, in `registry` if there is one.
-async fn new_proxy(
-    registry: Option<&Registry>,
-    name: &str,
-    listen: &str,
-    upstream: &str,
-    seed: u64,
-) -> anyhow::Result<Proxy> {
-    let spec = ProxySpec {
-        name: name.into(),
-        listen: listen.into(),
-        upstream: upstream.into(),
-        enabled: false,
-    };
+async fn new_proxy(registry: Option<&Registry>, name: &str, listen: &str, upstream: &str, seed: u64) -> anyhow::Result<Proxy> {
+    let spec = ProxySpec { name: name.into(), listen: listen.into(), upstream: upstream.into(), enabled: false };
     Ok(match registry {
         Some(registry) => registry.create(spec).await?,
         None => Proxy::new(name, listen, upstream, super::registry::seed_for(seed, name)),
@@ -180,9 +154,7 @@ async fn new_proxy(
 
 impl Front {
     fn count(&self, proxy: &str, api_key: i16, api_version: i16) {
-        *lock(&self.requests)
-            .entry((proxy.to_string(), api_key))
-            .or_default() += 1;
+        *lock(&self.requests).entry((proxy.to_string(), api_key)).or_default() += 1;
         lock(&self.versions).insert((api_key, api_version));
     }
 
@@ -195,19 +167,12 @@ impl Front {
         // In a task of its own: the link asking may be closed meanwhile,
         // and a listener half made would be lost.
         let front = self.clone();
-        tokio::spawn(front.make_listener(node_id, advertised))
-            .await
-            .ok()
-            .flatten()
+        tokio::spawn(front.make_listener(node_id, advertised)).await.ok().flatten()
     }
 
     /// Boxed as `Send`: making a listener starts a proxy whose links may
     /// make listeners, a cycle the compiler cannot prove `Send` through.
-    fn make_listener(
-        self: Arc<Self>,
-        node_id: i32,
-        advertised: String,
-    ) -> futures::future::BoxFuture<'static, Option<u16>> {
+    fn make_listener(self: Arc<Self>, node_id: i32, advertised: String) -> futures::future::BoxFuture<'static, Option<u16>> {
         Box::pin(self.make_listener_now(node_id, advertised))
     }
 
@@ -232,32 +197,20 @@ impl Front {
         let name = broker_proxy_name(node_id);
         let listen = SocketAddr::new(self.bind_ip, 0).to_string();
         let made = async {
-            let proxy = new_proxy(
-                self.registry.as_deref(),
-                &name,
-                &listen,
-                &advertised,
-                self.seed,
-            )
-            .await?;
+            let proxy = new_proxy(self.registry.as_deref(), &name, &listen, &advertised, self.seed).await?;
             proxy.set_kafka(Arc::downgrade(&self));
             proxy.enable().await?;
             anyhow::Ok(proxy)
         };
         match made.await {
             Ok(proxy) => {
-                tracing::info!(
-                    "Kafka broker {node_id} ({advertised}) gets listener {name} on {}",
-                    proxy.listen()
-                );
+                tracing::info!("Kafka broker {node_id} ({advertised}) gets listener {name} on {}", proxy.listen());
                 let port = proxy.listen_addr().port();
                 brokers.insert(node_id, proxy);
                 Some(port)
             }
             Err(e) => {
-                tracing::error!(
-                    "no listener for Kafka broker {node_id} ({advertised}), clients will reach it directly: {e:#}"
-                );
+                tracing::error!("no listener for Kafka broker {node_id} ({advertised}), clients will reach it directly: {e:#}");
                 None
             }
         }
@@ -284,12 +237,7 @@ struct Pending {
 
 impl Session {
     pub(crate) fn new(proxy: &str, front: Weak<Front>, advertise: IpAddr) -> Arc<Session> {
-        Arc::new(Session {
-            proxy: proxy.to_string(),
-            front,
-            advertise,
-            pending: Mutex::new(HashMap::new()),
-        })
+        Arc::new(Session { proxy: proxy.to_string(), front, advertise, pending: Mutex::new(HashMap::new()) })
     }
 }
 

@@ -36,10 +36,7 @@ pub(crate) async fn read_loop(
                 Ok(Some(frame)) => frame,
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::warn!(
-                        "proxy {} closes a connection: its {stream:?} stream is not Kafka: {e}",
-                        session.proxy
-                    );
+                    tracing::warn!("proxy {} closes a connection: its {stream:?} stream is not Kafka: {e}", session.proxy);
                     return;
                 }
             };
@@ -76,10 +73,7 @@ pub(crate) async fn read_loop(
         match source.try_read_buf(buf) {
             Ok(0) => {
                 if let Err(e) = framer.finish() {
-                    tracing::debug!(
-                        "proxy {}: the {stream:?} stream ended inside a frame: {e}",
-                        session.proxy
-                    );
+                    tracing::debug!("proxy {}: the {stream:?} stream ended inside a frame: {e}", session.proxy);
                 }
                 return;
             }
@@ -95,29 +89,17 @@ impl Session {
     /// response unless it expects none.
     fn on_request(&self, frame: &Bytes) -> Option<FrameInfo> {
         let Some(header) = frame::request_header(frame) else {
-            tracing::warn!(
-                "proxy {}: a request frame of {} bytes has no Kafka header; forwarded as it is",
-                self.proxy,
-                frame.len()
-            );
+            tracing::warn!("proxy {}: a request frame of {} bytes has no Kafka header; forwarded as it is", self.proxy, frame.len());
             return None;
         };
         if let Some(front) = self.front.upgrade() {
             front.count(&self.proxy, header.api_key, header.api_version);
         }
         if frame::expects_response(frame, &header) != Some(false) {
-            let pending = Pending {
-                api_key: header.api_key,
-                api_version: header.api_version,
-            };
+            let pending = Pending { api_key: header.api_key, api_version: header.api_version };
             lock(&self.pending).insert(header.correlation_id, pending);
         }
-        Some(FrameInfo {
-            api_key: header.api_key,
-            api_version: header.api_version,
-            correlation_id: header.correlation_id,
-            response: false,
-        })
+        Some(FrameInfo { api_key: header.api_key, api_version: header.api_version, correlation_id: header.correlation_id, response: false })
     }
 
     /// A response read from the broker, matched to its request; rewritten
@@ -127,33 +109,17 @@ impl Session {
             return (frame, None);
         };
         let Some(request) = lock(&self.pending).remove(&correlation_id) else {
-            tracing::warn!(
-                "proxy {}: a response with correlation id {correlation_id} answers no request seen",
-                self.proxy
-            );
+            tracing::warn!("proxy {}: a response with correlation id {correlation_id} answers no request seen", self.proxy);
             return (frame, None);
         };
-        let info = Some(FrameInfo {
-            api_key: request.api_key,
-            api_version: request.api_version,
-            correlation_id,
-            response: true,
-        });
+        let info = Some(FrameInfo { api_key: request.api_key, api_version: request.api_version, correlation_id, response: true });
         if !rewrite::rewritten(request.api_key) {
             return (frame, info);
         }
         let Some(front) = self.front.upgrade() else {
             return (frame, info);
         };
-        match rewrite::rewrite(
-            &frame,
-            request.api_key,
-            request.api_version,
-            &front,
-            self.advertise,
-        )
-        .await
-        {
+        match rewrite::rewrite(&frame, request.api_key, request.api_version, &front, self.advertise).await {
             Ok(Some(rewritten)) => (rewritten, info),
             Ok(None) => (frame, info),
             Err(e) => {

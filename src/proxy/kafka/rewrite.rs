@@ -35,10 +35,7 @@ pub(super) fn rewritten(api_key: i16) -> bool {
 
 /// The highest version of `api_key`'s response the codec reads.
 fn codec_max(api_key: i16) -> Option<i16> {
-    RootMessageMeta::messages()
-        .responses()
-        .get(&api_key)
-        .map(|meta| meta.version.valid().end)
+    RootMessageMeta::messages().responses().get(&api_key).map(|meta| meta.version.valid().end)
 }
 
 /// The response `frame` (size prefix included) with every broker address
@@ -54,64 +51,39 @@ pub(super) async fn rewrite(
     match codec_max(api_key) {
         Some(max) if api_version <= max => {}
         max => {
-            return Err(format!(
-                "version {api_version} is beyond the codec's (highest {max:?})"
-            ));
+            return Err(format!("version {api_version} is beyond the codec's (highest {max:?})"));
         }
     }
-    let mut decoded = Frame::response_from_bytes(&frame[..], api_key, api_version)
-        .map_err(|e| format!("decoding it: {e}"))?;
-    let readdress =
-        |node_id: i32, host: String, port: i32| readdress(front, node_id, host, port, advertise);
+    let mut decoded = Frame::response_from_bytes(&frame[..], api_key, api_version).map_err(|e| format!("decoding it: {e}"))?;
+    let readdress = |node_id: i32, host: String, port: i32| readdress(front, node_id, host, port, advertise);
     match &mut decoded.body {
         Body::MetadataResponse(metadata) => {
             for broker in metadata.brokers.iter_mut().flatten() {
-                (broker.host, broker.port) = readdress(
-                    broker.node_id,
-                    std::mem::take(&mut broker.host),
-                    broker.port,
-                )
-                .await;
+                (broker.host, broker.port) = readdress(broker.node_id, std::mem::take(&mut broker.host), broker.port).await;
             }
         }
         Body::FindCoordinatorResponse(found) => {
             // Versions 0-3 name one coordinator, 4+ one per key.
-            if let (Some(node_id), Some(host), Some(port)) =
-                (found.node_id, found.host.as_mut(), found.port.as_mut())
-            {
+            if let (Some(node_id), Some(host), Some(port)) = (found.node_id, found.host.as_mut(), found.port.as_mut()) {
                 (*host, *port) = readdress(node_id, std::mem::take(host), *port).await;
             }
             for coordinator in found.coordinators.iter_mut().flatten() {
-                (coordinator.host, coordinator.port) = readdress(
-                    coordinator.node_id,
-                    std::mem::take(&mut coordinator.host),
-                    coordinator.port,
-                )
-                .await;
+                (coordinator.host, coordinator.port) =
+                    readdress(coordinator.node_id, std::mem::take(&mut coordinator.host), coordinator.port).await;
             }
         }
         Body::DescribeClusterResponse(cluster) => {
             for broker in cluster.brokers.iter_mut().flatten() {
-                (broker.host, broker.port) = readdress(
-                    broker.broker_id,
-                    std::mem::take(&mut broker.host),
-                    broker.port,
-                )
-                .await;
+                (broker.host, broker.port) = readdress(broker.broker_id, std::mem::take(&mut broker.host), broker.port).await;
             }
         }
         Body::ApiVersionsResponse(versions) => {
             let mut lowered = false;
             for api in versions.api_keys.iter_mut().flatten() {
-                if let (true, Some(max)) =
-                    (NAMES_BROKERS.contains(&api.api_key), codec_max(api.api_key))
+                if let (true, Some(max)) = (NAMES_BROKERS.contains(&api.api_key), codec_max(api.api_key))
                     && api.max_version > max
                 {
-                    tracing::debug!(
-                        "API key {} offered up to v{}, lowered to v{max}",
-                        api.api_key,
-                        api.max_version
-                    );
+                    tracing::debug!("API key {} offered up to v{}, lowered to v{max}", api.api_key, api.max_version);
                     api.max_version = max.max(api.min_version);
                     lowered = true;
                 }
@@ -121,34 +93,19 @@ pub(super) async fn rewrite(
             }
         }
         _ => {
-            return Err(format!(
-                "it decoded as {}, not a response naming brokers",
-                decoded.body.api_name()
-            ));
+            return Err(format!("it decoded as {}, not a response naming brokers", decoded.body.api_name()));
         }
     }
-    Frame::response(decoded.header, decoded.body, api_key, api_version)
-        .map(Some)
-        .map_err(|e| format!("encoding it again: {e}"))
+    Frame::response(decoded.header, decoded.body, api_key, api_version).map(Some).map_err(|e| format!("encoding it again: {e}"))
 }
 
 /// A broker's address as the client should see it: its listener's. An
 /// error response's placeholder (node -1, empty host) is left as it is.
-async fn readdress(
-    front: &Arc<Front>,
-    node_id: i32,
-    host: String,
-    port: i32,
-    advertise: IpAddr,
-) -> (String, i32) {
+async fn readdress(front: &Arc<Front>, node_id: i32, host: String, port: i32, advertise: IpAddr) -> (String, i32) {
     if node_id < 0 || host.is_empty() {
         return (host, port);
     }
-    let advertised = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
+    let advertised = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
     match front.listener_for(node_id, advertised).await {
         Some(listen_port) => (advertise.to_string(), i32::from(listen_port)),
         None => (host, port),

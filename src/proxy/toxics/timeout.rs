@@ -25,8 +25,8 @@ pub struct Timeout {
 
 impl Timeout {
     pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
-        let deadline = (self.timeout > 0)
-            .then(|| *state.deadline.get_or_insert_with(|| super::after(Instant::now(), super::millis(self.timeout))));
+        let deadline =
+            (self.timeout > 0).then(|| *state.deadline.get_or_insert_with(|| super::after(Instant::now(), super::millis(self.timeout))));
         loop {
             let closes = async {
                 match deadline {

@@ -39,7 +39,10 @@ fn each_broker_fault_parses() {
     );
     // Kafka's own spelling is taken and stored as the mock's names.
     assert_eq!(
-        only_fault(&with("", &f("request_errors", "{ request = \"Produce\", errors = [\"NOT_LEADER_OR_FOLLOWER\", \"request_timed_out\"] }"))),
+        only_fault(&with(
+            "",
+            &f("request_errors", "{ request = \"Produce\", errors = [\"NOT_LEADER_OR_FOLLOWER\", \"request_timed_out\"] }")
+        )),
         BackendFault::RequestErrors(RequestErrors {
             request: "produce".into(),
             errors: vec!["not_leader_or_follower".into(), "request_timed_out".into()]
@@ -70,11 +73,7 @@ fn an_unknown_attribute_gets_a_suggestion() {
 #[test]
 fn a_broker_out_of_range_is_refused_at_the_broker() {
     let fault = "[[faults]]\ntype = \"broker_down\"\nat = \"1s\"\nattributes = { broker = 4 }\n";
-    assert_error(&with("brokers = 3\n", fault), 12, "faults[0].attributes.broker", &[
-        "no broker 4",
-        "3 brokers",
-        "accepted: 1 to 3",
-    ]);
+    assert_error(&with("brokers = 3\n", fault), 12, "faults[0].attributes.broker", &["no broker 4", "3 brokers", "accepted: 1 to 3"]);
     assert_error(&with("", fault), 11, "faults[0].attributes.broker", &["1 broker (`brokers = 1`)", "raise `brokers`"]);
     let zero = "[[faults]]\ntype = \"broker_rtt\"\nat = \"1s\"\nattributes = { broker = 0, rtt = 5 }\n";
     assert_error(&with("", zero), 11, "faults[0].attributes.broker", &["no broker 0"]);
@@ -83,15 +82,18 @@ fn a_broker_out_of_range_is_refused_at_the_broker() {
 #[test]
 fn other_attribute_mistakes_are_refused_at_the_value() {
     let f = |a: &str| format!("[[faults]]\ntype = \"request_errors\"\nat = \"1s\"\nattributes = {a}\n");
-    assert_error(&with("", &f("{ request = \"prodce\", errors = [\"transport\"] }")), 11, "faults[0].attributes.request", &[
-        "unknown request type `prodce`",
-        "did you mean `produce`?",
-        "list_offsets",
-    ]);
-    assert_error(&with("", &f("{ request = \"produce\", errors = [\"transport\", \"not_leader\"] }")), 11, "faults[0].attributes.errors[1]", &[
-        "unknown error `not_leader`",
-        "not_leader_or_follower",
-    ]);
+    assert_error(
+        &with("", &f("{ request = \"prodce\", errors = [\"transport\"] }")),
+        11,
+        "faults[0].attributes.request",
+        &["unknown request type `prodce`", "did you mean `produce`?", "list_offsets"],
+    );
+    assert_error(
+        &with("", &f("{ request = \"produce\", errors = [\"transport\", \"not_leader\"] }")),
+        11,
+        "faults[0].attributes.errors[1]",
+        &["unknown error `not_leader`", "not_leader_or_follower"],
+    );
     assert_error(&with("", &f("{ request = \"produce\", errors = [] }")), 11, "faults[0].attributes.errors", &["one or more"]);
     let leader = "[[faults]]\ntype = \"leader_change\"\nat = \"1s\"\nattributes = { broker = 1, partition = 1 }\n";
     assert_error(&with("", leader), 11, "faults[0].attributes.partition", &["no partition 1", "`workload.partitions`"]);
@@ -106,10 +108,12 @@ fn brokers_and_backends_mistakes() {
     assert_error(&with("backends = [\"mock\", \"dokcer\"]\n", ""), 1, "backends[1]", &["did you mean `docker`?", "embedded, mock"]);
     assert_error(&with("backends = []\n", ""), 1, "backends", &["runs nowhere"]);
     let pause = "[[faults]]\ntype = \"broker_pause\"\nat = \"1s\"\nattributes = { broker = 1 }\n";
-    assert_error(&with("backends = [\"mock\", \"docker\"]\n", pause), 10, "faults[0].type", &[
-        "`broker_pause` cannot be played on the mock backend",
-        "backends that can play it: docker",
-    ]);
+    assert_error(
+        &with("backends = [\"mock\", \"docker\"]\n", pause),
+        10,
+        "faults[0].type",
+        &["`broker_pause` cannot be played on the mock backend", "backends that can play it: docker"],
+    );
     assert_error(&with("brokers = 3\nbackends = [\"embedded\", \"mock\"]\n", ""), 1, "brokers", &["embedded backend", "one broker"]);
 }
 
@@ -120,7 +124,10 @@ fn capabilities_per_backend() {
     for type_name in BackendFault::TYPE_NAMES {
         assert!(!crate::env::Backend::playing(type_name).is_empty(), "no backend plays {type_name}");
     }
-    let s = parse_ok(&with("", "[[faults]]\ntype = \"latency\"\nat = \"1s\"\n[[faults]]\ntype = \"broker_pause\"\nat = \"1s\"\nattributes = { broker = 1 }\n"));
+    let s = parse_ok(&with(
+        "",
+        "[[faults]]\ntype = \"latency\"\nat = \"1s\"\n[[faults]]\ntype = \"broker_pause\"\nat = \"1s\"\nattributes = { broker = 1 }\n",
+    ));
     assert_eq!(s.unplayable_on("docker"), None, "toxics play everywhere");
     assert_eq!(s.unplayable_on("mock").map(|f| f.name.as_str()), Some("broker_pause_1"));
     assert_eq!(s.unplayable_on("embedded").map(|f| f.name.as_str()), Some("broker_pause_1"));

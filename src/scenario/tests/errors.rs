@@ -31,12 +31,7 @@ fn unknown_field_suggests_the_nearest() {
     assert_eq!(e.column, Some(1));
     assert_error(&base_with("[[fault]]\ntype = \"latency\"\n"), 8, "fault", &["did you mean `faults`?"]);
     assert_error(&format!("bogus = 1\n{BASE}"), 1, "bogus", &["unknown field;", "accepted: name, description"]);
-    assert_error(
-        &base_with("bogus = 1\n"),
-        8,
-        "producers[0].bogus",
-        &["unknown field;", "accepted: name, preset, settings"],
-    );
+    assert_error(&base_with("bogus = 1\n"), 8, "producers[0].bogus", &["unknown field;", "accepted: name, preset, settings"]);
 }
 
 #[test]
@@ -55,12 +50,7 @@ fn unknown_metric_in_expect() {
 
 #[test]
 fn wrong_types_say_what_is_accepted() {
-    assert_error(
-        &BASE.replace("messages = 10", "messages = \"ten\""),
-        4,
-        "workload.messages",
-        &["expected an integer", "string"],
-    );
+    assert_error(&BASE.replace("messages = 10", "messages = \"ten\""), 4, "workload.messages", &["expected an integer", "string"]);
     assert_error(&BASE.replace("name = \"x\"", "name = 5"), 1, "name", &["expected a string"]);
     let text = base_with("[[faults]]\ntype = \"latency\"\nat = \"1s\"\nattributes = { latency = \"3s\" }\n");
     assert_error(&text, 11, "faults[0].attributes.latency", &["expected an integer"]);
@@ -70,12 +60,7 @@ fn wrong_types_say_what_is_accepted() {
         "faults[0].toxicity",
         &["expected a number"],
     );
-    assert_error(
-        &base_with("[client]\n\"linger.ms\" = [1]\n"),
-        9,
-        "client.\"linger.ms\"",
-        &["string, integer, float or boolean"],
-    );
+    assert_error(&base_with("[client]\n\"linger.ms\" = [1]\n"), 9, "client.\"linger.ms\"", &["string, integer, float or boolean"]);
 }
 
 #[test]
@@ -95,12 +80,7 @@ fn unknown_enum_values_list_the_accepted_ones() {
     assert_error(&text, 11, "faults[0].stream", &["upstream, downstream"]);
     let text = base_with("[[expect]]\nproducer = \"plain\"\nlevel = \"optional\"\nlost = 0\n");
     assert_error(&text, 10, "expect[0].level", &["required, demonstration"]);
-    assert_error(
-        &BASE.replace("messages = 10", "messages = 10\nkey = \"id\""),
-        5,
-        "workload.key",
-        &["event-id", "spread"],
-    );
+    assert_error(&BASE.replace("messages = 10", "messages = 10\nkey = \"id\""), 5, "workload.key", &["event-id", "spread"]);
     assert_error(
         &BASE.replace("messages = 10", "messages = 10\nkey = { fixd = \"a\" }"),
         5,
@@ -111,12 +91,7 @@ fn unknown_enum_values_list_the_accepted_ones() {
 
 #[test]
 fn missing_required_fields() {
-    assert_error(
-        &BASE.replace("messages = 10", "rate = 5"),
-        3,
-        "workload.messages",
-        &["required field is missing", "integer >= 1"],
-    );
+    assert_error(&BASE.replace("messages = 10", "rate = 5"), 3, "workload.messages", &["required field is missing", "integer >= 1"]);
     assert_error(&BASE.replace("name = \"x\"\n", ""), 1, "name", &["required field is missing"]);
     assert_error(&base_with("[[faults]]\ntype = \"latency\"\n"), 8, "faults[0].at", &["missing", "\"2s\""]);
     assert_error(&BASE.replace("preset = \"plain\"\n", ""), 5, "producers[0].preset", &["missing", "idempotent"]);
@@ -167,9 +142,7 @@ fn no_producers() {
 
 #[test]
 fn expectation_for_unknown_producer() {
-    let text = base_with(
-        "[[producers]]\nname = \"idem\"\npreset = \"idempotent\"\n[[expect]]\nproducer = \"idempotent\"\nlost = 0\n",
-    );
+    let text = base_with("[[producers]]\nname = \"idem\"\npreset = \"idempotent\"\n[[expect]]\nproducer = \"idempotent\"\nlost = 0\n");
     assert_error(&text, 12, "expect[0].producer", &["unknown producer `idempotent`", "plain, idem"]);
 }
 
@@ -200,9 +173,7 @@ fn unknown_toxic_type() {
 fn attributes_the_proxy_cannot_run() {
     let text = base_with("[[faults]]\ntype = \"bandwidth\"\nat = \"1s\"\nattributes = { rate = -5 }\n");
     assert_error(&text, 11, "faults[0].attributes.rate", &["-5", "accepted"]);
-    let text = base_with(
-        "[[faults]]\ntype = \"slicer\"\nat = \"1s\"\n\n[faults.attributes]\naverage_size = 10\nsize_variation = 20\n",
-    );
+    let text = base_with("[[faults]]\ntype = \"slicer\"\nat = \"1s\"\n\n[faults.attributes]\naverage_size = 10\nsize_variation = 20\n");
     assert_error(&text, 14, "faults[0].attributes.size_variation", &["20", "accepted"]);
     // Left out, the attributes are their defaults; the error is at the fault.
     let text = base_with("[[faults]]\ntype = \"slicer\"\nat = \"1s\"\n");
@@ -212,22 +183,12 @@ fn attributes_the_proxy_cannot_run() {
 #[test]
 fn duplicate_fault_names() {
     let fault = "[[faults]]\ntype = \"latency\"\nat = \"1s\"\nname = \"slow\"\n";
-    assert_error(
-        &base_with(&format!("{fault}{fault}")),
-        12,
-        "faults[1].name",
-        &["duplicate fault name `slow`", "faults[0]"],
-    );
+    assert_error(&base_with(&format!("{fault}{fault}")), 12, "faults[1].name", &["duplicate fault name `slow`", "faults[0]"]);
 }
 
 #[test]
 fn messages_zero() {
-    assert_error(
-        &BASE.replace("messages = 10", "messages = 0"),
-        4,
-        "workload.messages",
-        &["`0` is out of range", ">= 1"],
-    );
+    assert_error(&BASE.replace("messages = 10", "messages = 0"), 4, "workload.messages", &["`0` is out of range", ">= 1"]);
     assert_error(&BASE.replace("messages = 10", "messages = -5"), 4, "workload.messages", &[">= 1"]);
 }
 
@@ -240,18 +201,8 @@ fn partitions_below_one() {
 #[test]
 fn other_workload_ranges() {
     assert_error(&BASE.replace("messages = 10", "messages = 10\nrate = 0"), 5, "workload.rate", &["`0`", "from 0.01 to 1000000"]);
-    assert_error(
-        &BASE.replace("messages = 10", "messages = 10\nkey = { spread = 0 }"),
-        5,
-        "workload.key.spread",
-        &[">= 1"],
-    );
-    assert_error(
-        &BASE.replace("messages = 10", "messages = 10\npayload_bytes = -1"),
-        5,
-        "workload.payload_bytes",
-        &["from 0"],
-    );
+    assert_error(&BASE.replace("messages = 10", "messages = 10\nkey = { spread = 0 }"), 5, "workload.key.spread", &[">= 1"]);
+    assert_error(&BASE.replace("messages = 10", "messages = 10\npayload_bytes = -1"), 5, "workload.payload_bytes", &["from 0"]);
     assert_error(&BASE.replace("name = \"x\"", "name = \"x\"\nseed = -1"), 2, "seed", &[">= 0"]);
 }
 
@@ -278,12 +229,7 @@ fn repeat_zero() {
 
 #[test]
 fn name_with_invalid_characters() {
-    assert_error(
-        &BASE.replace("name = \"x\"", "name = \"Response Delay\""),
-        1,
-        "name",
-        &["`Response Delay`", "a-z", "topic names"],
-    );
+    assert_error(&BASE.replace("name = \"x\"", "name = \"Response Delay\""), 1, "name", &["`Response Delay`", "a-z", "topic names"]);
     assert_error(&BASE.replace("description = \"d\"", "description = \" \""), 2, "description", &["must not be empty"]);
 }
 

@@ -20,7 +20,12 @@ fn messages_are_bounded_per_run() {
 #[test]
 fn payload_is_bounded_per_message_and_per_run() {
     parse_ok(&BASE.replace("messages = 10", "messages = 1000\npayload_bytes = 900000"));
-    assert_error(&BASE.replace("messages = 10", "messages = 10\npayload_bytes = 900001"), 5, "workload.payload_bytes", &["from 0 to 900000"]);
+    assert_error(
+        &BASE.replace("messages = 10", "messages = 10\npayload_bytes = 900001"),
+        5,
+        "workload.payload_bytes",
+        &["from 0 to 900000"],
+    );
     assert_error(
         &BASE.replace("messages = 10", "messages = 2000\npayload_bytes = 900000"),
         5,
@@ -60,7 +65,12 @@ fn delays_are_bounded() {
     let latency = fault("type = \"latency\"\nat = \"0s\"\nattributes = { latency = 9223372036854775807 }");
     let e = assert_error(&latency, 11, "faults[0].attributes.latency", &["at most 3600000 (one hour)"]);
     assert_eq!(e.column, Some(26));
-    assert_error(&fault("type = \"timeout\"\nat = \"0s\"\nattributes = { timeout = 3600001 }"), 11, "faults[0].attributes.timeout", &["milliseconds"]);
+    assert_error(
+        &fault("type = \"timeout\"\nat = \"0s\"\nattributes = { timeout = 3600001 }"),
+        11,
+        "faults[0].attributes.timeout",
+        &["milliseconds"],
+    );
     assert_error(
         &fault("type = \"slicer\"\nat = \"0s\"\nattributes = { average_size = 10, delay = 3600000001 }"),
         11,

@@ -112,10 +112,7 @@ fn full_file_parses_into_the_model() {
     assert_eq!(s.name, "response-delay");
     assert_eq!(s.observe.as_deref(), Some("What to look at in the report (for the class)."));
     assert_eq!((s.seed, s.repeat), (Some(42), 2));
-    assert_eq!(
-        s.workload,
-        Workload { messages: 1000, rate: Some(200.0), partitions: 3, key: KeyStrategy::Spread(8), payload_bytes: 16 }
-    );
+    assert_eq!(s.workload, Workload { messages: 1000, rate: Some(200.0), partitions: 3, key: KeyStrategy::Spread(8), payload_bytes: 16 });
     assert_eq!(s.client["socket.timeout.ms"], "2000");
     assert_eq!(s.client["socket.keepalive.enable"], "true");
     assert_eq!(s.client["retry.backoff.ms"], "1.5");
@@ -134,10 +131,7 @@ fn full_file_parses_into_the_model() {
     assert_eq!((toxic.name.as_str(), toxic.stream, toxic.toxicity), ("slow-responses", Stream::Upstream, 0.5));
     // Defaults: downstream, full toxicity, until the end, "<type>_<stream>_<index>".
     let g = &s.faults[1];
-    assert_eq!(
-        (g.name.as_str(), g.stream, g.toxicity, g.duration),
-        ("latency_downstream_1", Stream::Downstream, 1.0, None)
-    );
+    assert_eq!((g.name.as_str(), g.stream, g.toxicity, g.duration), ("latency_downstream_1", Stream::Downstream, 1.0, None));
     assert_eq!(g.at, Duration::from_millis(300));
 
     let e: Vec<_> = s.expectations.iter().map(|e| (e.producer.as_str(), e.metric, e.bound, e.level)).collect();
@@ -171,10 +165,7 @@ fn full_file_round_trips_through_json() {
 fn defaults_of_a_minimal_file() {
     let s = parse_ok(BASE);
     assert_eq!((s.seed, s.repeat, s.observe.as_deref()), (None, 1, None));
-    assert_eq!(
-        s.workload,
-        Workload { messages: 10, rate: None, partitions: 1, key: KeyStrategy::EventId, payload_bytes: 0 }
-    );
+    assert_eq!(s.workload, Workload { messages: 10, rate: None, partitions: 1, key: KeyStrategy::EventId, payload_bytes: 0 });
     assert!(s.client.is_empty() && s.faults.is_empty() && s.expectations.is_empty());
     let s = parse_ok(&BASE.replace("messages = 10", "messages = 10\nkey = { fixed = \"account-7\" }"));
     assert_eq!(s.workload.key, KeyStrategy::Fixed("account-7".into()));
@@ -261,12 +252,7 @@ fn bound_parsing_display_and_holds() {
     for bad in ["", ">=", "x", "< 0", "-1", ">= -1", "5..1", "1..", "1...5", "1..5..6"] {
         assert!(Bound::parse(bad).is_err(), "{bad:?} should be refused");
     }
-    for (b, shown) in [
-        (Bound::Exactly(0), "0"),
-        (Bound::AtLeast(1), ">= 1"),
-        (Bound::AtMost(5), "<= 5"),
-        (Bound::Between(1, 5), "1..5"),
-    ] {
+    for (b, shown) in [(Bound::Exactly(0), "0"), (Bound::AtLeast(1), ">= 1"), (Bound::AtMost(5), "<= 5"), (Bound::Between(1, 5), "1..5")] {
         assert_eq!(b.to_string(), shown);
         assert_eq!(Bound::parse(shown).unwrap(), b);
     }

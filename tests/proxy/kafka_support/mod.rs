@@ -20,11 +20,7 @@ pub mod tansu {
     }
 
     pub async fn start() -> Tansu {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let address = Url::parse(&format!("tcp://127.0.0.1:{port}")).unwrap();
         let mut broker = Broker::<Controller<StorageContainer>, StorageContainer>::builder()
             .node_id(111)
@@ -41,20 +37,11 @@ pub mod tansu {
             let _ = broker.serve(tokio::time::Instant::now()).await;
         }));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "tansu did not listen within 10 s"
-            );
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "tansu did not listen within 10 s");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Tansu {
-            bootstrap: format!("127.0.0.1:{port}"),
-            _serving: serving,
-        }
+        Tansu { bootstrap: format!("127.0.0.1:{port}"), _serving: serving }
     }
 }
 
@@ -77,27 +64,16 @@ pub mod apache {
 
     fn jvm(components: &Components, dir: &std::path::Path, flags: &[&str]) -> Vec<String> {
         let mut args: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
-        args.push(format!(
-            "-Dlog4j2.configurationFile={}",
-            dir.join("log4j2.properties").display()
-        ));
+        args.push(format!("-Dlog4j2.configurationFile={}", dir.join("log4j2.properties").display()));
         args.push("-cp".into());
         args.push(format!("{}/*", components.kafka_libs.display()));
         args
     }
 
     pub async fn start(components: &Components) -> Kafka {
-        let dir = tempfile::Builder::new()
-            .prefix("faultlab-proxy-kafka-")
-            .tempdir()
-            .unwrap();
-        let held: Vec<std::net::TcpListener> = (0..3)
-            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-            .collect();
-        let ports: Vec<u16> = held
-            .iter()
-            .map(|l| l.local_addr().unwrap().port())
-            .collect();
+        let dir = tempfile::Builder::new().prefix("faultlab-proxy-kafka-").tempdir().unwrap();
+        let held: Vec<std::net::TcpListener> = (0..3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
+        let ports: Vec<u16> = held.iter().map(|l| l.local_addr().unwrap().port()).collect();
         drop(held);
         let node = Node {
             id: 1,
@@ -110,44 +86,21 @@ pub mod apache {
         let bootstrap = format!("127.0.0.1:{}", ports[0]);
         // The broker advertises its own client listener: untouched by faultlab.
         let mut properties = kraft::properties(std::slice::from_ref(&node), 1, Some(&bootstrap));
-        properties.insert(
-            "log.dirs".into(),
-            dir.path().join("data").to_string_lossy().into_owned(),
-        );
+        properties.insert("log.dirs".into(), dir.path().join("data").to_string_lossy().into_owned());
         let file = dir.path().join("server.properties");
         std::fs::write(&file, kraft::properties_file(&properties)).unwrap();
         std::fs::write(dir.path().join("log4j2.properties"), "rootLogger.level = INFO\nappender.out.type = Console\nappender.out.name = OUT\nappender.out.layout.type = PatternLayout\nappender.out.layout.pattern = %m%n\nrootLogger.appenderRef.out.ref = OUT\n").unwrap();
         let file = file.to_string_lossy().into_owned();
-        let flags = [
-            "-Xms64m",
-            "-Xmx256m",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-        ];
+        let flags = ["-Xms64m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"];
         let format = tokio::process::Command::new(&components.java)
             .args(jvm(components, dir.path(), &flags))
-            .args([
-                "kafka.tools.StorageTool",
-                "format",
-                "--cluster-id",
-                &kraft::cluster_id("proxy-kafka"),
-                "--config",
-                &file,
-            ])
+            .args(["kafka.tools.StorageTool", "format", "--cluster-id", &kraft::cluster_id("proxy-kafka"), "--config", &file])
             .kill_on_drop(true)
             .output()
             .await
             .unwrap();
-        assert!(
-            format.status.success(),
-            "formatting Kafka's storage: {}",
-            String::from_utf8_lossy(&format.stderr)
-        );
-        let mut args = jvm(
-            components,
-            dir.path(),
-            &["-Xms256m", "-Xmx768m", "-XX:+UseG1GC"],
-        );
+        assert!(format.status.success(), "formatting Kafka's storage: {}", String::from_utf8_lossy(&format.stderr));
+        let mut args = jvm(components, dir.path(), &["-Xms256m", "-Xmx768m", "-XX:+UseG1GC"]);
         args.push("kafka.Kafka".into());
         args.push(file);
         let spec = Spec {
@@ -158,14 +111,7 @@ pub mod apache {
             ready_line: Some("Kafka Server started".into()),
         };
         let mut broker = Child::spawn(&spec).unwrap();
-        broker
-            .ready(Duration::from_secs(120))
-            .await
-            .unwrap_or_else(|e| panic!("Kafka did not start: {e:#}"));
-        Kafka {
-            bootstrap,
-            _broker: broker,
-            _dir: dir,
-        }
+        broker.ready(Duration::from_secs(120)).await.unwrap_or_else(|e| panic!("Kafka did not start: {e:#}"));
+        Kafka { bootstrap, _broker: broker, _dir: dir }
     }
 }

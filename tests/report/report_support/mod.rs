@@ -14,13 +14,13 @@
 use std::path::Path;
 use std::time::Duration;
 
+use faultlab::audit::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
 use faultlab::audit::{LatencySummary, Verdict};
 use faultlab::check::check;
 use faultlab::env::BackendInfo;
 use faultlab::report::series::series;
 use faultlab::report::{Repeat, RunReport, ScenarioReport};
 use faultlab::run::ProducerRun;
-use faultlab::audit::history::{History, Observed, ObservedRecord, Outcome, ProducerHistory, SendRecord};
 use faultlab::run::producer::ClientEvents;
 use faultlab::run::timeline::FaultWindow;
 use faultlab::scenario::{Scenario, parse};
