@@ -164,6 +164,9 @@ impl Proxy {
     /// connection and every later one. Names are unique across streams.
     pub fn add_toxic(&self, toxic: Toxic) -> Result<Toxic, ProxyError> {
         check(&toxic)?;
+        if toxic.kind.is_kafka() && !self.is_kafka() {
+            return Err(ProxyError::NotKafka(toxic.kind.type_name(), self.name().to_string()));
+        }
         let mut result = Ok(toxic.clone());
         self.inner.toxics.send_if_modified(|set| {
             if set.entries.iter().any(|e| e.toxic.name == toxic.name) {
