@@ -29,7 +29,7 @@ mod rewrite;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use bytes::Bytes;
 use tokio::sync::mpsc::{UnboundedSender, WeakUnboundedSender};
@@ -239,6 +239,9 @@ pub(crate) struct Session {
     /// proxy makes up go in there too. Weak, so that the chain still ends
     /// when the downstream reader drops its own sender.
     responses: Mutex<Option<WeakUnboundedSender<Queued>>>,
+    /// The client id of the connection's first request: a client keeps
+    /// one per connection (librdkafka, the Java client).
+    client_id: OnceLock<Option<String>>,
 }
 
 #[derive(Debug)]
@@ -258,7 +261,19 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     pub(crate) fn new(proxy: &str, front: Weak<Front>, advertise: IpAddr) -> Arc<Session> {
-        Arc::new(Session { proxy: proxy.to_string(), front, advertise, pending: Mutex::default(), responses: Mutex::default() })
+        Arc::new(Session {
+            proxy: proxy.to_string(),
+            front,
+            advertise,
+            pending: Mutex::default(),
+            responses: Mutex::default(),
+            client_id: OnceLock::new(),
+        })
+    }
+
+    /// The `client.id` the connection's client gave, once it has sent a request.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.get().and_then(Option::as_deref)
     }
 
     /// Answer the request `correlation_id` with `response` instead of the

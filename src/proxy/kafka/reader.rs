@@ -99,6 +99,7 @@ impl Session {
             tracing::warn!("proxy {}: a request frame of {} bytes has no Kafka header; forwarded as it is", self.proxy, frame.len());
             return None;
         };
+        self.client_id.get_or_init(|| header.client_id.clone());
         if let Some(front) = self.front.upgrade() {
             front.count(&self.proxy, header.api_key, header.api_version);
         }
