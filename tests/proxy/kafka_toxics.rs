@@ -254,3 +254,45 @@ async fn a_kafka_toxic_is_refused_on_a_proxy_that_forwards_bytes() {
     let body = response.text().await.unwrap();
     assert!(body.contains("kafka_ack_loss acts on Kafka requests, and proxy plain forwards bytes"), "{body}");
 }
+
+/// Toxiproxy's own client, toxiproxy-cli, adds a Kafka toxic to the
+/// front's broker listener, reads it back, and removes it; while it is
+/// on, every second Produce acknowledgement is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toxiproxy_cli_adds_and_removes_a_kafka_toxic() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let program = match common::components::provisioned("FAULTLAB_TOXIPROXY_CLI", "toxiproxy-cli 2.12.0") {
+        Ok(program) => program,
+        Err(why) => return common::components::skip(&why),
+    };
+    let broker = tansu::start().await;
+    let fronted = front(&broker.bootstrap).await;
+    let listener = topics(&fronted, &["cli-ack-loss"]).await;
+    let api = fronted.api.trim_start_matches("http://").to_string();
+    let cli = |args: &[&str]| {
+        let output = std::process::Command::new(&program).env_remove("TOXIPROXY_URL").arg("-h").arg(&api).args(args).output().unwrap();
+        (output.status.success(), format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
+    };
+    let (ok, out) = cli(&["toxic", "add", "--type", "kafka_ack_loss", "-d", "-a", "every=2", "-a", "connection=reset", &listener]);
+    assert!(
+        ok && out.contains(&format!("Added downstream kafka_ack_loss toxic 'kafka_ack_loss_downstream' on proxy '{listener}'")),
+        "{out}"
+    );
+    let (ok, out) = cli(&["inspect", &listener]);
+    assert!(ok && out.contains("kafka_ack_loss_downstream") && out.contains("every=2") && out.contains("connection=reset"), "{out}");
+
+    // Requests 2, 4 and 6 lose their acknowledgement: messages 1, 2 and 3
+    // of 4 are written twice.
+    let producer = producer(&fronted, false);
+    for i in 0..4 {
+        let payload = format!("cli {i}");
+        producer.send(FutureRecord::to("cli-ack-loss").payload(&payload).key("k"), Timeout::After(Duration::from_secs(60))).await.unwrap();
+    }
+    let (ok, out) = cli(&["toxic", "remove", "--toxicName", "kafka_ack_loss_downstream", &listener]);
+    assert!(ok && out.contains("Removed toxic 'kafka_ack_loss_downstream'"), "{out}");
+    producer.send(FutureRecord::to("cli-ack-loss").payload("cli 4").key("k"), Timeout::After(Duration::from_secs(60))).await.unwrap();
+    let written = read_back(&fronted.front.bootstrap().listen(), "cli-ack-loss");
+    let expected: BTreeMap<String, usize> = [1, 2, 3].map(|i| (format!("cli {i}"), 1)).into();
+    assert_eq!(duplicates(&written), expected, "written: {written:?}");
+    assert_eq!(written.len(), 8, "and message 4 once, after the toxic was removed: {written:?}");
+}
