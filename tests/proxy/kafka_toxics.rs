@@ -104,6 +104,8 @@ async fn add_toxic(fronted: &Fronted, proxy: &str, toxic: serde_json::Value) {
 /// too, the 3rd, 6th, 9th and 12th requests lose theirs: messages 2, 4, 6
 /// and 8, each sent twice.
 async fn ack_loss_duplicates_exactly_for_the_plain_producer(fronted: &Fronted, broker: Broker) {
+    let ledger = std::sync::Arc::new(kafka::Ledger::default());
+    fronted.front.keep_ledger(ledger.clone()).await;
     let listener = topics(fronted, &["ack-loss-plain", "ack-loss-idempotent"]).await;
     for topic in ["ack-loss-plain", "ack-loss-idempotent"] {
         let toxic = json!({"name": topic, "type": "kafka_ack_loss", "stream": "downstream", "attributes": {"topic": topic, "every": 3}});
@@ -134,6 +136,33 @@ async fn ack_loss_duplicates_exactly_for_the_plain_producer(fronted: &Fronted, b
         Broker::Tansu => vec![0, 1, -1, 3, -1, 5, -1, 7, -1, 9],
     };
     assert_eq!(idempotent, expected, "the acknowledged offsets");
+
+    // The ledger: every attempt, what the broker answered, what was lost,
+    // and so the cause of each duplicate.
+    let attempts = ledger.attempts();
+    let plain_attempts: Vec<_> = attempts.iter().filter(|a| a.topic == "ack-loss-plain").collect();
+    assert_eq!(plain_attempts.len(), 14, "{plain_attempts:#?}");
+    let offsets: Vec<i64> = plain_attempts.iter().map(|a| a.broker.expect("every attempt answered").base_offset).collect();
+    assert_eq!(offsets, (0..14).collect::<Vec<_>>(), "the broker wrote each attempt");
+    let lost: Vec<usize> = plain_attempts.iter().enumerate().filter(|(_, a)| a.fault.is_some()).map(|(i, _)| i + 1).collect();
+    assert_eq!(lost, [3, 6, 9, 12], "every third attempt lost its acknowledgement");
+    assert!(plain_attempts.iter().all(|a| a.producer_id == -1 && a.records == 1 && a.client_id == "rdkafka"));
+    let copies = |topic: &str| {
+        let written = read_back(&fronted.front.bootstrap().listen(), topic);
+        let mut copies = BTreeMap::<(i32, u64), Vec<i64>>::new();
+        for (offset, payload) in written.iter().enumerate() {
+            let seq = payload.rsplit(' ').next().unwrap().parse().unwrap();
+            copies.entry((0, seq)).or_default().push(offset as i64);
+        }
+        copies
+    };
+    let plain = faultlab::audit::wire::attribute("ack-loss-plain", &copies("ack-loss-plain"), &attempts);
+    assert_eq!(plain.duplicates_by_cause, [("acknowledgement lost (kafka_ack_loss)".to_string(), 4)].into());
+    let example = plain.example.expect("a worked example");
+    assert_eq!((example.written_at.as_slice(), example.attempts.len()), ([2, 3].as_slice(), 2), "{example:#?}");
+    let idempotent = faultlab::audit::wire::attribute("ack-loss-idempotent", &copies("ack-loss-idempotent"), &attempts);
+    assert!(idempotent.duplicates_by_cause.is_empty());
+    assert_eq!(idempotent.deduplicated_retries, 4, "each retry of a batch the broker had: {:#?}", attempts);
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -134,7 +134,7 @@ fn client_id_aims_at_the_connections_of_one_client() {
     let (output, _out) = mpsc::unbounded_channel();
     let mut stub = Stub::new(input, output, SmallRng::seed_from_u64(7));
     let on_connection_of = |client: Option<&str>| {
-        let session = crate::proxy::kafka::Session::new("p", std::sync::Weak::new(), std::net::Ipv4Addr::LOCALHOST.into());
+        let session = crate::proxy::kafka::Session::new("p", std::sync::Weak::new(), std::net::Ipv4Addr::LOCALHOST.into(), 0, None);
         session.client_id.get_or_init(|| client.map(String::from));
         LinkState { session: Some(session), ..LinkState::default() }
     };
