@@ -27,6 +27,9 @@ pub async fn start(seed: u64) -> anyhow::Result<Environment> {
     let broker_port = free_port()?;
     let proxy =
         Proxy::start("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}"), seed).await.context("starting the embedded proxy")?;
+    // Records only when the proxy reads Kafka frames (a run with Kafka toxics).
+    let ledger = std::sync::Arc::new(crate::proxy::kafka::Ledger::default());
+    proxy.keep_ledger(ledger.clone());
     let serving = start_broker(broker_port, &proxy.listen_addr().to_string()).await?;
 
     Ok(Environment {
@@ -43,6 +46,7 @@ pub async fn start(seed: u64) -> anyhow::Result<Environment> {
         admin: super::Admin::single(),
         notes: Vec::new(),
         toxiproxy_api: None,
+        ledger: Some(ledger),
         _running: Box::new(Running { _broker: serving, proxy }),
     })
 }

@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::{History, Observed};
+
 /// One Produce batch (one partition of one Produce request) as it crossed
 /// the proxy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +119,58 @@ pub struct Example {
     /// The offsets its first record was written at.
     pub written_at: Vec<i64>,
     pub attempts: Vec<BatchAttempt>,
+}
+
+/// [`attribute`] for each producer of a run: its topic's records in
+/// `observed` against the attempts. Empty without attempts (no ledger).
+pub fn attribute_producers(history: &History, observed: &Observed, attempts: &[BatchAttempt]) -> BTreeMap<String, Attribution> {
+    if attempts.is_empty() {
+        return BTreeMap::new();
+    }
+    let mut found = BTreeMap::new();
+    for producer in &history.producers {
+        let topic = observed.topics.iter().position(|t| *t == producer.topic);
+        let mut copies = BTreeMap::<(i32, u64), Vec<i64>>::new();
+        for record in observed.records.iter().filter(|r| Some(r.topic as usize) == topic && r.producer == producer.name) {
+            copies.entry((record.partition, record.seq)).or_default().push(record.offset);
+        }
+        for offsets in copies.values_mut() {
+            offsets.sort_unstable();
+        }
+        found.insert(producer.name.clone(), attribute(&producer.topic, &copies, attempts));
+    }
+    found
+}
+
+impl BatchAttempt {
+    /// One line for a report: where it went and what became of it.
+    pub fn describe(&self) -> String {
+        let answer = match self.broker {
+            Some(BrokerAnswer { error_code: 0, base_offset }) if base_offset >= 0 => format!("written at offset {base_offset}"),
+            Some(BrokerAnswer { error_code: DUPLICATE_SEQUENCE_NUMBER, .. }) => {
+                "recognised as a duplicate (DUPLICATE_SEQUENCE_NUMBER)".into()
+            }
+            Some(BrokerAnswer { error_code: 0, .. }) => "acknowledged without an offset".into(),
+            Some(BrokerAnswer { error_code, .. }) => format!("answered error {error_code}"),
+            None => "never answered by the broker".into(),
+        };
+        let fault = match &self.fault {
+            None => String::new(),
+            Some(WireFault { toxic, effect: Effect::ResponseLost }) => format!(", response lost ({toxic})"),
+            Some(WireFault { toxic, effect: Effect::ErrorAfterWrite { error_code } }) => {
+                format!(", client told error {error_code} ({toxic})")
+            }
+            Some(WireFault { toxic, effect: Effect::ErrorInstead { error_code } }) => {
+                format!(", not forwarded: the proxy answered error {error_code} ({toxic})")
+            }
+        };
+        let sequence = if self.producer_id >= 0 {
+            format!(", producer id {} epoch {} sequence {}", self.producer_id, self.producer_epoch, self.base_sequence)
+        } else {
+            String::new()
+        };
+        format!("{} connection {}: {} record(s){sequence}, {answer}{fault}", self.proxy, self.connection, self.records)
+    }
 }
 
 /// Attribute the duplicates of `topic`: `copies` are the offsets each

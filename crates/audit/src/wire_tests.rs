@@ -91,3 +91,27 @@ fn idempotent_retries_the_broker_recognised_are_deduplicated() {
     assert!(found.duplicates_by_cause.is_empty());
     assert_eq!(found.example, None);
 }
+
+#[test]
+fn each_producer_is_attributed_on_its_own_topic() {
+    use crate::history::{ObservedRecord, ProducerHistory};
+    let history = History {
+        producers: vec![
+            ProducerHistory { name: "plain".into(), topic: "t".into(), sends: Vec::new() },
+            ProducerHistory { name: "idem".into(), topic: "u".into(), sends: Vec::new() },
+        ],
+    };
+    let record = |topic, producer: &str, seq, offset| ObservedRecord { topic, producer: producer.into(), seq, partition: 0, offset };
+    let observed = Observed {
+        topics: vec!["t".into(), "u".into()],
+        records: vec![record(0, "plain", 0, 1), record(0, "plain", 0, 0), record(1, "idem", 0, 0)],
+        unreadable: 0,
+    };
+    let attempts = [attempt(0, -1, -1, Some((0, 0)), Some(Effect::ResponseLost)), attempt(1, -1, -1, Some((0, 1)), None)];
+    let found = attribute_producers(&history, &observed, &attempts);
+    assert_eq!(found["plain"].duplicates_by_cause.values().sum::<u64>(), 1);
+    assert_eq!(found["plain"].example.as_ref().unwrap().written_at, [0, 1], "offsets in order");
+    assert_eq!(found["idem"].attempts, 0);
+    assert!(attribute_producers(&history, &observed, &[]).is_empty(), "no ledger, no attribution");
+    assert_eq!(attempts[0].describe(), "kafka connection 0: 1 record(s), written at offset 0, response lost (kafka_ack_loss)");
+}
