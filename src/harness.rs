@@ -103,7 +103,8 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
     let backend = options.backend.name();
     scenario.expectations.retain(|e| e.applies_on(backend));
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
-    let env = match env::start(options.backend, &options.backend_config, scenario.brokers, seed).await {
+    let proxy = env::ProxyMode::for_faults(&scenario.faults);
+    let env = match env::start(options.backend, &options.backend_config, scenario.brokers, seed, proxy).await {
         Ok(env) => env,
         Err(e) => return not_run(scenario, options.backend, seed, format!("starting the {} backend: {e:#}", options.backend.name())),
     };

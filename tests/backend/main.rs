@@ -5,5 +5,7 @@
 //! and linking is the slow part of building the tests.
 
 mod docker;
+mod embedded;
 mod external;
 mod mock;
+mod through;
