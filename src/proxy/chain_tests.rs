@@ -19,11 +19,11 @@ async fn connection() -> Arc<Connection> {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
     let (server, _) = listener.accept().await.unwrap();
-    Connection::new(client, server, SmallRng::seed_from_u64(1), Arc::new(Notify::new()))
+    Connection::new(client, server, SmallRng::seed_from_u64(1), Arc::new(Notify::new()), None)
 }
 
 fn entry(id: u64, name: &str, kind: ToxicKind) -> ToxicEntry {
-    ToxicEntry { id, toxic: Toxic { name: name.into(), stream: Stream::Downstream, toxicity: 1.0, kind } }
+    ToxicEntry { id, toxic: Toxic { name: name.into(), stream: Stream::Downstream, toxicity: 1.0, kind }, matched: Default::default() }
 }
 
 fn latency(id: u64, name: &str) -> ToxicEntry {

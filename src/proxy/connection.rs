@@ -59,6 +59,8 @@ pub(super) struct Connection {
     /// (`u64::MAX` once the link no longer changes); see `Proxy::settled`.
     applied: [AtomicU64; 2],
     settle: Arc<Notify>,
+    /// In Kafka mode, what the two links know of the requests in flight.
+    pub kafka: Option<Arc<super::kafka::Session>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -66,7 +68,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Connection {
-    pub fn new(client: TcpStream, server: TcpStream, rng: SmallRng, settle: Arc<Notify>) -> Arc<Self> {
+    pub fn new(
+        client: TcpStream,
+        server: TcpStream,
+        rng: SmallRng,
+        settle: Arc<Notify>,
+        kafka: Option<Arc<super::kafka::Session>>,
+    ) -> Arc<Self> {
         let socket = |stream| Socket { stream: Mutex::new(Some(Arc::new(stream))), closed: CancellationToken::new() };
         Arc::new(Connection {
             sockets: [socket(client), socket(server)],
@@ -75,6 +83,7 @@ impl Connection {
             rng: Mutex::new(rng),
             applied: [AtomicU64::new(0), AtomicU64::new(0)],
             settle,
+            kafka,
         })
     }
 

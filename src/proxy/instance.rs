@@ -171,7 +171,7 @@ impl Proxy {
                 return false;
             }
             let set = Arc::make_mut(set);
-            set.entries.push(ToxicEntry { id: set.next_id, toxic: toxic.clone() });
+            set.entries.push(ToxicEntry { id: set.next_id, toxic: toxic.clone(), matched: Arc::default() });
             set.next_id += 1;
             set.version += 1;
             true
@@ -257,5 +257,6 @@ fn check(toxic: &Toxic) -> Result<(), ProxyError> {
     if !(0.0..=1.0).contains(&toxic.toxicity) {
         return Err(ProxyError::InvalidToxicity(toxic.toxicity.to_string()));
     }
-    toxic.kind.validate().map_err(ProxyError::InvalidAttribute)
+    toxic.kind.validate().map_err(ProxyError::InvalidAttribute)?;
+    toxic.kind.validate_stream(toxic.stream).map_err(ProxyError::InvalidAttribute)
 }

@@ -48,15 +48,10 @@ const READ_SIZE: usize = 32 * 1024;
 const LINK_BUDGET: usize = 4 * 1024 * 1024;
 
 /// Run the link of `stream` until it ends or the connection is killed.
-/// A Kafka-mode link (`kafka` is its connection's session) reads frames
-/// and never takes the fast path.
-pub(super) async fn run(
-    connection: Arc<Connection>,
-    stream: Stream,
-    mut toxics: watch::Receiver<Arc<ToxicSet>>,
-    rng: SmallRng,
-    kafka: Option<Arc<kafka::Session>>,
-) {
+/// A Kafka-mode link (its connection has a session) reads frames and
+/// never takes the fast path.
+pub(super) async fn run(connection: Arc<Connection>, stream: Stream, mut toxics: watch::Receiver<Arc<ToxicSet>>, rng: SmallRng) {
+    let kafka = connection.kafka.clone();
     let (source_side, dest_side) = Side::ends(stream);
     let (Some(source), Some(dest)) = (connection.stream(source_side), connection.stream(dest_side)) else {
         connection.set_applied(stream, u64::MAX);

@@ -206,7 +206,7 @@ async fn serve(client: TcpStream, upstream: String, proxy: Weak<Inner>, stop: Ca
         let mut rng = lock(&inner.rng);
         (SmallRng::seed_from_u64(rng.random()), SmallRng::seed_from_u64(rng.random()), SmallRng::seed_from_u64(rng.random()))
     };
-    let connection = Connection::new(client, server, connection_rng, inner.settle.clone());
+    let connection = Connection::new(client, server, connection_rng, inner.settle.clone(), kafka);
     let id = inner.next_connection.fetch_add(1, Ordering::Relaxed);
     {
         let mut connections = lock(&inner.connections);
@@ -218,8 +218,8 @@ async fn serve(client: TcpStream, upstream: String, proxy: Weak<Inner>, stop: Ca
     }
     let toxics = inner.toxics.subscribe();
     drop(inner);
-    let upstream = link::run(connection.clone(), Stream::Upstream, toxics.clone(), upstream_rng, kafka.clone());
-    let downstream = link::run(connection.clone(), Stream::Downstream, toxics, downstream_rng, kafka);
+    let upstream = link::run(connection.clone(), Stream::Upstream, toxics.clone(), upstream_rng);
+    let downstream = link::run(connection.clone(), Stream::Downstream, toxics, downstream_rng);
     tokio::join!(upstream, downstream);
     connection.kill();
     if let Some(inner) = proxy.upgrade() {

@@ -25,6 +25,9 @@ pub(crate) mod timer;
 pub mod toxic;
 pub mod toxics;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
 pub use instance::Proxy;
 pub use listener::ListenError;
 pub use registry::{ProxySpec, Registry, RegistryError};
@@ -55,10 +58,21 @@ pub(crate) struct ToxicSet {
     entries: Vec<ToxicEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct ToxicEntry {
     id: u64,
     toxic: Toxic,
+    /// The requests a Kafka toxic has matched so far, on every connection
+    /// (`kafka::aim`): kept across updates, new when the toxic is added.
+    matched: Arc<AtomicU64>,
+}
+
+/// Two entries are the same toxic with the same settings; the count of
+/// matched requests is state, not a setting.
+impl PartialEq for ToxicEntry {
+    fn eq(&self, other: &ToxicEntry) -> bool {
+        self.id == other.id && self.toxic == other.toxic
+    }
 }
 
 impl ToxicSet {

@@ -6,9 +6,13 @@
 //! Attribute names, units and defaults are Toxiproxy's: missing attributes
 //! are zero, as in Go.
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::kafka::aim::Aimed;
 use super::stub::{CloseMode, PipeEnd, Stub};
 use super::toxics;
 
@@ -83,12 +87,27 @@ pub enum ToxicKind {
     ResetPeer(toxics::reset_peer::ResetPeer),
     Slicer(toxics::slicer::Slicer),
     LimitData(toxics::limit_data::LimitData),
+    /// Kafka toxics: they act on Kafka requests and responses, and need a
+    /// proxy that reads Kafka frames.
+    KafkaAckLoss(Aimed<toxics::kafka_ack_loss::AckLoss>),
+    KafkaError(Aimed<toxics::kafka_error::KafkaError>),
+    KafkaLatency(Aimed<toxics::kafka_latency::KafkaLatency>),
 }
 
 impl ToxicKind {
     /// Every type name accepted, for error messages.
-    pub const TYPE_NAMES: &'static [&'static str] =
-        &["latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data"];
+    pub const TYPE_NAMES: &'static [&'static str] = &[
+        "latency",
+        "bandwidth",
+        "slow_close",
+        "timeout",
+        "reset_peer",
+        "slicer",
+        "limit_data",
+        "kafka_ack_loss",
+        "kafka_error",
+        "kafka_latency",
+    ];
 
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -99,6 +118,9 @@ impl ToxicKind {
             ToxicKind::ResetPeer(_) => "reset_peer",
             ToxicKind::Slicer(_) => "slicer",
             ToxicKind::LimitData(_) => "limit_data",
+            ToxicKind::KafkaAckLoss(_) => "kafka_ack_loss",
+            ToxicKind::KafkaError(_) => "kafka_error",
+            ToxicKind::KafkaLatency(_) => "kafka_latency",
         }
     }
 
@@ -117,6 +139,22 @@ impl ToxicKind {
         match self {
             ToxicKind::Bandwidth(t) => t.validate(),
             ToxicKind::Slicer(t) => t.validate(),
+            ToxicKind::KafkaAckLoss(t) => t.validate(),
+            ToxicKind::KafkaError(t) => t.validate(),
+            ToxicKind::KafkaLatency(t) => t.validate(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reject a toxic on a stream where it cannot act: a lost
+    /// acknowledgement is a response's; an error the proxy answers itself
+    /// is for the APIs it can answer ([`toxics::kafka_error`]).
+    pub fn validate_stream(&self, stream: Stream) -> Result<(), String> {
+        match (self, stream) {
+            (ToxicKind::KafkaAckLoss(_), Stream::Upstream) => {
+                Err("stream: kafka_ack_loss loses responses, so it goes on the downstream stream".into())
+            }
+            (ToxicKind::KafkaError(t), Stream::Upstream) => toxics::kafka_error::KafkaError::validate_upstream(&t.aim),
             _ => Ok(()),
         }
     }
@@ -132,6 +170,9 @@ impl ToxicKind {
             ToxicKind::ResetPeer(t) => t.pipe(stub).await,
             ToxicKind::Slicer(t) => t.pipe(stub).await,
             ToxicKind::LimitData(t) => t.pipe(stub, state).await,
+            ToxicKind::KafkaAckLoss(t) => t.pipe(stub, state).await,
+            ToxicKind::KafkaError(t) => t.pipe(stub, state).await,
+            ToxicKind::KafkaLatency(t) => t.pipe(stub, state).await,
         }
     }
 
@@ -156,4 +197,10 @@ impl ToxicKind {
 pub struct LinkState {
     pub bytes: u64,
     pub deadline: Option<Instant>,
+    /// Kafka toxics: how many requests the toxic has matched, on every
+    /// connection of its proxy (shared through the toxic's entry).
+    pub matched: Arc<AtomicU64>,
+    /// Kafka mode: the connection's session, through which a toxic answers
+    /// a request itself.
+    pub(crate) session: Option<Arc<super::kafka::Session>>,
 }

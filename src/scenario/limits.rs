@@ -154,6 +154,9 @@ fn delays(kind: &FaultKind) -> Vec<(&'static str, i64, i64, &'static str)> {
     const MS: &str = "milliseconds";
     match kind {
         FaultKind::Toxic(ToxicKind::Latency(t)) => vec![("latency", t.latency, MAX_DELAY_MS, MS), ("jitter", t.jitter, MAX_DELAY_MS, MS)],
+        FaultKind::Toxic(ToxicKind::KafkaLatency(t)) => {
+            vec![("latency", t.toxic.latency, MAX_DELAY_MS, MS), ("jitter", t.toxic.jitter, MAX_DELAY_MS, MS)]
+        }
         FaultKind::Toxic(ToxicKind::Timeout(t)) => vec![("timeout", t.timeout, MAX_DELAY_MS, MS)],
         FaultKind::Toxic(ToxicKind::SlowClose(t)) => vec![("delay", t.delay, MAX_DELAY_MS, MS)],
         FaultKind::Toxic(ToxicKind::Slicer(t)) => vec![("delay", t.delay, MAX_DELAY_MS * 1000, "microseconds")],

@@ -393,6 +393,7 @@ impl<'i> Checker<'_, 'i> {
         // Values the proxy cannot run (a negative bandwidth, a slicer
         // without a size) are refused here, before anything starts.
         kind.validate().map_err(|message| self.attribute_error(i, &attributes_doc, &message))?;
+        kind.validate_stream(stream).map_err(|message| self.attribute_error(i, &attributes_doc, &message))?;
 
         let name = self.fault_name(i, f.name, || default_fault_name(&kind, stream, i))?;
         Ok(Fault { name, kind: FaultKind::Toxic(kind), stream, toxicity, at: f.at.0, duration })

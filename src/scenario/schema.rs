@@ -234,6 +234,17 @@ pub(super) const TOXICS: &[(&str, &str)] = &[
          µs after each.",
     ),
     ("limit_data", "Closes the connection once `bytes` bytes have passed."),
+    (
+        "kafka_ack_loss",
+        "Kafka: the aimed requests are written by the broker and their responses lost, then the connection closed: \
+         the retry writes the batch again unless the producer is idempotent. Downstream only.",
+    ),
+    (
+        "kafka_error",
+        "Kafka: the client is told `error_code` for the aimed requests; upstream the request never reaches the \
+         broker (Produce and InitProducerId), downstream the broker did the work.",
+    ),
+    ("kafka_latency", "Kafka: delays the aimed requests (upstream) or their responses (downstream) only; other frames flow."),
 ];
 
 /// One line of help per [`super::BackendFault`] type.
@@ -338,7 +349,28 @@ pub(super) const ATTRIBUTES: &[AttributeDoc] = &[
     doc_min("slicer", "size_variation", 0, "How far a slice may be from the average, 0 to average_size bytes."),
     doc("slicer", "delay", "Microseconds to wait after each slice (default 0)."),
     doc("limit_data", "bytes", "Bytes passed before the connection closes (default 0)."),
+    doc("kafka_ack_loss", "connection", "After a lost response: `close` (default), `reset`, or `keep` (the client times out)."),
+    doc("kafka_error", "error_code", "Kafka's name of the error (default NOT_LEADER_OR_FOLLOWER), or its number."),
+    doc("kafka_latency", "latency", "Milliseconds added to each aimed frame (default 0)."),
+    doc("kafka_latency", "jitter", "Up to this many milliseconds more or less, drawn per frame (default 0)."),
+    // The aim, which every Kafka toxic takes (`proxy::kafka::aim`).
+    doc(KAFKA, "api_key", "The requests aimed at: Kafka's API name in snake case (default `produce`) or number."),
+    doc(KAFKA, "topic", "Only Produce requests writing to this topic (default: any)."),
+    doc(KAFKA, "partition", "Only Produce requests writing to this partition (default -1: any)."),
+    doc(KAFKA, "nth", "Only the nth aimed request, 1 the first, counted on the proxy (default 0: not this way)."),
+    doc(KAFKA, "first", "Only the first n aimed requests (default 0: not this way)."),
+    doc(KAFKA, "every", "Every kth aimed request (default 0: not this way)."),
+    doc(KAFKA, "probability", "Each aimed request with this probability, from the seeded generator (default 1)."),
 ];
+
+/// The `toxic` of the attributes every Kafka toxic has (its aim).
+const KAFKA: &str = "kafka_*";
+
+/// The help of `toxic`'s attribute `name`.
+pub(super) fn attribute_doc(toxic: &str, name: &str) -> Option<&'static AttributeDoc> {
+    let kafka = toxic.starts_with("kafka_");
+    ATTRIBUTES.iter().find(|a| a.name == name && (a.toxic == toxic || (kafka && a.toxic == KAFKA)))
+}
 
 /// What deserialising a toxic type tells about its attributes.
 pub(super) struct AttributeProbe {
@@ -383,7 +415,7 @@ fn attributes_schema(type_name: &str) -> (Value, bool) {
         if let Some(t) = json_type(&default) {
             property.insert("type".into(), t.into());
         }
-        let doc = ATTRIBUTES.iter().find(|a| a.toxic == type_name && a.name == name);
+        let doc = attribute_doc(type_name, &name);
         if let Some(doc) = doc {
             property.insert("description".into(), doc.description.into());
         }
@@ -566,13 +598,14 @@ mod tests {
             let probe = probe_attributes(type_name).unwrap_or_else(|| panic!("`{type_name}` does not deserialise from empty attributes"));
             for name in probe.defaults.keys() {
                 assert!(
-                    ATTRIBUTES.iter().any(|a| a.toxic == type_name && a.name == name),
+                    attribute_doc(type_name, name).is_some(),
                     "attribute `{type_name}.{name}` has no help in ATTRIBUTES (src/scenario/schema.rs)"
                 );
             }
         }
         for a in ATTRIBUTES {
-            let probe = probe_attributes(a.toxic).unwrap_or_else(|| panic!("unknown toxic type `{}`", a.toxic));
+            let toxic = if a.toxic == KAFKA { "kafka_latency" } else { a.toxic };
+            let probe = probe_attributes(toxic).unwrap_or_else(|| panic!("unknown toxic type `{}`", a.toxic));
             assert!(probe.defaults.contains_key(a.name), "ATTRIBUTES describes `{}.{}`, which does not exist", a.toxic, a.name);
         }
         for (t, _) in TOXICS {

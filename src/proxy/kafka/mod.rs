@@ -20,16 +20,22 @@
 //!
 //! docs/kafka-proxy.md is the design note.
 
+pub mod aim;
+pub mod answer;
 mod frame;
+pub mod names;
 mod reader;
 mod rewrite;
 
-use std::collections::BTreeMap;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, Weak};
 
+use bytes::Bytes;
+use tokio::sync::mpsc::{UnboundedSender, WeakUnboundedSender};
+
 use super::instance::lock;
+use super::stub::{Chunk, Queued};
 use super::{Proxy, ProxySpec, Registry};
 
 pub use frame::{FrameError, MAX_FRAME};
@@ -225,19 +231,81 @@ pub(crate) struct Session {
     /// responses advertise, so a client reaches the broker listeners the
     /// way it reached this one.
     advertise: IpAddr,
-    /// Requests waiting for their response, by correlation id.
-    pending: Mutex<HashMap<i32, Pending>>,
+    /// Requests waiting for their response, in the order they were read:
+    /// a broker answers a connection's requests in that order, and an
+    /// answer the proxy makes up (`kafka_error`) keeps its request's place.
+    pending: Mutex<VecDeque<Pending>>,
+    /// The downstream chain's head, where responses enter: answers the
+    /// proxy makes up go in there too. Weak, so that the chain still ends
+    /// when the downstream reader drops its own sender.
+    responses: Mutex<Option<WeakUnboundedSender<Queued>>>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 struct Pending {
+    correlation_id: i32,
     api_key: i16,
     api_version: i16,
+    /// The response the proxy made up for it, waiting for its turn.
+    answer: Option<Bytes>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("proxy", &self.proxy).field("pending", &lock(&self.pending).len()).finish_non_exhaustive()
+    }
 }
 
 impl Session {
     pub(crate) fn new(proxy: &str, front: Weak<Front>, advertise: IpAddr) -> Arc<Session> {
-        Arc::new(Session { proxy: proxy.to_string(), front, advertise, pending: Mutex::new(HashMap::new()) })
+        Arc::new(Session { proxy: proxy.to_string(), front, advertise, pending: Mutex::default(), responses: Mutex::default() })
+    }
+
+    /// Answer the request `correlation_id` with `response` instead of the
+    /// broker (which never saw it): delivered once every response before
+    /// it has been. False if no such request waits for a response.
+    pub fn answer(&self, correlation_id: i32, response: Bytes) -> bool {
+        let mut pending = lock(&self.pending);
+        let Some(request) = pending.iter_mut().find(|p| p.correlation_id == correlation_id) else { return false };
+        request.answer = Some(response);
+        if let Some(head) = lock(&self.responses).as_ref().and_then(WeakUnboundedSender::upgrade) {
+            deliver_answers(&mut pending, &head);
+        }
+        true
+    }
+
+    /// The downstream link starts: its chain's head is where made-up
+    /// answers go.
+    fn responses_enter(&self, head: &UnboundedSender<Queued>) {
+        *lock(&self.responses) = Some(head.downgrade());
+        deliver_answers(&mut lock(&self.pending), head);
+    }
+
+    /// Put a response read from the broker into the downstream chain, and
+    /// then any made-up answer whose turn has come; under one lock, so an
+    /// answer never overtakes a response due before it.
+    fn deliver(&self, chunk: Chunk, head: &UnboundedSender<Queued>) -> Result<(), ()> {
+        let mut pending = lock(&self.pending);
+        if let Some(frame) = &chunk.frame
+            && let Some(i) = pending.iter().position(|p| p.correlation_id == frame.correlation_id)
+        {
+            pending.remove(i);
+        }
+        head.send(Box::new(chunk)).map_err(drop)?;
+        deliver_answers(&mut pending, head);
+        Ok(())
+    }
+}
+
+/// Send the made-up answers at the front of `pending`.
+fn deliver_answers(pending: &mut VecDeque<Pending>, head: &UnboundedSender<Queued>) {
+    while pending.front().is_some_and(|p| p.answer.is_some()) {
+        let Some(Pending { correlation_id, api_key, api_version, answer: Some(answer) }) = pending.pop_front() else { return };
+        let mut chunk = Chunk::new(answer, tokio::time::Instant::now());
+        chunk.frame = Some(FrameInfo { api_key, api_version, correlation_id, response: true });
+        if head.send(Box::new(chunk)).is_err() {
+            return;
+        }
     }
 }
 

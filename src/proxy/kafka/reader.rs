@@ -29,6 +29,9 @@ pub(crate) async fn read_loop(
     link_budget: usize,
 ) {
     let budget = Arc::new(Semaphore::new(link_budget));
+    if stream == Stream::Downstream {
+        session.responses_enter(&head);
+    }
     let mut framer = Framer::default();
     loop {
         loop {
@@ -56,7 +59,11 @@ pub(crate) async fn read_loop(
             let mut chunk = Chunk::new(frame, tokio::time::Instant::now());
             chunk.budget = Some(permit);
             chunk.frame = info;
-            if head.send(Box::new(chunk)).is_err() {
+            let sent = match stream {
+                Stream::Upstream => head.send(Box::new(chunk)).map_err(drop),
+                Stream::Downstream => session.deliver(chunk, &head),
+            };
+            if sent.is_err() {
                 return;
             }
         }
@@ -96,38 +103,39 @@ impl Session {
             front.count(&self.proxy, header.api_key, header.api_version);
         }
         if frame::expects_response(frame, &header) != Some(false) {
-            let pending = Pending { api_key: header.api_key, api_version: header.api_version };
-            lock(&self.pending).insert(header.correlation_id, pending);
+            let (correlation_id, api_key, api_version) = (header.correlation_id, header.api_key, header.api_version);
+            lock(&self.pending).push_back(Pending { correlation_id, api_key, api_version, answer: None });
         }
         Some(FrameInfo { api_key: header.api_key, api_version: header.api_version, correlation_id: header.correlation_id, response: false })
     }
 
-    /// A response read from the broker, matched to its request; rewritten
-    /// if it names brokers.
+    /// A response read from the broker, matched to its request (which
+    /// [`Session::deliver`] then forgets); rewritten if it names brokers.
     async fn on_response(&self, frame: Bytes) -> (Bytes, Option<FrameInfo>) {
         let Some(correlation_id) = frame::response_correlation_id(&frame) else {
             return (frame, None);
         };
-        let Some(request) = lock(&self.pending).remove(&correlation_id) else {
+        let request = lock(&self.pending).iter().find(|p| p.correlation_id == correlation_id).map(|p| (p.api_key, p.api_version));
+        let Some((api_key, api_version)) = request else {
             tracing::warn!("proxy {}: a response with correlation id {correlation_id} answers no request seen", self.proxy);
             return (frame, None);
         };
-        let info = Some(FrameInfo { api_key: request.api_key, api_version: request.api_version, correlation_id, response: true });
-        if !rewrite::rewritten(request.api_key) {
+        let info = Some(FrameInfo { api_key: api_key, api_version: api_version, correlation_id, response: true });
+        if !rewrite::rewritten(api_key) {
             return (frame, info);
         }
         let Some(front) = self.front.upgrade() else {
             return (frame, info);
         };
-        match rewrite::rewrite(&frame, request.api_key, request.api_version, &front, self.advertise).await {
+        match rewrite::rewrite(&frame, api_key, api_version, &front, self.advertise).await {
             Ok(Some(rewritten)) => (rewritten, info),
             Ok(None) => (frame, info),
             Err(e) => {
                 tracing::warn!(
                     "proxy {}: response to API key {} v{} not rewritten, clients may bypass the proxy: {e}",
                     self.proxy,
-                    request.api_key,
-                    request.api_version
+                    api_key,
+                    api_version
                 );
                 (frame, info)
             }

@@ -32,7 +32,7 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn delay(&self, stub: &mut Stub) -> Duration {
+    pub(super) fn delay(&self, stub: &mut Stub) -> Duration {
         let jitter = if self.jitter > 0 { stub.rng.random_range(-self.jitter..=self.jitter) } else { 0 };
         super::millis(self.latency.saturating_add(jitter))
     }

@@ -8,6 +8,9 @@
 //! to the chain never loses, reorders or hurries a byte.
 
 pub mod bandwidth;
+pub mod kafka_ack_loss;
+pub mod kafka_error;
+pub mod kafka_latency;
 pub mod latency;
 pub mod limit_data;
 pub mod noop;

@@ -276,5 +276,10 @@ fn proxy_down_takes_no_stream_toxicity_or_attributes() {
 #[test]
 fn unknown_fault_type_lists_toxics_and_proxy_down() {
     let text = base_with("[[faults]]\ntype = \"proxy_dwn\"\nat = \"1s\"\n");
-    assert_error(&text, 9, "faults[0].type", &["did you mean `proxy_down`?", "latency", "limit_data, proxy_down"]);
+    assert_error(
+        &text,
+        9,
+        "faults[0].type",
+        &["did you mean `proxy_down`?", "latency", "limit_data, kafka_ack_loss", "kafka_latency, proxy_down"],
+    );
 }
