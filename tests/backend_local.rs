@@ -9,6 +9,8 @@
 //! component fails them, so CI proves them. They run one at a time (each
 //! starts JVMs on a 2-core machine).
 
+#[path = "backend/ack_loss.rs"]
+mod ack_loss;
 #[allow(dead_code)]
 mod cli_support;
 #[path = "backend/through.rs"]
@@ -231,6 +233,18 @@ async fn kafka_toxic_runs_get_faultlab_proxies_behind_the_api_and_leave_nothing(
         }
         assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(), "port {port} still taken");
     }
+}
+
+/// Lost acknowledgements on Apache Kafka, through faultlab's proxy in
+/// Kafka mode: exactly 3 duplicates for the plain producer and none for
+/// the idempotent one, in 10 repeats of 10.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_loss_on_apache_kafka_gives_exact_counts_ten_times_in_ten() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here_for("ack_loss_on_apache_kafka_gives_exact_counts_ten_times_in_ten", ProxyMode::KafkaFrames) {
+        return;
+    }
+    ack_loss::exact_counts(Backend::Local, 10).await;
 }
 
 /// Ctrl-C in the middle of a run: exit 130, a report saying interrupted,

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use faultlab::env::{FaultControl, ProxyMode, embedded};
+use faultlab::env::{Backend, FaultControl, ProxyMode, embedded};
 
-use crate::through;
+use crate::{ack_loss, through};
 
 /// A run with Kafka toxics: the proxy reads Kafka frames from the first
 /// connection on, every message produced through it arrives, and a toxic
@@ -40,4 +40,11 @@ async fn bytes_mode_keeps_the_plain_proxy() {
     assert!(!proxy.is_kafka(), "no framing without a Kafka toxic");
     assert!(!env.info.proxy.contains("Kafka mode"), "{:?}", env.info);
     through::produce_and_consume(&env, "plain", 10).await;
+}
+
+/// Lost acknowledgements on tansu: exactly 3 duplicates for the plain
+/// producer and none for the idempotent one, in 10 repeats of 10.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_loss_gives_exact_counts_ten_times_in_ten() {
+    ack_loss::exact_counts(Backend::Embedded, 10).await;
 }
