@@ -89,11 +89,13 @@ pub fn split_host_port(address: &str) -> Option<(&str, u16)> {
 /// scenario's faults need of the proxy.
 ///
 /// Kafka toxics are allowed here, not refused by the catalogue: the user's
-/// proxy may well be faultlab's in Kafka mode (`faultlab proxy --kafka`),
-/// and only its API can tell. A Toxiproxy says who it is (`/version` is
+/// proxy may well be faultlab's in Kafka mode (`faultlab proxy --kafka`).
+/// A Toxiproxy says who it is (`/version` is
 /// faultlab's only for faultlab), so one that cannot play them is refused
-/// here, before any run; a faultlab proxy not in Kafka mode refuses the
-/// toxic when it is added, and [`RemoteFaults::add`] says what to do.
+/// here, before any run. A proxy that refuses a Kafka toxic when it is
+/// added gets [`RemoteFaults::add`]'s message saying what to do; a faultlab
+/// proxy not in Kafka mode takes it and it matches nothing, which the
+/// report's notes warn of.
 pub async fn start(config: &BackendConfig, mode: ProxyMode) -> anyhow::Result<Environment> {
     let config = ExternalConfig::from_flags(config).map_err(anyhow::Error::msg)?;
     let client = Client::new(&config.toxiproxy);
@@ -111,11 +113,14 @@ pub async fn start(config: &BackendConfig, mode: ProxyMode) -> anyhow::Result<En
             config.toxiproxy
         );
     }
+    // The metadata first: a faultlab proxy in Kafka mode (`faultlab proxy
+    // --kafka`) creates each broker's listener when it first sees the broker
+    // in a response, so its proxies are all listed only after a metadata read.
+    let brokers = advertised_brokers(&config.bootstrap).await?;
     let listed = client.proxies().await.with_context(|| format!("listing the proxies of the Toxiproxy at {}", config.toxiproxy))?;
     let proxies = choose_proxies(&config.proxies, &listed.keys().cloned().collect::<Vec<_>>())
         .map_err(|e| anyhow::anyhow!("Toxiproxy at {}: {e}", config.toxiproxy))?;
 
-    let brokers = advertised_brokers(&config.bootstrap).await?;
     let listen_ports: Vec<u16> =
         proxies.iter().filter_map(|name| listed.get(name)).filter_map(|p| split_host_port(&p.listen).map(|(_, port)| port)).collect();
     let bypassing: Vec<String> = brokers
@@ -141,6 +146,15 @@ pub async fn start(config: &BackendConfig, mode: ProxyMode) -> anyhow::Result<En
         Admin::Kafka { replication: -1, configs: Vec::new() },
         Box::new(()),
     );
+    if mode == ProxyMode::KafkaFrames {
+        // Its API does not say whether a proxy reads Kafka frames, and a
+        // faultlab proxy that does not accepts a Kafka toxic all the same.
+        env.notes.push(format!(
+            "the scenario's Kafka toxics act only on faultlab proxies in Kafka mode (`faultlab proxy --kafka`); on a proxy \
+             that forwards bytes (proxies used: {}) they match nothing and the run shows no fault.",
+            proxies.join(", ")
+        ));
+    }
     if !bypassing.is_empty() {
         env.notes.push(format!(
             "{}, which is not a listen port of the Toxiproxy proxies used ({}): clients reach it around Toxiproxy and \

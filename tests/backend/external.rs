@@ -147,3 +147,42 @@ async fn kafka_toxics_in_front_of_a_real_toxiproxy_are_refused_at_start() {
         assert!(error.contains(words), "`{words}` missing from: {error}");
     }
 }
+
+/// The ack-loss test scenario through the external backend in front of a
+/// faultlab proxy in Kafka mode (`faultlab proxy --kafka`: a Kafka front,
+/// its broker listeners created from the metadata) before a tansu broker
+/// that advertises ITSELF: the toxics reach the broker's listener, and the
+/// plain producer has exactly 3 duplicates in each repeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_loss_through_a_users_faultlab_kafka_proxy_gives_exact_counts() {
+    let api = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 3).await.unwrap();
+    let url = format!("http://{}", api.local_addr());
+    let broker_port = faultlab::env::embedded::free_port().unwrap();
+    let _broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
+    let front = faultlab::proxy::kafka::KafkaFront::start("127.0.0.1:0", &format!("127.0.0.1:{broker_port}"), 3, Some(api.registry()))
+        .await
+        .expect("the Kafka front starts");
+    let _serving = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(api.serve(std::future::pending())));
+    let options = Options {
+        backend: Backend::External,
+        backend_config: BackendConfig {
+            bootstrap: Some(front.bootstrap().listen()),
+            toxiproxy: Some(url.clone()),
+            ..BackendConfig::default()
+        },
+        repeat: Some(3),
+        only: vec!["plain".into()],
+        ..Options::default()
+    };
+    let scenario = scenario::load(Path::new("tests/backend/ack-loss.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &options).await.result().expect("the scenario runs on the external backend");
+    assert!(report.notes.iter().any(|n| n.contains("act only on faultlab proxies in Kafka mode")), "{:?}", report.notes);
+    assert!(!report.notes.iter().any(|n| n.contains("around Toxiproxy")), "the front's listeners carry every broker: {:?}", report.notes);
+    assert!(report.backend.proxy.contains("kafka-broker-0"), "the broker's listener is among the proxies used: {:?}", report.backend);
+    let counts: Vec<(u64, u64, u64)> =
+        report.repeats.iter().map(|r| (r.verdicts[0].sent, r.verdicts[0].duplicates, r.verdicts[0].lost)).collect();
+    eprintln!("plain through the user's faultlab Kafka proxy, (sent, duplicates, lost) per repeat: {counts:?}");
+    assert_eq!(counts, vec![(40, 3, 0); 3]);
+    assert!(report.passed(), "{:#?}", report.expectations);
+    assert!(Client::new(&url).toxics("kafka-broker-0").await.unwrap().is_empty(), "nothing left on the user's proxy");
+}
