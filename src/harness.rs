@@ -103,7 +103,8 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
     let backend = options.backend.name();
     scenario.expectations.retain(|e| e.applies_on(backend));
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
-    let env = match env::start(options.backend, &options.backend_config, scenario.brokers, seed).await {
+    let proxy = env::ProxyMode::for_faults(&scenario.faults);
+    let env = match env::start(options.backend, &options.backend_config, scenario.brokers, seed, proxy).await {
         Ok(env) => env,
         Err(e) => return not_run(scenario, options.backend, seed, format!("starting the {} backend: {e:#}", options.backend.name())),
     };
@@ -266,7 +267,7 @@ mod tests {
     #[test]
     fn each_backend_refuses_the_faults_it_cannot_play() {
         let fault = |t: &str, a: &str| format!("[[faults]]\ntype = \"{t}\"\nat = \"1s\"\n{a}");
-        let cases: [(&str, &str, &[Backend]); 7] = [
+        let cases: [(&str, &str, &[Backend]); 8] = [
             ("latency", "", &Backend::ALL),
             ("proxy_down", "", &Backend::ALL),
             ("broker_down", "attributes = { broker = 1 }\n", &[Backend::Mock, Backend::Docker, Backend::Local]),
@@ -274,6 +275,8 @@ mod tests {
             ("broker_rtt", "attributes = { broker = 1, rtt = 100 }\n", &[Backend::Mock, Backend::Docker, Backend::Local]),
             ("request_errors", "attributes = { request = \"produce\", errors = [\"transport\"] }\n", &[Backend::Mock]),
             ("leader_change", "attributes = { broker = 1 }\n", &[Backend::Mock, Backend::Local]),
+            // Docker's proxy is the Toxiproxy image: no Kafka toxics.
+            ("kafka_ack_loss", "attributes = { nth = 1 }\n", &[Backend::Embedded, Backend::Mock, Backend::External, Backend::Local]),
         ];
         for (type_name, attributes, able) in cases {
             let s = scenario("", &fault(type_name, attributes));
@@ -291,6 +294,19 @@ mod tests {
                     assert!(error.contains(&able.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ")), "{error}");
                 }
             }
+        }
+    }
+
+    /// Framing only when a fault needs it: plain proxies keep their splice.
+    #[test]
+    fn only_a_kafka_toxic_asks_for_kafka_frames() {
+        let fault = |t: &str, a: &str| format!("[[faults]]\ntype = \"{t}\"\nat = \"1s\"\n{a}");
+        let plain = scenario("", &[fault("latency", ""), fault("proxy_down", "")].concat());
+        assert_eq!(env::ProxyMode::for_faults(&plain.faults), env::ProxyMode::Bytes);
+        assert_eq!(env::ProxyMode::for_faults(&[]), env::ProxyMode::Bytes);
+        for kafka in ["kafka_ack_loss", "kafka_error", "kafka_latency"] {
+            let s = scenario("", &[fault("latency", ""), fault(kafka, "")].concat());
+            assert_eq!(env::ProxyMode::for_faults(&s.faults), env::ProxyMode::KafkaFrames, "{kafka}");
         }
     }
 

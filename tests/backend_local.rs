@@ -9,8 +9,12 @@
 //! component fails them, so CI proves them. They run one at a time (each
 //! starts JVMs on a 2-core machine).
 
+#[path = "backend/ack_loss.rs"]
+mod ack_loss;
 #[allow(dead_code)]
 mod cli_support;
+#[path = "backend/through.rs"]
+mod through;
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -19,6 +23,7 @@ use std::time::{Duration, Instant};
 use faultlab::audit::Verdict;
 use faultlab::env::Backend;
 use faultlab::env::BackendConfig;
+use faultlab::env::ProxyMode;
 use faultlab::env::local;
 use faultlab::harness::{self, Options};
 use faultlab::report::ScenarioReport;
@@ -30,7 +35,12 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Whether the components are here; panics when they must be.
 fn components_here(test: &str) -> bool {
-    match local::components::find() {
+    components_here_for(test, ProxyMode::Bytes)
+}
+
+/// Whether the components a run with its proxy in `mode` needs are here.
+fn components_here_for(test: &str, mode: ProxyMode) -> bool {
+    match local::components::find_for(mode) {
         Ok(_) => true,
         Err(reason) if std::env::var_os("FAULTLAB_REQUIRE_LOCAL").is_some_and(|v| !v.is_empty()) => {
             panic!("FAULTLAB_REQUIRE_LOCAL is set and the local backend cannot start: {reason}")
@@ -114,7 +124,7 @@ async fn external_backend_in_front_of_real_toxiproxy_passes_the_headline() {
     if !components_here("external_backend_in_front_of_real_toxiproxy_passes_the_headline") {
         return;
     }
-    let users = local::start(1, 7).await.expect("Kafka and Toxiproxy start");
+    let users = local::start(1, 7, ProxyMode::Bytes).await.expect("Kafka and Toxiproxy start");
     let api = users.toxiproxy_api.clone().expect("the local backend has a Toxiproxy API");
     let options = Options {
         backend: Backend::External,
@@ -149,7 +159,7 @@ async fn nothing_outlives_the_environment() {
     }
     // A seed above i64::MAX (half of all random seeds): Toxiproxy's -seed
     // is an int64 and once refused it.
-    let env = local::start(1, u64::MAX - 6).await.expect("Kafka and Toxiproxy start");
+    let env = local::start(1, u64::MAX - 6, ProxyMode::Bytes).await.expect("Kafka and Toxiproxy start");
     let api = env.toxiproxy_api.clone().expect("an API");
     let ports: Vec<u16> = std::iter::once(api.rsplit(':').next().unwrap().to_string())
         .chain(env.bootstrap.split(',').map(|b| b.rsplit(':').next().unwrap().to_string()))
@@ -164,6 +174,77 @@ async fn nothing_outlives_the_environment() {
     for port in ports {
         assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(), "port {port} still taken");
     }
+}
+
+/// A run with Kafka toxics: the local backend serves faultlab's proxy in
+/// Kafka mode in place of Toxiproxy, behind the same Toxiproxy API (its
+/// client lists the proxies), no toxiproxy-server runs, every message
+/// produced through it arrives, a toxic of bytes added through the API
+/// still acts, and once the environment is dropped the API port and the
+/// listeners are closed and the broker is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_toxic_runs_get_faultlab_proxies_behind_the_api_and_leave_nothing() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here_for("kafka_toxic_runs_get_faultlab_proxies_behind_the_api_and_leave_nothing", ProxyMode::KafkaFrames) {
+        return;
+    }
+    let env = local::start(1, 11, ProxyMode::KafkaFrames).await.expect("Kafka and faultlab's proxy start");
+    assert!(env.info.proxy.starts_with("faultlab proxy in Kafka mode"), "{:?}", env.info);
+    assert_eq!(env.info.proxy_version, concat!("faultlab-", env!("CARGO_PKG_VERSION")), "{:?}", env.info);
+    assert!(env.notes.iter().any(|n| n.contains("Toxiproxy has no Kafka toxics")), "{:?}", env.notes);
+    let api = env.toxiproxy_api.clone().expect("an API");
+    let client = Client::new(&api);
+    assert_eq!(client.version().await.expect("the API answers"), env.info.proxy_version);
+    let proxies = client.proxies().await.expect("GET /proxies answers");
+    assert_eq!(proxies.keys().collect::<Vec<_>>(), ["kafka-1"], "{proxies:?}");
+    assert_eq!(proxies["kafka-1"].listen, env.bootstrap, "the broker is reached through proxy kafka-1");
+    assert!(proxies["kafka-1"].enabled);
+    let children = children_of(std::process::id());
+    let names: Vec<String> = children.iter().map(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default()).collect();
+    assert!(!names.iter().any(|n| n.contains("toxiproxy")), "no toxiproxy-server runs: {names:?}");
+    assert!(!children.is_empty(), "the broker runs as a child: {children:?}");
+
+    through::produce_and_consume(&env, "framed", 50).await;
+    let producer = through::producer(&env);
+    let before = through::send(&producer, "framed", "before").await;
+    client.add_toxic("kafka-1", &through::latency("slow", 1000)).await.expect("a latency toxic is added through the API");
+    let slowed = through::send(&producer, "framed", "slowed").await;
+    client.remove_toxic("kafka-1", "slow").await.expect("the toxic is removed through the API");
+    let after = through::send(&producer, "framed", "after").await;
+    eprintln!("acknowledged in {before:?}, then {slowed:?} with 1000 ms of latency on responses, then {after:?}");
+    assert!(slowed >= Duration::from_millis(1000), "the latency toxic held the response: {slowed:?}");
+    assert!(after < Duration::from_millis(1000), "the toxic is gone: {after:?}");
+    drop(producer);
+
+    let ports: Vec<u16> = std::iter::once(api.rsplit(':').next().unwrap().to_string())
+        .chain(env.bootstrap.split(',').map(|b| b.rsplit(':').next().unwrap().to_string()))
+        .map(|p| p.parse().unwrap())
+        .collect();
+    drop(env);
+    for pid in &children {
+        assert!(!Path::new(&format!("/proc/{pid}")).exists(), "child {pid} still exists after the environment was dropped");
+    }
+    // The listeners close at once; the API's on its serving task, promptly.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for port in ports {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            assert!(Instant::now() < deadline, "port {port} still accepts connections 5 s after the environment was dropped");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(), "port {port} still taken");
+    }
+}
+
+/// Lost acknowledgements on Apache Kafka, through faultlab's proxy in
+/// Kafka mode: exactly 3 duplicates for the plain producer and none for
+/// the idempotent one, in 10 repeats of 10.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_loss_on_apache_kafka_gives_exact_counts_ten_times_in_ten() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here_for("ack_loss_on_apache_kafka_gives_exact_counts_ten_times_in_ten", ProxyMode::KafkaFrames) {
+        return;
+    }
+    ack_loss::exact_counts(Backend::Local, 10).await;
 }
 
 /// Ctrl-C in the middle of a run: exit 130, a report saying interrupted,

@@ -63,7 +63,7 @@ impl Backend {
             Backend::Docker => "Apache Kafka (KRaft) and Toxiproxy containers: needs a Docker daemon",
             Backend::Local => {
                 "Apache Kafka (KRaft) and Toxiproxy as child processes: needs Java, Kafka's jars and toxiproxy-server \
-                 (scripts/provision installs them)"
+                 (scripts/provision installs them); with Kafka toxics, faultlab's own proxy instead of Toxiproxy"
             }
         }
     }
@@ -89,6 +89,24 @@ impl Backend {
             "request_errors" => self == Backend::Mock,
             _ => false,
         }
+    }
+
+    /// Whether it can play Kafka toxics (`kafka_ack_loss`, `kafka_error`,
+    /// `kafka_latency`): they act on Kafka requests and responses, so they
+    /// need faultlab's proxy reading Kafka frames. Embedded and mock run it
+    /// in process, local serves it instead of Toxiproxy, and external may
+    /// front the user's cluster with it (`faultlab proxy --kafka`); docker's
+    /// proxy is the Toxiproxy image, which has no Kafka toxics.
+    pub fn plays_kafka_toxics(self) -> bool {
+        match self {
+            Backend::Embedded | Backend::Mock | Backend::Local | Backend::External => true,
+            Backend::Docker => false,
+        }
+    }
+
+    /// The names of the backends that can play Kafka toxics.
+    pub fn playing_kafka_toxics() -> Vec<&'static str> {
+        Backend::ALL.into_iter().filter(|b| b.plays_kafka_toxics()).map(Backend::name).collect()
     }
 
     /// The names of the backends that can play a backend fault of this type.
@@ -145,5 +163,6 @@ mod tests {
         assert_eq!(Backend::playing("leader_change"), ["mock", "local"]);
         assert_eq!(Backend::playing("request_errors"), ["mock"]);
         assert_eq!(Backend::several_brokers(), ["mock", "docker", "local"]);
+        assert_eq!(Backend::playing_kafka_toxics(), ["embedded", "mock", "external", "local"]);
     }
 }

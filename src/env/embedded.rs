@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
-use super::{BackendInfo, Environment, FaultControl, librdkafka_version};
+use super::{BackendInfo, Environment, FaultControl, ProxyMode, librdkafka_version};
 use crate::proxy::Proxy;
 
 /// The tansu-broker release linked into faultlab (see Cargo.toml).
@@ -23,13 +23,23 @@ pub const TANSU_VERSION: &str = "0.6.0";
 /// Start a broker on a free loopback port behind a proxy on another, the
 /// broker advertising the proxy. `seed` seeds the proxy's random choices.
 pub async fn start(seed: u64) -> anyhow::Result<Environment> {
+    start_with(seed, ProxyMode::Bytes).await
+}
+
+/// [`start`], with the proxy reading the clients' bytes in `mode`.
+pub async fn start_with(seed: u64, mode: ProxyMode) -> anyhow::Result<Environment> {
     // The proxy takes its port first: the broker must advertise it.
     let broker_port = free_port()?;
     let proxy =
         Proxy::start("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}"), seed).await.context("starting the embedded proxy")?;
-    // Records only when the proxy reads Kafka frames (a run with Kafka toxics).
-    let ledger = std::sync::Arc::new(crate::proxy::kafka::Ledger::default());
-    proxy.keep_ledger(ledger.clone());
+    // Before the broker starts: no client can have connected yet. The
+    // ledger records the Produce batches Kafka toxics act on.
+    let ledger = (mode == ProxyMode::KafkaFrames).then(|| {
+        proxy.set_kafka_framing();
+        let ledger = std::sync::Arc::new(crate::proxy::kafka::Ledger::default());
+        proxy.keep_ledger(ledger.clone());
+        ledger
+    });
     let serving = start_broker(broker_port, &proxy.listen_addr().to_string()).await?;
 
     Ok(Environment {
@@ -37,7 +47,10 @@ pub async fn start(seed: u64) -> anyhow::Result<Environment> {
             backend: super::Backend::Embedded.name().into(),
             broker: "tansu-broker (in process, memory storage)".into(),
             broker_version: TANSU_VERSION.into(),
-            proxy: "faultlab proxy (in process)".into(),
+            proxy: match mode {
+                ProxyMode::Bytes => "faultlab proxy (in process)".into(),
+                ProxyMode::KafkaFrames => "faultlab proxy in Kafka mode (in process)".into(),
+            },
             proxy_version: env!("CARGO_PKG_VERSION").into(),
             client: format!("librdkafka {}", librdkafka_version()),
         },
@@ -46,7 +59,7 @@ pub async fn start(seed: u64) -> anyhow::Result<Environment> {
         admin: super::Admin::single(),
         notes: Vec::new(),
         toxiproxy_api: None,
-        ledger: Some(ledger),
+        ledger,
         _running: Box::new(Running { _broker: serving, proxy }),
     })
 }

@@ -21,7 +21,7 @@ use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
 use super::faults::Removed;
-use super::{Admin, BackendConfig, BackendInfo, Environment, FaultControl, librdkafka_version};
+use super::{Admin, BackendConfig, BackendInfo, Environment, FaultControl, ProxyMode, librdkafka_version};
 use crate::proxy::Toxic;
 use crate::scenario::BackendFault;
 use crate::toxiproxy::Client;
@@ -85,8 +85,18 @@ pub fn split_host_port(address: &str) -> Option<(&str, u16)> {
     (!host.is_empty() && port != 0).then_some((host, port))
 }
 
-/// Connect to the user's Toxiproxy and cluster.
-pub async fn start(config: &BackendConfig) -> anyhow::Result<Environment> {
+/// Connect to the user's Toxiproxy and cluster. `mode` is what the
+/// scenario's faults need of the proxy.
+///
+/// Kafka toxics are allowed here, not refused by the catalogue: the user's
+/// proxy may well be faultlab's in Kafka mode (`faultlab proxy --kafka`).
+/// A Toxiproxy says who it is (`/version` is
+/// faultlab's only for faultlab), so one that cannot play them is refused
+/// here, before any run. A proxy that refuses a Kafka toxic when it is
+/// added gets [`RemoteFaults::add`]'s message saying what to do; a faultlab
+/// proxy not in Kafka mode takes it and it matches nothing, which the
+/// report's notes warn of.
+pub async fn start(config: &BackendConfig, mode: ProxyMode) -> anyhow::Result<Environment> {
     let config = ExternalConfig::from_flags(config).map_err(anyhow::Error::msg)?;
     let client = Client::new(&config.toxiproxy);
     let version = client.version().await.map_err(|e| {
@@ -95,11 +105,22 @@ pub async fn start(config: &BackendConfig) -> anyhow::Result<Environment> {
             config.toxiproxy
         )
     })?;
+    if mode == ProxyMode::KafkaFrames && !version.starts_with("faultlab") {
+        bail!(
+            "the scenario has Kafka toxics, and the proxy at {} is Toxiproxy {version}, which has none. Put faultlab's proxy \
+             in front of the cluster instead (`faultlab proxy --kafka BOOTSTRAP`, then --bootstrap its Kafka listener and \
+             --toxiproxy its API), or run the scenario with --backend embedded, mock or local",
+            config.toxiproxy
+        );
+    }
+    // The metadata first: a faultlab proxy in Kafka mode (`faultlab proxy
+    // --kafka`) creates each broker's listener when it first sees the broker
+    // in a response, so its proxies are all listed only after a metadata read.
+    let brokers = advertised_brokers(&config.bootstrap).await?;
     let listed = client.proxies().await.with_context(|| format!("listing the proxies of the Toxiproxy at {}", config.toxiproxy))?;
     let proxies = choose_proxies(&config.proxies, &listed.keys().cloned().collect::<Vec<_>>())
         .map_err(|e| anyhow::anyhow!("Toxiproxy at {}: {e}", config.toxiproxy))?;
 
-    let brokers = advertised_brokers(&config.bootstrap).await?;
     let listen_ports: Vec<u16> =
         proxies.iter().filter_map(|name| listed.get(name)).filter_map(|p| split_host_port(&p.listen).map(|(_, port)| port)).collect();
     let bypassing: Vec<String> = brokers
@@ -125,6 +146,15 @@ pub async fn start(config: &BackendConfig) -> anyhow::Result<Environment> {
         Admin::Kafka { replication: -1, configs: Vec::new() },
         Box::new(()),
     );
+    if mode == ProxyMode::KafkaFrames {
+        // Its API does not say whether a proxy reads Kafka frames, and a
+        // faultlab proxy that does not accepts a Kafka toxic all the same.
+        env.notes.push(format!(
+            "the scenario's Kafka toxics act only on faultlab proxies in Kafka mode (`faultlab proxy --kafka`); on a proxy \
+             that forwards bytes (proxies used: {}) they match nothing and the run shows no fault.",
+            proxies.join(", ")
+        ));
+    }
     if !bypassing.is_empty() {
         env.notes.push(format!(
             "{}, which is not a listen port of the Toxiproxy proxies used ({}): clients reach it around Toxiproxy and \
@@ -202,7 +232,10 @@ pub struct RemoteFaults {
 impl RemoteFaults {
     pub async fn add(&self, toxic: &Toxic) -> anyhow::Result<()> {
         for proxy in &self.proxies {
-            self.client.add_toxic(proxy, toxic).await.with_context(|| format!("adding toxic {} to proxy {proxy}", toxic.name))?;
+            self.client.add_toxic(proxy, toxic).await.map_err(|e| match e.status() {
+                Some(_) if toxic.kind.is_kafka() => anyhow::anyhow!(kafka_toxic_refused(toxic, proxy, &e)),
+                _ => anyhow::Error::from(e).context(format!("adding toxic {} to proxy {proxy}", toxic.name)),
+            })?;
         }
         Ok(())
     }
@@ -360,6 +393,18 @@ impl RemoteFaults {
         }
         Ok(())
     }
+}
+
+/// What to do when a proxy refuses a Kafka toxic (`error`, the API's
+/// answer): it is not a faultlab proxy reading Kafka frames.
+fn kafka_toxic_refused(toxic: &Toxic, proxy: &str, error: &crate::toxiproxy::ClientError) -> String {
+    format!(
+        "proxy {proxy} refused the Kafka toxic {} ({}): {error}. A Kafka toxic needs faultlab's proxy in Kafka mode. \
+         Front the cluster with `faultlab proxy --kafka BOOTSTRAP` (its broker listeners kafka-broker-<id> read Kafka frames), \
+         or run the scenario with --backend embedded, mock or local",
+        toxic.name,
+        toxic.kind.type_name()
+    )
 }
 
 /// `broker_rtt` on a Toxiproxy: every response of that broker, and only

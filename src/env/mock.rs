@@ -24,7 +24,7 @@ use rdkafka::bindings as rd;
 use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::types::RDKafkaType;
 
-use super::{Admin, BackendInfo, Environment, FaultControl, librdkafka_version};
+use super::{Admin, BackendInfo, Environment, FaultControl, ProxyMode, librdkafka_version};
 use crate::proxy::{Proxy, Toxic};
 use crate::scenario::BackendFault;
 use crate::scenario::kafka;
@@ -304,26 +304,38 @@ impl MockFaults {
 }
 
 /// Start a mock cluster of `brokers` brokers, each behind its own proxy
-/// and advertising it. `seed` seeds the proxies' random choices.
-pub async fn start(seed: u64, brokers: i32) -> anyhow::Result<Environment> {
+/// (reading the clients' bytes in `mode`) and advertising it. `seed` seeds
+/// the proxies' random choices.
+pub async fn start(seed: u64, brokers: i32, mode: ProxyMode) -> anyhow::Result<Environment> {
     let cluster = Arc::new(MockCluster::new(brokers)?);
+    // The Produce batches Kafka toxics act on, recorded by every proxy.
+    let ledger = (mode == ProxyMode::KafkaFrames).then(|| Arc::new(crate::proxy::kafka::Ledger::default()));
     let mut proxies = Vec::new();
     for (id, address) in cluster.addresses() {
         let proxy = Proxy::start(&format!("kafka-{id}"), "127.0.0.1:0", address, seed.wrapping_add(*id as u64 - 1))
             .await
             .with_context(|| format!("starting the proxy for mock broker {id}"))?;
+        // No client knows its address yet: nothing has connected.
+        if let Some(ledger) = &ledger {
+            proxy.set_kafka_framing();
+            proxy.keep_ledger(ledger.clone());
+        }
         let advertised = proxy.listen_addr();
         cluster.advertise(*id, &advertised.ip().to_string(), advertised.port())?;
         proxies.push(proxy);
     }
     let bootstrap = proxies.iter().map(|p| p.listen_addr().to_string()).collect::<Vec<_>>().join(",");
     let faults = MockFaults { cluster: cluster.clone(), proxies: proxies.clone() };
-    Ok(Environment::new(
+    let mut env = Environment::new(
         BackendInfo {
             backend: super::Backend::Mock.name().into(),
             broker: format!("librdkafka mock cluster (in process, {brokers} broker{})", if brokers == 1 { "" } else { "s" }),
             broker_version: librdkafka_version(),
-            proxy: format!("faultlab proxy (in process, one per broker: {})", proxies.len()),
+            proxy: format!(
+                "faultlab proxy{} (in process, one per broker: {})",
+                if mode == ProxyMode::KafkaFrames { " in Kafka mode" } else { "" },
+                proxies.len()
+            ),
             proxy_version: env!("CARGO_PKG_VERSION").into(),
             client: format!("librdkafka {}", librdkafka_version()),
         },
@@ -331,7 +343,9 @@ pub async fn start(seed: u64, brokers: i32) -> anyhow::Result<Environment> {
         FaultControl::Mock(faults),
         Admin::Mock(cluster.clone()),
         Box::new(Running { proxies, _cluster: cluster }),
-    ))
+    );
+    env.ledger = ledger;
+    Ok(env)
 }
 
 struct Running {

@@ -133,15 +133,42 @@ pub struct BackendConfig {
     pub toxiproxy_image: Option<String>,
 }
 
-/// Start `backend`'s environment with `brokers` brokers (the backend's
-/// limits are checked before, by `harness::check_backend`).
-pub async fn start(backend: Backend, config: &BackendConfig, brokers: u32, seed: u64) -> anyhow::Result<Environment> {
+/// How the environment's proxy reads the clients' bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProxyMode {
+    /// As bytes, as Toxiproxy does: the toxics of bytes and time, and the
+    /// splice fast path while a link has none. Every run without a Kafka toxic.
+    #[default]
+    Bytes,
+    /// As Kafka frames (faultlab's proxy only), for Kafka toxics. Costs a
+    /// frame parse per request and response, so only when a fault needs it.
+    KafkaFrames,
+}
+
+impl ProxyMode {
+    /// The mode `faults` need: Kafka frames if one of them is a Kafka toxic.
+    pub fn for_faults(faults: &[crate::scenario::Fault]) -> ProxyMode {
+        let kafka = faults.iter().any(|f| matches!(&f.kind, crate::scenario::FaultKind::Toxic(kind) if kind.is_kafka()));
+        if kafka { ProxyMode::KafkaFrames } else { ProxyMode::Bytes }
+    }
+}
+
+/// Start `backend`'s environment with `brokers` brokers and its proxy in
+/// `proxy` mode (the backend's limits are checked before, by
+/// `harness::check_backend`).
+pub async fn start(backend: Backend, config: &BackendConfig, brokers: u32, seed: u64, proxy: ProxyMode) -> anyhow::Result<Environment> {
+    if proxy == ProxyMode::KafkaFrames && !backend.plays_kafka_toxics() {
+        bail!(
+            "the {backend} backend cannot play Kafka toxics (its proxy is Toxiproxy, which has none); backends that can: {}",
+            Backend::playing_kafka_toxics().join(", ")
+        );
+    }
     match backend {
-        Backend::Embedded => embedded::start(seed).await,
-        Backend::Mock => mock::start(seed, brokers as i32).await,
-        Backend::External => external::start(config).await,
+        Backend::Embedded => embedded::start_with(seed, proxy).await,
+        Backend::Mock => mock::start(seed, brokers as i32, proxy).await,
+        Backend::External => external::start(config, proxy).await,
         Backend::Docker => docker::start(config, brokers).await,
-        Backend::Local => local::start(brokers, seed).await,
+        Backend::Local => local::start(brokers, seed, proxy).await,
     }
 }
 

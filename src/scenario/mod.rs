@@ -437,9 +437,11 @@ impl BackendFault {
 }
 
 impl FaultKind {
-    /// The backends that can play it: every one for a toxic.
+    /// The backends that can play it: every one for a toxic of bytes, those
+    /// whose proxy reads Kafka frames for a Kafka toxic.
     pub fn backends(&self) -> Vec<&'static str> {
         match self {
+            FaultKind::Toxic(kind) if kind.is_kafka() => Backend::playing_kafka_toxics(),
             FaultKind::Toxic(_) => Backend::names().to_vec(),
             FaultKind::Backend(fault) => fault.backends(),
         }

@@ -11,6 +11,8 @@ use std::process::{Command, Stdio};
 
 use faultlab::env::Backend;
 use faultlab::env::BackendConfig;
+use faultlab::env::ProxyMode;
+use faultlab::env::local::process::{Child, Spec};
 use faultlab::harness::{self, Options};
 use faultlab::scenario;
 use faultlab::toxiproxy::Client;
@@ -107,7 +109,80 @@ async fn a_broker_advertising_itself_is_reported_as_bypassing_toxiproxy() {
     // The mistake the README warns about: the broker advertises its own port.
     let _broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
     let config = BackendConfig { bootstrap: Some(proxy.listen.clone()), toxiproxy: Some(url), ..BackendConfig::default() };
-    let env = faultlab::env::external::start(&config).await.expect("the environment starts");
+    let env = faultlab::env::external::start(&config, ProxyMode::Bytes).await.expect("the environment starts");
     let note = env.notes.iter().find(|n| n.contains("around Toxiproxy")).expect("a note about the bypass");
     assert!(note.contains(&format!("advertises 127.0.0.1:{broker_port}")), "{note}");
+}
+
+/// A scenario with Kafka toxics in front of a real Toxiproxy, which has
+/// none: refused when the environment starts, before any run, with a
+/// message naming the Toxiproxy and what to do instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_toxics_in_front_of_a_real_toxiproxy_are_refused_at_start() {
+    let Some(server) = faultlab::env::local::components::find_toxiproxy() else {
+        if std::env::var_os("FAULTLAB_REQUIRE_LOCAL").is_some_and(|v| !v.is_empty()) {
+            panic!("FAULTLAB_REQUIRE_LOCAL is set and there is no toxiproxy-server (scripts/provision installs it)");
+        }
+        eprintln!("SKIPPED kafka_toxics_in_front_of_a_real_toxiproxy_are_refused_at_start: no toxiproxy-server");
+        return;
+    };
+    let port = faultlab::env::embedded::free_port().unwrap();
+    let spec = Spec {
+        name: "Toxiproxy".into(),
+        program: server,
+        args: ["-host", "127.0.0.1", "-port", &port.to_string()].map(String::from).to_vec(),
+        env: Vec::new(),
+        ready_line: None,
+    };
+    let _toxiproxy = Child::spawn(&spec).expect("toxiproxy-server starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let version = Client::new(&url).wait_ready(std::time::Duration::from_secs(30)).await.expect("Toxiproxy's API answers");
+    // No broker is needed: the refusal comes first.
+    let config = BackendConfig { bootstrap: Some("127.0.0.1:9".into()), toxiproxy: Some(url.clone()), ..BackendConfig::default() };
+    let error = match faultlab::env::external::start(&config, ProxyMode::KafkaFrames).await {
+        Ok(_) => panic!("a Kafka-toxic run was let through to Toxiproxy {version}"),
+        Err(e) => format!("{e:#}"),
+    };
+    for words in [url.as_str(), &format!("Toxiproxy {version}"), "Kafka toxics", "faultlab proxy --kafka", "--backend embedded"] {
+        assert!(error.contains(words), "`{words}` missing from: {error}");
+    }
+}
+
+/// The ack-loss test scenario through the external backend in front of a
+/// faultlab proxy in Kafka mode (`faultlab proxy --kafka`: a Kafka front,
+/// its broker listeners created from the metadata) before a tansu broker
+/// that advertises ITSELF: the toxics reach the broker's listener, and the
+/// plain producer has exactly 3 duplicates in each repeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_loss_through_a_users_faultlab_kafka_proxy_gives_exact_counts() {
+    let api = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 3).await.unwrap();
+    let url = format!("http://{}", api.local_addr());
+    let broker_port = faultlab::env::embedded::free_port().unwrap();
+    let _broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
+    let front = faultlab::proxy::kafka::KafkaFront::start("127.0.0.1:0", &format!("127.0.0.1:{broker_port}"), 3, Some(api.registry()))
+        .await
+        .expect("the Kafka front starts");
+    let _serving = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(api.serve(std::future::pending())));
+    let options = Options {
+        backend: Backend::External,
+        backend_config: BackendConfig {
+            bootstrap: Some(front.bootstrap().listen()),
+            toxiproxy: Some(url.clone()),
+            ..BackendConfig::default()
+        },
+        repeat: Some(3),
+        only: vec!["plain".into()],
+        ..Options::default()
+    };
+    let scenario = scenario::load(Path::new("tests/backend/ack-loss.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &options).await.result().expect("the scenario runs on the external backend");
+    assert!(report.notes.iter().any(|n| n.contains("act only on faultlab proxies in Kafka mode")), "{:?}", report.notes);
+    assert!(!report.notes.iter().any(|n| n.contains("around Toxiproxy")), "the front's listeners carry every broker: {:?}", report.notes);
+    assert!(report.backend.proxy.contains("kafka-broker-0"), "the broker's listener is among the proxies used: {:?}", report.backend);
+    let counts: Vec<(u64, u64, u64)> =
+        report.repeats.iter().map(|r| (r.verdicts[0].sent, r.verdicts[0].duplicates, r.verdicts[0].lost)).collect();
+    eprintln!("plain through the user's faultlab Kafka proxy, (sent, duplicates, lost) per repeat: {counts:?}");
+    assert_eq!(counts, vec![(40, 3, 0); 3]);
+    assert!(report.passed(), "{:#?}", report.expectations);
+    assert!(Client::new(&url).toxics("kafka-broker-0").await.unwrap().is_empty(), "nothing left on the user's proxy");
 }

@@ -4,6 +4,9 @@
 //! One test binary for these files: each binary links tansu and librdkafka,
 //! and linking is the slow part of building the tests.
 
+mod ack_loss;
 mod docker;
+mod embedded;
 mod external;
 mod mock;
+mod through;

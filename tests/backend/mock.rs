@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
-use faultlab::env::Backend;
+use faultlab::env::{Backend, FaultControl, ProxyMode, mock};
 use faultlab::harness::{self, Options};
 use faultlab::scenario;
+
+use crate::through;
 
 fn mock() -> Options {
     Options { backend: Backend::Mock, ..Options::default() }
@@ -79,4 +81,19 @@ async fn broker_down_is_skipped_on_the_embedded_backend() {
     let report = harness::run_scenario(&scenario, &Options::default()).await.result().expect("skipping is not an error");
     assert!(report.skipped() && report.passed() && report.repeats.is_empty());
     assert!(report.notes.iter().any(|n| n.starts_with("skipped:")), "{:?}", report.notes);
+}
+
+/// A run with Kafka toxics: every broker's proxy reads Kafka frames, and
+/// every message produced through them arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_frames_on_every_mock_brokers_proxy_carry_every_message() {
+    let env = mock::start(9, 3, ProxyMode::KafkaFrames).await.expect("the mock backend starts");
+    let FaultControl::Mock(faults) = &env.faults else { panic!("the mock backend drives its proxies in process") };
+    assert_eq!(faults.proxies.len(), 3);
+    assert!(faults.proxies.iter().all(|p| p.is_kafka()), "every broker's proxy reads Kafka frames");
+    assert!(env.info.proxy.contains("Kafka mode"), "{:?}", env.info);
+    through::produce_and_consume(&env, "framed", 30).await;
+    let plain = mock::start(9, 1, ProxyMode::Bytes).await.expect("the mock backend starts");
+    let FaultControl::Mock(faults) = &plain.faults else { panic!("the mock backend drives its proxies in process") };
+    assert!(!faults.proxies[0].is_kafka(), "no framing without a Kafka toxic");
 }

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::env::ProxyMode;
+
 /// Everything the local backend needs, found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Components {
@@ -12,7 +14,8 @@ pub struct Components {
     pub kafka_libs: PathBuf,
     /// From the name of `kafka_2.13-<version>.jar`.
     pub kafka_version: String,
-    pub toxiproxy_server: PathBuf,
+    /// None when not needed (a run whose proxy is faultlab's, [`find_for`]).
+    pub toxiproxy_server: Option<PathBuf>,
 }
 
 /// The cache `scripts/provision` fills: `$FAULTLAB_HOME`, else
@@ -26,6 +29,12 @@ pub fn cache_dir() -> Option<PathBuf> {
 
 /// Find every component, or say what is missing and how to get it.
 pub fn find() -> Result<Components, String> {
+    find_for(ProxyMode::Bytes)
+}
+
+/// Find what a run with its proxy in `mode` needs: toxiproxy-server only
+/// for [`ProxyMode::Bytes`] (with Kafka frames the proxy is faultlab's).
+pub fn find_for(mode: ProxyMode) -> Result<Components, String> {
     let mut missing = Vec::new();
     let java = find_java();
     if java.is_none() {
@@ -36,14 +45,14 @@ pub fn find() -> Result<Components, String> {
         missing.push(e.clone());
     }
     let toxiproxy = find_toxiproxy();
-    if toxiproxy.is_none() {
+    if toxiproxy.is_none() && mode == ProxyMode::Bytes {
         missing.push(
             "Toxiproxy's server (FAULTLAB_TOXIPROXY_SERVER, `toxiproxy-server` on PATH, or the cache scripts/provision fills)".into(),
         );
     }
-    match (java, kafka, toxiproxy) {
-        (Some(java), Ok((kafka_libs, kafka_version)), Some(toxiproxy_server)) => {
-            Ok(Components { java, kafka_libs, kafka_version, toxiproxy_server })
+    match (java, kafka) {
+        (Some(java), Ok((kafka_libs, kafka_version))) if missing.is_empty() => {
+            Ok(Components { java, kafka_libs, kafka_version, toxiproxy_server: toxiproxy })
         }
         _ => Err(format!(
             "--backend local needs {}. `scripts/provision` installs Apache Kafka's jars (with Maven) and Toxiproxy \

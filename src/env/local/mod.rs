@@ -4,9 +4,13 @@
 //! ```text
 //! client ─▶ Toxiproxy proxy kafka-i (127.0.0.1:<any>) ─▶ broker i PLAINTEXT (127.0.0.1:<free>)
 //! ```
-//! Needs Java, Apache Kafka's jars and `toxiproxy-server`
-//! ([`components::find`] says where it looks; `scripts/provision` installs
-//! them). The brokers' properties and the proxy plan are [`kraft`]'s, as on
+//! A scenario with Kafka toxics gets faultlab's proxy in Kafka mode in
+//! place of Toxiproxy, served in this process behind the same HTTP API
+//! ([`proxy_server`]): Toxiproxy has no Kafka toxics.
+//!
+//! Needs Java, Apache Kafka's jars and `toxiproxy-server` (not with Kafka
+//! toxics) ([`components::find`] says where it looks; `scripts/provision`
+//! installs them). The brokers' properties and the proxy plan are [`kraft`]'s, as on
 //! the docker backend. Faults go through Toxiproxy's HTTP API with the same
 //! [`RemoteFaults`] as the external and docker backends; broker faults act
 //! on the processes: `broker_down` stops a broker with SIGTERM and starts it
@@ -20,6 +24,7 @@
 pub mod components;
 mod leaders;
 pub mod process;
+mod proxy_server;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -31,8 +36,8 @@ use futures::future::BoxFuture;
 
 use super::external::{BrokerControl, RemoteFaults};
 use super::kraft::{self, Node};
-use super::{Admin, BackendInfo, Environment, FaultControl, librdkafka_version};
-use crate::toxiproxy::{Client, ProxyConfig};
+use super::{Admin, BackendInfo, Environment, FaultControl, ProxyMode, librdkafka_version};
+use crate::toxiproxy::ProxyConfig;
 use components::Components;
 use process::{Child, Spec};
 
@@ -77,18 +82,19 @@ logger.config.name = org.apache.kafka.common.config.AbstractConfig
 logger.config.level = WARN
 ";
 
-/// Start `brokers` Kafka brokers and a Toxiproxy in front of them;
-/// `seed` seeds Toxiproxy's toxicity rolls.
-pub async fn start(brokers: u32, seed: u64) -> anyhow::Result<Environment> {
+/// Start `brokers` Kafka brokers and a proxy server in front of them
+/// (Toxiproxy, or faultlab's in Kafka mode when `mode` asks for Kafka
+/// frames: [`proxy_server`]); `seed` seeds the proxies' toxicity rolls.
+pub async fn start(brokers: u32, seed: u64, mode: ProxyMode) -> anyhow::Result<Environment> {
     if !(1..=kraft::MAX_BROKERS).contains(&brokers) {
         bail!("the local backend takes 1 to {} brokers, not {brokers}", kraft::MAX_BROKERS);
     }
-    let components = components::find().map_err(anyhow::Error::msg)?;
+    let components = components::find_for(mode).map_err(anyhow::Error::msg)?;
     // A port found free can be taken (as some connection's ephemeral port)
     // before Kafka or Toxiproxy binds it: then start again on new ports.
     let mut attempt = 1;
     loop {
-        match start_once(&components, brokers, seed).await {
+        match start_once(&components, brokers, seed, mode).await {
             Err(e) if attempt < 3 && format!("{e:#}").to_lowercase().contains("address already in use") => {
                 tracing::warn!("the local backend lost a port it had chosen; starting again ({e:#})");
                 attempt += 1;
@@ -98,34 +104,12 @@ pub async fn start(brokers: u32, seed: u64) -> anyhow::Result<Environment> {
     }
 }
 
-async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow::Result<Environment> {
+async fn start_once(components: &Components, brokers: u32, seed: u64, mode: ProxyMode) -> anyhow::Result<Environment> {
     let dir = tempfile::Builder::new().prefix("faultlab-local-").tempdir().context("creating the local backend's data directory")?;
     let dir = DataDir::register(dir);
 
-    let api_port = free_ports(1)?[0];
-    let toxiproxy = Spec {
-        name: "Toxiproxy".into(),
-        program: components.toxiproxy_server.clone(),
-        // Go's -seed is an int64: the same 64 bits (a u64 above i64::MAX
-        // is out of its range).
-        args: ["-host", "127.0.0.1", "-port", &api_port.to_string(), "-seed", &(seed as i64).to_string()].map(String::from).to_vec(),
-        // Not a line per API request.
-        env: vec![("LOG_LEVEL".into(), "info".into())],
-        ready_line: None,
-    };
-    let mut toxiproxy = Child::spawn(&toxiproxy)?;
-    let client = Client::new(&format!("http://127.0.0.1:{api_port}"));
-    // A Toxiproxy that refuses its flags exits at once: said then, not after the wait.
-    let answered = tokio::select! {
-        answered = client.wait_ready(Duration::from_secs(30)) => answered,
-        status = toxiproxy.exited() => Err(anyhow::anyhow!("Toxiproxy exited ({status}) before its API answered")),
-    };
-    let proxy_version = answered.map_err(|e| anyhow::anyhow!("{e:#}\n{}", toxiproxy.tail()))?;
-    // A Toxiproxy whose API port was taken says so and keeps running; the
-    // API that answered would then be someone else's.
-    if toxiproxy.tail().contains("Server finished with error") {
-        bail!("Toxiproxy could not serve its API on port {api_port}:\n{}", toxiproxy.tail());
-    }
+    let proxy_server::Started { server, client, name: proxy_name, version: proxy_version, note, ledger } =
+        proxy_server::start(components, mode, seed).await?;
 
     let ports = free_ports(3 * brokers as usize)?;
     let nodes: Vec<Node> = (1..=brokers)
@@ -139,11 +123,11 @@ async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow:
             controller_port: p[2],
         })
         .collect();
-    // Toxiproxy picks each listener's port; the brokers then advertise them.
+    // The proxy server picks each listener's port; the brokers then advertise them.
     let mut advertised = Vec::new();
     for plan in kraft::proxy_plan(&nodes, |_| "127.0.0.1:0".into()) {
         let config = ProxyConfig { name: plan.name.clone(), listen: plan.listen, upstream: plan.upstream, enabled: true };
-        let created = client.create_proxy_with(&config).await.with_context(|| format!("creating Toxiproxy's proxy {}", plan.name))?;
+        let created = client.create_proxy_with(&config).await.with_context(|| format!("creating the proxy {}", plan.name))?;
         advertised.push((plan.name, created.listen));
     }
 
@@ -172,7 +156,7 @@ async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow:
         components: components.clone(),
         direct: nodes.iter().map(|n| format!("{}:{}", n.host, n.broker_port)).collect::<Vec<_>>().join(","),
         leaders_before: tokio::sync::Mutex::new(None),
-        _toxiproxy: toxiproxy,
+        _proxy_server: server,
         dir,
     });
     let proxies: Vec<String> = advertised.iter().map(|(name, _)| name.clone()).collect();
@@ -184,7 +168,7 @@ async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow:
             backend: super::Backend::Local.name().into(),
             broker: format!("Apache Kafka (child processes, KRaft, {brokers} broker{})", if brokers == 1 { "" } else { "s" }),
             broker_version: components.kafka_version.clone(),
-            proxy: "Toxiproxy (toxiproxy-server child process, one proxy per broker)".into(),
+            proxy: proxy_name,
             proxy_version,
             client: format!("librdkafka {}", librdkafka_version()),
         },
@@ -194,6 +178,8 @@ async fn start_once(components: &Components, brokers: u32, seed: u64) -> anyhow:
         Box::new(cluster),
     );
     env.toxiproxy_api = Some(client.base().to_string());
+    env.notes.extend(note);
+    env.ledger = ledger;
     Ok(env)
 }
 
@@ -240,7 +226,7 @@ fn broker_spec(components: &Components, dir: &Path, properties: &Path, id: u32) 
 /// `count` distinct ports that were free a moment ago (held together while
 /// choosing, so none repeats). Kafka binds its own listeners and cannot be
 /// given port 0 and asked later.
-fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
+pub(super) fn free_ports(count: usize) -> anyhow::Result<Vec<u16>> {
     let listeners: Vec<std::net::TcpListener> =
         (0..count).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<Result<_, _>>().context("finding free ports")?;
     listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
@@ -261,7 +247,7 @@ struct Slot {
 }
 
 /// The running cluster. Dropping it (with the environment) kills the
-/// brokers, then Toxiproxy, then removes the data: fields drop in order.
+/// brokers, then the proxy server, then removes the data: fields drop in order.
 struct Cluster {
     brokers: Mutex<Vec<Slot>>,
     components: Components,
@@ -270,7 +256,8 @@ struct Cluster {
     direct: String,
     /// Partition assignments before a `leader_change`, to put back.
     leaders_before: tokio::sync::Mutex<Option<Vec<leaders::Assignment>>>,
-    _toxiproxy: Child,
+    /// Toxiproxy's child process, or faultlab's proxy served in process.
+    _proxy_server: Box<dyn Send + Sync>,
     dir: DataDir,
 }
 
