@@ -204,6 +204,8 @@ pub fn fault_rows(report: &ScenarioReport) -> Vec<(&Fault, Vec<String>)> {
 /// What the proxy's ledger says of one producer's duplicates, over every run.
 pub struct WireSummary {
     pub producer: String,
+    /// The runs it sums.
+    pub runs: usize,
     /// Duplicates by cause, summed over the runs.
     pub by_cause: BTreeMap<String, u64>,
     pub deduplicated_retries: u64,
@@ -212,27 +214,22 @@ pub struct WireSummary {
     pub example: Option<(String, crate::audit::wire::Example)>,
 }
 
-/// [`WireSummary`] per producer, for the runs that kept a ledger; empty
-/// when none did.
+/// [`WireSummary`] per producer (in the report's order), over the runs
+/// that kept a ledger; empty when none did.
 pub fn wire(report: &ScenarioReport) -> Vec<WireSummary> {
-    let mut summaries: Vec<WireSummary> = Vec::new();
-    for repeat in &report.repeats {
-        for (producer, attribution) in &repeat.wire {
-            let at = match summaries.iter().position(|s| s.producer == *producer) {
-                Some(at) => at,
-                None => {
-                    let empty = WireSummary {
-                        producer: producer.clone(),
-                        by_cause: BTreeMap::new(),
-                        deduplicated_retries: 0,
-                        attempts: 0,
-                        example: None,
-                    };
-                    summaries.push(empty);
-                    summaries.len() - 1
-                }
-            };
-            let summary = &mut summaries[at];
+    let mut summaries = Vec::new();
+    for producer in producers(report) {
+        let mut summary = WireSummary {
+            producer: producer.clone(),
+            runs: 0,
+            by_cause: BTreeMap::new(),
+            deduplicated_retries: 0,
+            attempts: 0,
+            example: None,
+        };
+        for repeat in &report.repeats {
+            let Some(attribution) = repeat.wire.get(&producer) else { continue };
+            summary.runs += 1;
             for (cause, n) in &attribution.duplicates_by_cause {
                 *summary.by_cause.entry(cause.clone()).or_default() += n;
             }
@@ -241,6 +238,9 @@ pub fn wire(report: &ScenarioReport) -> Vec<WireSummary> {
             if summary.example.is_none() {
                 summary.example = attribution.example.clone().map(|e| (repeat.run_id.clone(), e));
             }
+        }
+        if summary.runs > 0 {
+            summaries.push(summary);
         }
     }
     summaries
@@ -253,8 +253,9 @@ impl WireSummary {
         let duplicates: u64 = self.by_cause.values().sum();
         let causes: Vec<String> = self.by_cause.iter().map(|(cause, n)| format!("{n} {cause}")).collect();
         let causes = if causes.is_empty() { String::new() } else { format!(": {}", causes.join(", ")) };
+        let over = if self.runs > 1 { format!("over {} runs, ", self.runs) } else { String::new() };
         format!(
-            "{duplicates} duplicate(s){causes}; {} retr{} the broker deduplicated; {} batch attempts",
+            "{over}{duplicates} duplicate(s){causes}; {} retr{} the broker deduplicated; {} batch attempts",
             self.deduplicated_retries,
             if self.deduplicated_retries == 1 { "y" } else { "ies" },
             self.attempts
