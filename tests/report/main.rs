@@ -12,3 +12,4 @@ mod json;
 mod junit;
 mod markdown;
 mod series;
+mod wire;

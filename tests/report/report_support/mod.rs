@@ -215,6 +215,7 @@ pub fn report() -> RunReport {
         producers: producer_runs(&delay),
         producing_ms: 5230,
         series: series(&h, &o, Duration::from_millis(100)),
+        wire: Default::default(),
     };
     let delay = scenario_report(delay, vec![one], vec![]);
 
@@ -231,6 +232,7 @@ pub fn report() -> RunReport {
             producers: producer_runs(&course),
             producing_ms: ms,
             series: series(&h, &o, Duration::from_millis(100)),
+            wire: Default::default(),
         })
         .collect();
     let note = "librdkafka's MockCluster checks sequences only for transactional producers | beware".to_string();
