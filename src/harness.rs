@@ -140,6 +140,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
             series: series(&output.history, &output.observed, SERIES_BUCKET),
             run_id: output.run_id,
             verdicts: audit(&output.history, &output.observed),
+            wire: crate::audit::wire::attribute_producers(&output.history, &output.observed, &output.wire),
             faults: output.faults,
             producers: output.producers,
             producing_ms: output.producing.as_millis() as u64,

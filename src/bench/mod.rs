@@ -7,7 +7,8 @@
 //! - [`proxy`]: bulk throughput and 100-byte round trips through the proxy
 //!   against direct loopback and against a splice(2) forwarder (the
 //!   limit, [`splice`]), the error of a 10 ms latency toxic ([`latency`]),
-//!   and the memory an idle proxied connection holds ([`idle`]);
+//!   the memory an idle proxied connection holds ([`idle`]), and Kafka
+//!   mode's cost on a link against the plain proxy ([`kafka_link`]);
 //! - [`produce`]: an rdkafka producer through the proxy against direct to
 //!   an identical embedded broker;
 //! - [`audit`]: histories of 1 and 10 million messages audited, against a
@@ -21,6 +22,7 @@
 pub mod audit;
 mod broker;
 mod idle;
+mod kafka_link;
 mod latency;
 mod measure;
 mod peer;

@@ -33,10 +33,10 @@ pub(super) const MESSAGE: usize = 100;
 const WRITE_SIZE: usize = 256 * 1024;
 
 pub(super) struct Sizes {
-    bulk_bytes: u64,
-    bulk_rounds: usize,
-    rtt_blocks: usize,
-    rtt_block: usize,
+    pub bulk_bytes: u64,
+    pub bulk_rounds: usize,
+    pub rtt_blocks: usize,
+    pub rtt_block: usize,
     pub latency_samples: usize,
     pub idle_connections: usize,
 }
@@ -56,6 +56,7 @@ pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()
     round_trips(&sizes, &peer, report).await.context("round trips")?;
     super::latency::error(&sizes, &peer, report).await.context("latency toxic")?;
     super::idle::memory(&sizes, &peer, report).await.context("idle connections")?;
+    super::kafka_link::run(&sizes, report).await.context("Kafka mode")?;
     Ok(())
 }
 

@@ -32,10 +32,14 @@ pub async fn start_with(seed: u64, mode: ProxyMode) -> anyhow::Result<Environmen
     let broker_port = free_port()?;
     let proxy =
         Proxy::start("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}"), seed).await.context("starting the embedded proxy")?;
-    // Before the broker starts: no client can have connected yet.
-    if mode == ProxyMode::KafkaFrames {
+    // Before the broker starts: no client can have connected yet. The
+    // ledger records the Produce batches Kafka toxics act on.
+    let ledger = (mode == ProxyMode::KafkaFrames).then(|| {
         proxy.set_kafka_framing();
-    }
+        let ledger = std::sync::Arc::new(crate::proxy::kafka::Ledger::default());
+        proxy.keep_ledger(ledger.clone());
+        ledger
+    });
     let serving = start_broker(broker_port, &proxy.listen_addr().to_string()).await?;
 
     Ok(Environment {
@@ -55,6 +59,7 @@ pub async fn start_with(seed: u64, mode: ProxyMode) -> anyhow::Result<Environmen
         admin: super::Admin::single(),
         notes: Vec::new(),
         toxiproxy_api: None,
+        ledger,
         _running: Box::new(Running { _broker: serving, proxy }),
     })
 }

@@ -308,14 +308,17 @@ impl MockFaults {
 /// the proxies' random choices.
 pub async fn start(seed: u64, brokers: i32, mode: ProxyMode) -> anyhow::Result<Environment> {
     let cluster = Arc::new(MockCluster::new(brokers)?);
+    // The Produce batches Kafka toxics act on, recorded by every proxy.
+    let ledger = (mode == ProxyMode::KafkaFrames).then(|| Arc::new(crate::proxy::kafka::Ledger::default()));
     let mut proxies = Vec::new();
     for (id, address) in cluster.addresses() {
         let proxy = Proxy::start(&format!("kafka-{id}"), "127.0.0.1:0", address, seed.wrapping_add(*id as u64 - 1))
             .await
             .with_context(|| format!("starting the proxy for mock broker {id}"))?;
         // No client knows its address yet: nothing has connected.
-        if mode == ProxyMode::KafkaFrames {
+        if let Some(ledger) = &ledger {
             proxy.set_kafka_framing();
+            proxy.keep_ledger(ledger.clone());
         }
         let advertised = proxy.listen_addr();
         cluster.advertise(*id, &advertised.ip().to_string(), advertised.port())?;
@@ -323,7 +326,7 @@ pub async fn start(seed: u64, brokers: i32, mode: ProxyMode) -> anyhow::Result<E
     }
     let bootstrap = proxies.iter().map(|p| p.listen_addr().to_string()).collect::<Vec<_>>().join(",");
     let faults = MockFaults { cluster: cluster.clone(), proxies: proxies.clone() };
-    Ok(Environment::new(
+    let mut env = Environment::new(
         BackendInfo {
             backend: super::Backend::Mock.name().into(),
             broker: format!("librdkafka mock cluster (in process, {brokers} broker{})", if brokers == 1 { "" } else { "s" }),
@@ -340,7 +343,9 @@ pub async fn start(seed: u64, brokers: i32, mode: ProxyMode) -> anyhow::Result<E
         FaultControl::Mock(faults),
         Admin::Mock(cluster.clone()),
         Box::new(Running { proxies, _cluster: cluster }),
-    ))
+    );
+    env.ledger = ledger;
+    Ok(env)
 }
 
 struct Running {

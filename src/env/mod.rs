@@ -48,6 +48,9 @@ pub struct Environment {
     /// The Toxiproxy API faults go through, when there is one (local,
     /// docker, external): for a user or a test to drive it too.
     pub toxiproxy_api: Option<String>,
+    /// The record of every Produce batch through the proxy, when faultlab's
+    /// proxy reads Kafka frames in this process (`proxy::kafka::Ledger`).
+    pub ledger: Option<std::sync::Arc<crate::proxy::kafka::Ledger>>,
     _running: Box<dyn Send + Sync>,
 }
 
@@ -76,7 +79,7 @@ impl Environment {
         admin: Admin,
         running: Box<dyn Send + Sync>,
     ) -> Environment {
-        Environment { info, bootstrap, faults, admin, notes: Vec::new(), toxiproxy_api: None, _running: running }
+        Environment { info, bootstrap, faults, admin, notes: Vec::new(), toxiproxy_api: None, ledger: None, _running: running }
     }
 
     /// Create `topic` with `partitions` partitions (the backend's

@@ -44,6 +44,8 @@ pub(super) struct Inner {
     pub gone: Notify,
     /// Set once for a Kafka-mode proxy: its connections read frames.
     pub kafka: OnceLock<Weak<super::kafka::Front>>,
+    /// Where a Kafka-mode proxy records its Produce batch attempts, if anywhere.
+    pub ledger: OnceLock<Arc<super::kafka::Ledger>>,
 }
 
 pub(super) struct Config {
@@ -93,6 +95,7 @@ impl Proxy {
                 settle: Arc::new(Notify::new()),
                 gone: Notify::new(),
                 kafka: OnceLock::new(),
+                ledger: OnceLock::new(),
             }),
         }
     }
@@ -115,6 +118,12 @@ impl Proxy {
     /// proxy already in Kafka mode stays as it is.
     pub fn set_kafka_framing(&self) {
         let _ = self.inner.kafka.set(Weak::new());
+    }
+
+    /// Record every Produce batch attempt of this proxy's Kafka-mode
+    /// connections from now on in `ledger` (once).
+    pub fn keep_ledger(&self, ledger: Arc<super::kafka::Ledger>) {
+        let _ = self.inner.ledger.set(ledger);
     }
 
     /// Whether this proxy reads Kafka frames (see [`super::kafka`]).
@@ -164,6 +173,9 @@ impl Proxy {
     /// connection and every later one. Names are unique across streams.
     pub fn add_toxic(&self, toxic: Toxic) -> Result<Toxic, ProxyError> {
         check(&toxic)?;
+        if toxic.kind.is_kafka() && !self.is_kafka() {
+            return Err(ProxyError::NotKafka(toxic.kind.type_name(), self.name().to_string()));
+        }
         let mut result = Ok(toxic.clone());
         self.inner.toxics.send_if_modified(|set| {
             if set.entries.iter().any(|e| e.toxic.name == toxic.name) {

@@ -197,17 +197,17 @@ async fn serve(client: TcpStream, upstream: String, proxy: Weak<Inner>, stop: Ca
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let Some(inner) = proxy.upgrade() else { return };
+    let id = inner.next_connection.fetch_add(1, Ordering::Relaxed);
     // Kafka mode only: a plain proxy's accept path is unchanged.
     let kafka = inner.kafka.get().map(|front| {
         let local = client.local_addr().map(|a| a.ip()).unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
-        kafka::Session::new(&inner.name, front.clone(), local)
+        kafka::Session::new(&inner.name, front.clone(), local, id, inner.ledger.get().cloned())
     });
     let (connection_rng, upstream_rng, downstream_rng) = {
         let mut rng = lock(&inner.rng);
         (SmallRng::seed_from_u64(rng.random()), SmallRng::seed_from_u64(rng.random()), SmallRng::seed_from_u64(rng.random()))
     };
     let connection = Connection::new(client, server, connection_rng, inner.settle.clone(), kafka);
-    let id = inner.next_connection.fetch_add(1, Ordering::Relaxed);
     {
         let mut connections = lock(&inner.connections);
         // Disabled while connecting upstream: close at once.

@@ -46,6 +46,12 @@ pub enum ProxyError {
     /// An attribute value the toxic cannot run with; the text names it.
     #[error("invalid attribute: {0}")]
     InvalidAttribute(String),
+    /// A Kafka toxic on a proxy that forwards bytes, not Kafka frames.
+    #[error(
+        "{0} acts on Kafka requests, and proxy {1} forwards bytes: put it on a proxy in Kafka mode (the \
+         kafka-bootstrap and kafka-broker-<id> proxies of `faultlab proxy --kafka`)"
+    )]
+    NotKafka(&'static str, String),
 }
 
 /// The toxics of a proxy as its links see them: every change bumps the

@@ -2,7 +2,9 @@
 //! manages.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use super::kafka::Ledger;
 use super::listener::resolve;
 use super::{ListenError, Proxy};
 
@@ -34,21 +36,28 @@ pub enum RegistryError {
 /// order proxies are created in.
 pub struct Registry {
     seed: u64,
-    /// Every proxy created reads Kafka frames ([`Registry::kafka_framing`]).
-    kafka_framing: bool,
+    /// Every proxy created reads Kafka frames and records its Produce
+    /// batches here ([`Registry::kafka_framing`]).
+    kafka_framing: Option<Arc<Ledger>>,
     proxies: tokio::sync::Mutex<BTreeMap<String, Proxy>>,
 }
 
 impl Registry {
     pub fn new(seed: u64) -> Registry {
-        Registry { seed, kafka_framing: false, proxies: tokio::sync::Mutex::new(BTreeMap::new()) }
+        Registry { seed, kafka_framing: None, proxies: tokio::sync::Mutex::new(BTreeMap::new()) }
     }
 
     /// A registry whose proxies all read Kafka frames
-    /// ([`Proxy::set_kafka_framing`]): for brokers that advertise the
+    /// ([`Proxy::set_kafka_framing`]) and keep one ledger of their Produce
+    /// batches ([`Registry::ledger`]): for brokers that advertise the
     /// proxies in front of them, so that Kafka toxics can be put on any.
     pub fn kafka_framing(seed: u64) -> Registry {
-        Registry { kafka_framing: true, ..Registry::new(seed) }
+        Registry { kafka_framing: Some(Arc::default()), ..Registry::new(seed) }
+    }
+
+    /// The ledger of a [`Registry::kafka_framing`] registry's proxies.
+    pub fn ledger(&self) -> Option<Arc<Ledger>> {
+        self.kafka_framing.clone()
     }
 
     /// Create a proxy, listening at once if `spec.enabled`. A proxy whose
@@ -140,8 +149,9 @@ impl Registry {
 
     async fn start(&self, spec: &ProxySpec) -> Result<Proxy, RegistryError> {
         let proxy = Proxy::new(&spec.name, &spec.listen, &spec.upstream, seed_for(self.seed, &spec.name));
-        if self.kafka_framing {
+        if let Some(ledger) = &self.kafka_framing {
             proxy.set_kafka_framing();
+            proxy.keep_ledger(ledger.clone());
         }
         if spec.enabled {
             proxy.enable().await?;

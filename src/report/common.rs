@@ -200,3 +200,73 @@ pub fn fault_rows(report: &ScenarioReport) -> Vec<(&Fault, Vec<String>)> {
         })
         .collect()
 }
+
+/// What the proxy's ledger says of one producer's duplicates, over every run.
+pub struct WireSummary {
+    pub producer: String,
+    /// Duplicates by cause, summed over the runs.
+    pub by_cause: BTreeMap<String, u64>,
+    pub deduplicated_retries: u64,
+    pub attempts: u64,
+    /// A duplicated batch attempt by attempt: (run id, example).
+    pub example: Option<(String, crate::audit::wire::Example)>,
+}
+
+/// [`WireSummary`] per producer, for the runs that kept a ledger; empty
+/// when none did.
+pub fn wire(report: &ScenarioReport) -> Vec<WireSummary> {
+    let mut summaries: Vec<WireSummary> = Vec::new();
+    for repeat in &report.repeats {
+        for (producer, attribution) in &repeat.wire {
+            let at = match summaries.iter().position(|s| s.producer == *producer) {
+                Some(at) => at,
+                None => {
+                    let empty = WireSummary {
+                        producer: producer.clone(),
+                        by_cause: BTreeMap::new(),
+                        deduplicated_retries: 0,
+                        attempts: 0,
+                        example: None,
+                    };
+                    summaries.push(empty);
+                    summaries.len() - 1
+                }
+            };
+            let summary = &mut summaries[at];
+            for (cause, n) in &attribution.duplicates_by_cause {
+                *summary.by_cause.entry(cause.clone()).or_default() += n;
+            }
+            summary.deduplicated_retries += attribution.deduplicated_retries;
+            summary.attempts += attribution.attempts;
+            if summary.example.is_none() {
+                summary.example = attribution.example.clone().map(|e| (repeat.run_id.clone(), e));
+            }
+        }
+    }
+    summaries
+}
+
+impl WireSummary {
+    /// "3 duplicates: 3 acknowledgement lost (kafka_ack_loss); 0 retries
+    /// the broker deduplicated; 43 batch attempts".
+    pub fn line(&self) -> String {
+        let duplicates: u64 = self.by_cause.values().sum();
+        let causes: Vec<String> = self.by_cause.iter().map(|(cause, n)| format!("{n} {cause}")).collect();
+        let causes = if causes.is_empty() { String::new() } else { format!(": {}", causes.join(", ")) };
+        format!(
+            "{duplicates} duplicate(s){causes}; {} retr{} the broker deduplicated; {} batch attempts",
+            self.deduplicated_retries,
+            if self.deduplicated_retries == 1 { "y" } else { "ies" },
+            self.attempts
+        )
+    }
+
+    /// The example: a heading, then one line per attempt.
+    pub fn example_lines(&self) -> Option<(String, Vec<String>)> {
+        let (run, example) = self.example.as_ref()?;
+        let offsets: Vec<String> = example.written_at.iter().map(i64::to_string).collect();
+        let heading =
+            format!("run {run}, partition {}: a record written at offsets {}, its batch sent as:", example.partition, offsets.join(", "));
+        Some((heading, example.attempts.iter().map(|a| a.describe()).collect()))
+    }
+}

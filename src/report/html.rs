@@ -173,6 +173,23 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
         out.push_str("</ul>\n");
     }
 
+    let wire = common::wire(report);
+    if !wire.is_empty() {
+        out.push_str("<h3>Duplicates by cause</h3>\n<p>From the proxy's record of every Produce batch it forwarded.</p>\n<ul>\n");
+        for summary in &wire {
+            let _ = write!(out, "<li><strong>{}</strong>: {}", esc(&summary.producer), esc(&summary.line()));
+            if let Some((heading, attempts)) = summary.example_lines() {
+                let _ = write!(out, "<br>example, {}<ol>", esc(&heading));
+                for attempt in attempts {
+                    let _ = write!(out, "<li>{}</li>", esc(&attempt));
+                }
+                out.push_str("</ol>");
+            }
+            out.push_str("</li>\n");
+        }
+        out.push_str("</ul>\n");
+    }
+
     out.push_str("<h3>Fault timeline</h3>\n");
     let faults = common::fault_rows(report);
     if faults.is_empty() {

@@ -119,6 +119,20 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
         }
     }
 
+    let wire = common::wire(report);
+    if !wire.is_empty() {
+        out.push_str("\n#### Duplicates by cause\n\nFrom the proxy's record of every Produce batch it forwarded.\n\n");
+        for summary in &wire {
+            let _ = writeln!(out, "- **{}**: {}", escape(&summary.producer), escape(&summary.line()));
+            if let Some((heading, attempts)) = summary.example_lines() {
+                let _ = writeln!(out, "  - example, {}", escape(&heading));
+                for (i, attempt) in attempts.iter().enumerate() {
+                    let _ = writeln!(out, "    {}. {}", i + 1, escape(attempt));
+                }
+            }
+        }
+    }
+
     out.push_str("\n#### Fault timeline\n\n");
     let faults = common::fault_rows(report);
     if faults.is_empty() {

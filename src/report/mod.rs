@@ -14,6 +14,8 @@ pub mod outputs;
 pub mod series;
 pub mod terminal;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Verdict;
@@ -154,4 +156,8 @@ pub struct Repeat {
     /// reports saved before it existed.
     #[serde(default)]
     pub series: Vec<series::ProducerSeries>,
+    /// Per producer, its duplicates by cause, from the proxy's record of
+    /// every Produce batch (Kafka-mode proxies only; empty otherwise).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub wire: BTreeMap<String, crate::audit::wire::Attribution>,
 }

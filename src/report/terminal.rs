@@ -105,6 +105,15 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     });
     table.push_record(std::iter::once("timeouts: request / message".to_string()).chain(timeouts));
     let _ = writeln!(out, "{}", table.build().with(Style::rounded()));
+    for summary in common::wire(report) {
+        let _ = writeln!(out, "   duplicates by cause, {}: {}", summary.producer, summary.line());
+        if let Some((heading, attempts)) = summary.example_lines() {
+            let _ = writeln!(out, "     example, {heading}");
+            for (i, attempt) in attempts.iter().enumerate() {
+                let _ = writeln!(out, "       {}. {attempt}", i + 1);
+            }
+        }
+    }
 
     for result in &report.expectations {
         let mark = match (result.held, result.level) {

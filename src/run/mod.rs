@@ -43,6 +43,9 @@ pub struct RunOutput {
     pub run_id: String,
     pub history: History,
     pub observed: Observed,
+    /// This run's Produce batch attempts, from the proxy's ledger (empty
+    /// without one).
+    pub wire: Vec<crate::audit::wire::BatchAttempt>,
     pub faults: Vec<FaultWindow>,
     pub producers: Vec<ProducerRun>,
     /// From the first send to the last delivery report.
@@ -180,7 +183,11 @@ pub async fn run_once(
         }
     }
     let observed = read_back(env, &runs, run_id, workload.partitions).await?;
-    Ok(RunOutput { run_id: run_id.to_string(), history, observed, faults, producers: runs, producing, interrupted })
+    let wire = match &env.ledger {
+        Some(ledger) => ledger.attempts().into_iter().filter(|a| runs.iter().any(|r| r.topic == a.topic)).collect(),
+        None => Vec::new(),
+    };
+    Ok(RunOutput { run_id: run_id.to_string(), history, observed, wire, faults, producers: runs, producing, interrupted })
 }
 
 /// Send every producer's messages while the fault timeline plays, then

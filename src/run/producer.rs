@@ -126,6 +126,11 @@ impl RecordingProducer {
             config.set(key, value);
         }
         config.set("bootstrap.servers", bootstrap);
+        // Its name, unless its settings give one: what a Kafka toxic's
+        // `client_id` aims at (and what the broker's logs show).
+        if !settings.contains_key("client.id") {
+            config.set("client.id", name);
+        }
         config.set_log_level(RDKafkaLogLevel::Warning);
         let recorder = Arc::new(Recorder {
             started,

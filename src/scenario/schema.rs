@@ -355,6 +355,7 @@ pub(super) const ATTRIBUTES: &[AttributeDoc] = &[
     doc("kafka_latency", "jitter", "Up to this many milliseconds more or less, drawn per frame (default 0)."),
     // The aim, which every Kafka toxic takes (`proxy::kafka::aim`).
     doc(KAFKA, "api_key", "The requests aimed at: Kafka's API name in snake case (default `produce`) or number."),
+    doc(KAFKA, "client_id", "Only the requests of clients with this `client.id` (default: any; a scenario's producer's is its name)."),
     doc(KAFKA, "topic", "Only Produce requests writing to this topic (default: any)."),
     doc(KAFKA, "partition", "Only Produce requests writing to this partition (default -1: any)."),
     doc(KAFKA, "nth", "Only the nth aimed request, 1 the first, counted on the proxy (default 0: not this way)."),

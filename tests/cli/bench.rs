@@ -88,6 +88,15 @@ fn quick_proxy_bench_fills_the_toxiproxy_column() {
     let limit = stdout.lines().find(|l| l.contains("forwarder limit (splice(2)")).expect("the forwarder limit row");
     assert!(limit.contains("GB/s") || limit.contains("MB/s"), "{limit}");
     assert!(stdout.contains("Toxiproxy: 2."), "the version Toxiproxy answered: {stdout}");
+    // Kafka mode against the plain proxy: a ratio each, no Toxiproxy figure.
+    let ratio = columns.iter().position(|c| *c == "ratio").expect("a ratio column");
+    for measure in ["Kafka frame round trip p50", "Kafka frame round trip p99", "1 MiB Kafka frames echoed"] {
+        let row = stdout.lines().find(|l| l.contains(measure)).unwrap_or_else(|| panic!("no {measure} row in\n{stdout}"));
+        let cells: Vec<&str> = row.split('│').map(str::trim).collect();
+        assert!(cells[ratio].ends_with('x') && cells[ratio].starts_with(|c: char| c.is_ascii_digit()), "{measure}: {row}");
+        assert_eq!(cells[peer], "-", "{measure}: {row}");
+    }
+    assert!(stdout.contains("Toxiproxy has no Kafka mode"), "{stdout}");
     assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
 
     // Without a binary: the column says "-" and one line says why.

@@ -10,52 +10,19 @@ use crate::cli_support;
 use crate::common;
 use crate::kafka_support;
 
-use kafka_support::{apache, tansu};
+use kafka_support::{Fronted, apache, client, delete, front, get, post, tansu};
 
 use std::time::{Duration, Instant};
 
-use faultlab::proxy::kafka::{self, BOOTSTRAP_PROXY, KafkaFront};
-use rdkafka::ClientConfig;
+use faultlab::proxy::kafka::{self, BOOTSTRAP_PROXY};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
-use serde_json::Value;
-use tokio_util::task::AbortOnDropHandle;
 
 const MESSAGES: usize = 20;
 const TOPIC: &str = "through-the-proxy";
 const JOIN_GROUP: i16 = 11;
-
-/// The Toxiproxy API with a Kafka front on its registry; all stop when dropped.
-struct Fronted {
-    front: KafkaFront,
-    api: String,
-    _serving: AbortOnDropHandle<()>,
-}
-
-async fn front(bootstrap: &str) -> Fronted {
-    // The proxy's warnings (a response not rewritten, a frame refused) in the test's output.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "faultlab=info".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
-    let server = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 7).await.unwrap();
-    let api = format!("http://{}", server.local_addr());
-    let front = KafkaFront::start("127.0.0.1:0", bootstrap, 7, Some(server.registry())).await.unwrap();
-    let serving = tokio::spawn(async move {
-        let _ = server.serve(std::future::pending()).await;
-    });
-    Fronted { front, api, _serving: AbortOnDropHandle::new(serving) }
-}
-
-fn client(bootstrap: &str) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", bootstrap).set("socket.timeout.ms", "10000");
-    // librdkafka's own debug contexts, to look into a failure (e.g. "broker,protocol").
-    if let Ok(debug) = std::env::var("FAULTLAB_TEST_RDKAFKA_DEBUG") {
-        config.set("debug", debug);
-    }
-    config
-}
 
 /// Everything a client does through the front, and what the proxy saw.
 async fn produce_and_consume_through(fronted: &Fronted) {
@@ -136,22 +103,6 @@ async fn produce_and_consume_through(fronted: &Fronted) {
     assert!(stalled.is_err(), "a message was acknowledged through a timeout toxic on broker {id}'s listener");
     assert!(fronted.front.requests(leader.name(), kafka::PRODUCE) > before, "the held Produce did not reach the listener");
     delete(&format!("{toxics}/hold")).await;
-}
-
-async fn get(url: &str) -> Value {
-    let response = faultlab::http_client().build().unwrap().get(url).send().await.unwrap();
-    assert!(response.status().is_success(), "GET {url}: {}", response.status());
-    response.json().await.unwrap()
-}
-
-async fn post(url: &str, body: &Value) {
-    let response = faultlab::http_client().build().unwrap().post(url).json(body).send().await.unwrap();
-    assert!(response.status().is_success(), "POST {url}: {}: {}", response.status(), response.text().await.unwrap_or_default());
-}
-
-async fn delete(url: &str) {
-    let response = faultlab::http_client().build().unwrap().delete(url).send().await.unwrap();
-    assert!(response.status().is_success(), "DELETE {url}: {}", response.status());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,7 @@ mod differential_toxics;
 mod enable;
 mod foreign_clients;
 mod kafka;
+mod kafka_toxics;
 mod latency;
 mod slicer;
 mod toxicity;

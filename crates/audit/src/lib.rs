@@ -62,6 +62,7 @@ use crate::history::{History, Observed, Outcome};
 pub mod history;
 mod index;
 mod metric;
+pub mod wire;
 use index::{FOREIGN, LatencyRecorder, Log, ProducerIndex, SeqTable};
 pub use metric::Metric;
 

@@ -108,7 +108,7 @@ async fn start_once(components: &Components, brokers: u32, seed: u64, mode: Prox
     let dir = tempfile::Builder::new().prefix("faultlab-local-").tempdir().context("creating the local backend's data directory")?;
     let dir = DataDir::register(dir);
 
-    let proxy_server::Started { server, client, name: proxy_name, version: proxy_version, note } =
+    let proxy_server::Started { server, client, name: proxy_name, version: proxy_version, note, ledger } =
         proxy_server::start(components, mode, seed).await?;
 
     let ports = free_ports(3 * brokers as usize)?;
@@ -179,6 +179,7 @@ async fn start_once(components: &Components, brokers: u32, seed: u64, mode: Prox
     );
     env.toxiproxy_api = Some(client.base().to_string());
     env.notes.extend(note);
+    env.ledger = ledger;
     Ok(env)
 }
 

@@ -33,6 +33,8 @@ pub(super) struct Started {
     pub version: String,
     /// Why this one, when a reader must know (for the report's notes).
     pub note: Option<String>,
+    /// The record of every Produce batch, when the proxy reads Kafka frames.
+    pub ledger: Option<Arc<crate::proxy::kafka::Ledger>>,
 }
 
 /// Start the proxy server `mode` needs. `seed` seeds its toxicity rolls.
@@ -76,6 +78,7 @@ async fn toxiproxy(components: &Components, seed: u64) -> anyhow::Result<Started
         name: "Toxiproxy (toxiproxy-server child process, one proxy per broker)".into(),
         version,
         note: None,
+        ledger: None,
     })
 }
 
@@ -95,6 +98,7 @@ async fn faultlab(seed: u64) -> anyhow::Result<Started> {
             tracing::warn!("faultlab's proxy API of the local backend: {e:#}");
         }
     });
+    let ledger = registry.ledger();
     let server = Box::new(InProcess { registry, stop, _serving: serving });
     // Served from here on; asked all the same, for the version the report shows.
     let version = client.wait_ready(Duration::from_secs(5)).await?;
@@ -108,6 +112,7 @@ async fn faultlab(seed: u64) -> anyhow::Result<Started> {
              this scenario has some."
                 .into(),
         ),
+        ledger,
     })
 }
 

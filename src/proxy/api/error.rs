@@ -65,7 +65,7 @@ impl From<ProxyError> for ApiError {
         match error {
             ProxyError::ToxicExists => ApiError::new(StatusCode::CONFLICT, error.to_string()),
             ProxyError::ToxicNotFound => ApiError::new(StatusCode::NOT_FOUND, error.to_string()),
-            ProxyError::InvalidToxicity(_) | ProxyError::InvalidAttribute(_) => ApiError::bad_body(error),
+            ProxyError::InvalidToxicity(_) | ProxyError::InvalidAttribute(_) | ProxyError::NotKafka(..) => ApiError::bad_body(error),
         }
     }
 }

@@ -3,6 +3,8 @@
 //!
 //! - `api_key` (default `produce`): the requests of this API, and on the
 //!   downstream stream their responses;
+//! - `client_id` (default any): only the requests of connections whose
+//!   client says this `client.id` (in its first request's header);
 //! - `topic` and `partition` (default any): only Produce requests that
 //!   write to that topic and partition;
 //! - then which of those: `nth` (only the nth, 1 the first), `first` (the
@@ -33,6 +35,9 @@ use crate::proxy::toxic::LinkState;
 pub struct Aim {
     #[serde(default = "produce")]
     pub api_key: ApiKey,
+    /// "" for any client.
+    #[serde(default)]
+    pub client_id: String,
     /// "" for any topic.
     #[serde(default)]
     pub topic: String,
@@ -64,12 +69,21 @@ fn always() -> f64 {
 
 impl Default for Aim {
     fn default() -> Aim {
-        Aim { api_key: produce(), topic: String::new(), partition: -1, nth: 0, first: 0, every: 0, probability: 1.0 }
+        Aim {
+            api_key: produce(),
+            client_id: String::new(),
+            topic: String::new(),
+            partition: -1,
+            nth: 0,
+            first: 0,
+            every: 0,
+            probability: 1.0,
+        }
     }
 }
 
 /// The aim's attribute names, as a file writes them.
-pub const AIM_ATTRIBUTES: [&str; 7] = ["api_key", "topic", "partition", "nth", "first", "every", "probability"];
+pub const AIM_ATTRIBUTES: [&str; 8] = ["api_key", "client_id", "topic", "partition", "nth", "first", "every", "probability"];
 
 impl Aim {
     /// Messages start with `attributes.<name>: ` (the scenario loader
@@ -108,7 +122,7 @@ impl Aim {
     /// `every` choose.
     pub fn picks(&self, chunk: &Chunk, stub: &mut Stub, state: &LinkState) -> bool {
         let Some(frame) = &chunk.frame else { return false };
-        if frame.api_key != self.api_key.0 || !self.writes_to_aimed_partition(&chunk.data, frame) {
+        if frame.api_key != self.api_key.0 || !self.from_aimed_client(state) || !self.writes_to_aimed_partition(&chunk.data, frame) {
             return false;
         }
         let k = state.matched.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -119,6 +133,10 @@ impl Aim {
             _ => true,
         };
         chosen && (self.probability >= 1.0 || stub.rng.random::<f64>() < self.probability)
+    }
+
+    fn from_aimed_client(&self, state: &LinkState) -> bool {
+        self.client_id.is_empty() || state.session.as_ref().and_then(|s| s.client_id()) == Some(self.client_id.as_str())
     }
 
     fn writes_to_aimed_partition(&self, data: &Bytes, frame: &FrameInfo) -> bool {

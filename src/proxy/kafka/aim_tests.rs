@@ -38,7 +38,7 @@ fn aim_and_own_attributes_sit_side_by_side() {
 fn a_misspelt_attribute_is_refused_with_every_accepted_name() {
     let error = latency(json!({ "latnecy": 100 })).unwrap_err();
     assert!(error.contains("unknown attribute `latnecy`"), "{error}");
-    assert!(error.contains("jitter, latency, api_key, topic, partition, nth, first, every, probability"), "{error}");
+    assert!(error.contains("jitter, latency, api_key, client_id, topic, partition, nth, first, every, probability"), "{error}");
     let error = latency(json!({ "api_key": "prodce" })).unwrap_err();
     assert!(error.contains("not a Kafka API key"), "{error}");
     let kind: Result<ToxicKind, _> = serde_json::from_value(json!({ "type": "kafka_error", "attributes": { "error_code": "NOPE" } }));
@@ -125,6 +125,23 @@ fn topic_and_partition_aim_at_what_a_produce_request_writes() {
     assert_eq!(picked(json!({ "partition": 1 }), chunks()), [2, 3]);
     assert_eq!(picked(json!({ "topic": "audit", "partition": 0 }), chunks()), [2]);
     assert_eq!(picked(json!({ "topic": "audit", "nth": 2 }), chunks()), [3], "counted among the aimed topic's requests");
+}
+
+#[test]
+fn client_id_aims_at_the_connections_of_one_client() {
+    let aim: Aim = serde_json::from_value(json!({ "client_id": "plain" })).unwrap();
+    let (_in, input) = mpsc::unbounded_channel();
+    let (output, _out) = mpsc::unbounded_channel();
+    let mut stub = Stub::new(input, output, SmallRng::seed_from_u64(7));
+    let on_connection_of = |client: Option<&str>| {
+        let session = crate::proxy::kafka::Session::new("p", std::sync::Weak::new(), std::net::Ipv4Addr::LOCALHOST.into(), 0, None);
+        session.client_id.get_or_init(|| client.map(String::from));
+        LinkState { session: Some(session), ..LinkState::default() }
+    };
+    assert!(aim.picks(&produce(1, &[("t", 0)]), &mut stub, &on_connection_of(Some("plain"))));
+    assert!(!aim.picks(&produce(2, &[("t", 0)]), &mut stub, &on_connection_of(Some("idempotent"))));
+    assert!(!aim.picks(&produce(3, &[("t", 0)]), &mut stub, &on_connection_of(None)));
+    assert!(!aim.picks(&produce(4, &[("t", 0)]), &mut stub, &LinkState::default()), "no session, no client");
 }
 
 #[test]

@@ -23,13 +23,14 @@
 pub mod aim;
 pub mod answer;
 mod frame;
+mod ledger;
 pub mod names;
 mod reader;
 mod rewrite;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use bytes::Bytes;
 use tokio::sync::mpsc::{UnboundedSender, WeakUnboundedSender};
@@ -39,6 +40,7 @@ use super::stub::{Chunk, Queued};
 use super::{Proxy, ProxySpec, Registry};
 
 pub use frame::{FrameError, MAX_FRAME};
+pub use ledger::Ledger;
 pub(super) use reader::read_loop;
 
 /// The API keys whose responses name brokers and are rewritten.
@@ -87,6 +89,8 @@ pub(crate) struct Front {
     requests: Mutex<HashMap<(String, i16), u64>>,
     /// Every (API key, version) a client used.
     versions: Mutex<std::collections::BTreeSet<(i16, i16)>>,
+    /// Where every listener records its Produce batches, if anywhere.
+    ledger: OnceLock<Arc<Ledger>>,
 }
 
 impl KafkaFront {
@@ -109,10 +113,21 @@ impl KafkaFront {
             brokers: tokio::sync::Mutex::new(BTreeMap::new()),
             requests: Mutex::new(HashMap::new()),
             versions: Mutex::new(Default::default()),
+            ledger: OnceLock::new(),
         });
         bootstrap_proxy.set_kafka(Arc::downgrade(&front));
         bootstrap_proxy.enable().await?;
         Ok(KafkaFront { front })
+    }
+
+    /// Record every Produce batch attempt through the front's listeners
+    /// from now on (those made later too) in `ledger`.
+    pub async fn keep_ledger(&self, ledger: Arc<Ledger>) {
+        let _ = self.front.ledger.set(ledger.clone());
+        self.front.bootstrap.keep_ledger(ledger.clone());
+        for proxy in self.front.brokers.lock().await.values() {
+            proxy.keep_ledger(ledger.clone());
+        }
     }
 
     /// The listener clients bootstrap to.
@@ -205,6 +220,9 @@ impl Front {
         let made = async {
             let proxy = new_proxy(self.registry.as_deref(), &name, &listen, &advertised, self.seed).await?;
             proxy.set_kafka(Arc::downgrade(&self));
+            if let Some(ledger) = self.ledger.get() {
+                proxy.keep_ledger(ledger.clone());
+            }
             proxy.enable().await?;
             anyhow::Ok(proxy)
         };
@@ -239,6 +257,13 @@ pub(crate) struct Session {
     /// proxy makes up go in there too. Weak, so that the chain still ends
     /// when the downstream reader drops its own sender.
     responses: Mutex<Option<WeakUnboundedSender<Queued>>>,
+    /// The client id of the connection's first request: a client keeps
+    /// one per connection (librdkafka, the Java client).
+    client_id: OnceLock<Option<String>>,
+    /// The connection's number on its proxy, and the ledger its Produce
+    /// batches go in, if the proxy keeps one.
+    connection: u64,
+    ledger: Option<Arc<Ledger>>,
 }
 
 #[derive(Debug)]
@@ -257,8 +282,33 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    pub(crate) fn new(proxy: &str, front: Weak<Front>, advertise: IpAddr) -> Arc<Session> {
-        Arc::new(Session { proxy: proxy.to_string(), front, advertise, pending: Mutex::default(), responses: Mutex::default() })
+    /// The session of connection number `connection` of `proxy`, which
+    /// records its Produce batches in `ledger` if there is one.
+    pub(crate) fn new(proxy: &str, front: Weak<Front>, advertise: IpAddr, connection: u64, ledger: Option<Arc<Ledger>>) -> Arc<Session> {
+        Arc::new(Session {
+            proxy: proxy.to_string(),
+            front,
+            advertise,
+            pending: Mutex::default(),
+            responses: Mutex::default(),
+            client_id: OnceLock::new(),
+            connection,
+            ledger,
+        })
+    }
+
+    /// Note a Kafka toxic's effect on the request `correlation_id` in the
+    /// ledger, if the proxy keeps one.
+    pub fn note(&self, correlation_id: i32, toxic: &str, effect: crate::audit::wire::Effect) {
+        if let Some(ledger) = &self.ledger {
+            let fault = crate::audit::wire::WireFault { toxic: toxic.into(), effect };
+            ledger.note(&self.proxy, self.connection, correlation_id, fault);
+        }
+    }
+
+    /// The `client.id` the connection's client gave, once it has sent a request.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.get().and_then(Option::as_deref)
     }
 
     /// Answer the request `correlation_id` with `response` instead of the

@@ -99,6 +99,10 @@ impl Session {
             tracing::warn!("proxy {}: a request frame of {} bytes has no Kafka header; forwarded as it is", self.proxy, frame.len());
             return None;
         };
+        let client_id = self.client_id.get_or_init(|| header.client_id.clone());
+        if let (Some(ledger), frame::PRODUCE) = (&self.ledger, header.api_key) {
+            ledger.request(&self.proxy, self.connection, client_id.as_deref().unwrap_or_default(), header.correlation_id, frame);
+        }
         if let Some(front) = self.front.upgrade() {
             front.count(&self.proxy, header.api_key, header.api_version);
         }
@@ -120,7 +124,10 @@ impl Session {
             tracing::warn!("proxy {}: a response with correlation id {correlation_id} answers no request seen", self.proxy);
             return (frame, None);
         };
-        let info = Some(FrameInfo { api_key: api_key, api_version: api_version, correlation_id, response: true });
+        let info = Some(FrameInfo { api_key, api_version, correlation_id, response: true });
+        if let (Some(ledger), frame::PRODUCE) = (&self.ledger, api_key) {
+            ledger.response(&self.proxy, self.connection, correlation_id, api_version, &frame);
+        }
         if !rewrite::rewritten(api_key) {
             return (frame, info);
         }

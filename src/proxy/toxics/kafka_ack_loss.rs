@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::wire::Effect;
 use crate::proxy::kafka::aim::{Aimed, KafkaAttributes};
 use crate::proxy::stub::{CloseMode, PipeEnd, Stub};
 use crate::proxy::toxic::LinkState;
@@ -47,6 +48,9 @@ impl Aimed<AckLoss> {
             if !self.aim.picks(&chunk, stub, state) {
                 stub.send(chunk);
                 continue;
+            }
+            if let (Some(session), Some(frame)) = (&state.session, &chunk.frame) {
+                session.note(frame.correlation_id, "kafka_ack_loss", Effect::ResponseLost);
             }
             tracing::info!("kafka_ack_loss drops a response ({:?}) and then {:?}s the connection", chunk.frame, self.toxic.connection);
             match self.toxic.connection {

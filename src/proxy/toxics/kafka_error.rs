@@ -15,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::wire::Effect;
 use crate::proxy::kafka::aim::{Aim, Aimed, KafkaAttributes};
 use crate::proxy::kafka::answer;
 use crate::proxy::kafka::names::ErrorCode;
@@ -73,7 +74,12 @@ impl Aimed<KafkaError> {
             };
             if frame.response {
                 match answer::with_error_code(&chunk.data, &frame, code) {
-                    Ok(replaced) => chunk.data = replaced,
+                    Ok(replaced) => {
+                        chunk.data = replaced;
+                        if let Some(session) = &state.session {
+                            session.note(frame.correlation_id, "kafka_error", Effect::ErrorAfterWrite { error_code: code.0 });
+                        }
+                    }
                     Err(e) => tracing::warn!("kafka_error forwards a response unchanged: {e}"),
                 }
                 stub.send(chunk);

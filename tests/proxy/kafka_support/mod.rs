@@ -1,7 +1,59 @@
 //! The brokers tests/proxy/kafka.rs fronts, each advertising ITSELF (not a
 //! proxy): the embedded tansu broker, in this process, and one Apache
 //! Kafka broker started as the local backend starts it. Each stops when
-//! dropped (and on panic).
+//! dropped (and on panic). And the front the tests put before them, with
+//! faultlab's Toxiproxy API over its listeners.
+
+use faultlab::proxy::kafka::KafkaFront;
+use rdkafka::ClientConfig;
+use serde_json::Value;
+use tokio_util::task::AbortOnDropHandle;
+
+/// The Toxiproxy API with a Kafka front on its registry; all stop when dropped.
+pub struct Fronted {
+    pub front: KafkaFront,
+    pub api: String,
+    _serving: AbortOnDropHandle<()>,
+}
+
+pub async fn front(bootstrap: &str) -> Fronted {
+    // The proxy's warnings (a response not rewritten, a frame refused) in the test's output.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "faultlab=info".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    let server = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 7).await.unwrap();
+    let api = format!("http://{}", server.local_addr());
+    let front = KafkaFront::start("127.0.0.1:0", bootstrap, 7, Some(server.registry())).await.unwrap();
+    let serving = tokio::spawn(async move {
+        let _ = server.serve(std::future::pending()).await;
+    });
+    Fronted { front, api, _serving: AbortOnDropHandle::new(serving) }
+}
+
+pub fn client(bootstrap: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", bootstrap).set("socket.timeout.ms", "10000");
+    // librdkafka's own debug contexts, to look into a failure (e.g. "broker,protocol").
+    if let Ok(debug) = std::env::var("FAULTLAB_TEST_RDKAFKA_DEBUG") {
+        config.set("debug", debug);
+    }
+    config
+}
+
+pub async fn get(url: &str) -> Value {
+    let response = faultlab::http_client().build().unwrap().get(url).send().await.unwrap();
+    assert!(response.status().is_success(), "GET {url}: {}", response.status());
+    response.json().await.unwrap()
+}
+
+pub async fn post(url: &str, body: &Value) {
+    let response = faultlab::http_client().build().unwrap().post(url).json(body).send().await.unwrap();
+    assert!(response.status().is_success(), "POST {url}: {}: {}", response.status(), response.text().await.unwrap_or_default());
+}
+
+pub async fn delete(url: &str) {
+    let response = faultlab::http_client().build().unwrap().delete(url).send().await.unwrap();
+    assert!(response.status().is_success(), "DELETE {url}: {}", response.status());
+}
 
 pub mod tansu {
     //! The embedded broker, built as faultlab's, advertising itself.
