@@ -8,7 +8,7 @@ use faultlab::env::{Backend, FaultControl, ProxyMode, mock};
 use faultlab::harness::{self, Options};
 use faultlab::scenario;
 
-use crate::through;
+use crate::{ack_loss, through};
 
 fn mock() -> Options {
     Options { backend: Backend::Mock, ..Options::default() }
@@ -96,4 +96,13 @@ async fn kafka_frames_on_every_mock_brokers_proxy_carry_every_message() {
     let plain = mock::start(9, 1, ProxyMode::Bytes).await.expect("the mock backend starts");
     let FaultControl::Mock(faults) = &plain.faults else { panic!("the mock backend drives its proxies in process") };
     assert!(!faults.proxies[0].is_kafka(), "no framing without a Kafka toxic");
+}
+
+/// Lost acknowledgements on the mock: the plain producer has exactly 3
+/// duplicates in each repeat, as on tansu and Apache Kafka. (Not the
+/// idempotent one: the mock does not deduplicate its retries.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ack_loss_on_the_mock_gives_the_plain_producer_exact_duplicates() {
+    let counts = ack_loss::counts(Backend::Mock, "plain", 3).await;
+    assert_eq!(counts, vec![(40, 3, 0); 3]);
 }
