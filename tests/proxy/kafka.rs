@@ -7,7 +7,6 @@
 //! could not if the client reached the broker directly.
 
 use crate::cli_support;
-use crate::common;
 use crate::kafka_support;
 
 use kafka_support::{Fronted, apache, client, delete, front, get, post, tansu};
@@ -119,11 +118,7 @@ async fn embedded_tansu_is_reached_only_through_the_proxy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apache_kafka_is_reached_only_through_the_proxy() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    if let Err(e) = common::components::provisioned("FAULTLAB_KAFKA_LIBS", "Apache Kafka's jars") {
-        return common::components::skip(&e);
-    }
-    let components = faultlab::env::local::components::find().unwrap_or_else(|e| panic!("the local backend's components: {e}"));
-    let kafka = apache::start(&components).await;
+    let Some(kafka) = apache::start_provisioned().await else { return };
     let fronted = front(&kafka.bootstrap).await;
     produce_and_consume_through(&fronted).await;
     let brokers = fronted.front.brokers().await;

@@ -182,11 +182,7 @@ async fn ack_loss_on_tansu() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ack_loss_on_apache_kafka() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    if let Err(e) = common::components::provisioned("FAULTLAB_KAFKA_LIBS", "Apache Kafka's jars") {
-        return common::components::skip(&e);
-    }
-    let components = faultlab::env::local::components::find().unwrap_or_else(|e| panic!("the local backend's components: {e}"));
-    let kafka = apache::start(&components).await;
+    let Some(kafka) = apache::start_provisioned().await else { return };
     let fronted = front(&kafka.bootstrap).await;
     ack_loss_duplicates_exactly_for_the_plain_producer(&fronted, Broker::Kafka).await;
 }

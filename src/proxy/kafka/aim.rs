@@ -135,6 +135,12 @@ impl Aim {
         chosen && (self.probability >= 1.0 || stub.rng.random::<f64>() < self.probability)
     }
 
+    /// Whether the aim's `topic` and `partition` take in this one (both
+    /// default to any).
+    pub fn names(&self, topic: &str, partition: i32) -> bool {
+        (self.topic.is_empty() || topic == self.topic) && (self.partition < 0 || partition == self.partition)
+    }
+
     fn from_aimed_client(&self, state: &LinkState) -> bool {
         self.client_id.is_empty() || state.session.as_ref().and_then(|s| s.client_id()) == Some(self.client_id.as_str())
     }

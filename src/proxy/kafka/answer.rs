@@ -10,6 +10,7 @@ use tansu_sans_io::produce_response::{PartitionProduceResponse, ProduceResponse,
 use tansu_sans_io::{Body, Frame, Header};
 
 use super::FrameInfo;
+use super::aim::Aim;
 use super::names::{ApiKey, ErrorCode};
 
 /// The APIs whose requests the proxy can answer itself.
@@ -54,19 +55,33 @@ pub fn error_response(request: &Bytes, code: ErrorCode) -> Result<Bytes, String>
     Frame::response(Header::Response { correlation_id }, body, api_key, api_version).map_err(|e| format!("encoding the answer: {e}"))
 }
 
-/// `response` (a whole frame, answering `frame`'s request) with every
-/// error code in it, at any depth (a Produce response's per partition,
-/// an InitProducerId's one), set to `code`.
-pub fn with_error_code(response: &Bytes, frame: &FrameInfo, code: ErrorCode) -> Result<Bytes, String> {
+/// `response` (a whole frame, answering `frame`'s request) with its error
+/// codes set to `code`: in a Produce response, those of the partitions
+/// `aimed` picks (all by default); in any other, every one at any depth
+/// (an InitProducerId's one, a Metadata response's per topic).
+pub fn with_error_code(response: &Bytes, frame: &FrameInfo, code: ErrorCode, aimed: &Aim) -> Result<Bytes, String> {
     let decoded =
         Frame::response_from_bytes(&response[..], frame.api_key, frame.api_version).map_err(|e| format!("decoding the response: {e}"))?;
-    // Through the codec's serde form: one walk covers every API's layout.
-    let mut body = serde_json::to_value(&decoded.body).map_err(|e| format!("reading the response: {e}"))?;
-    let replaced = set_error_codes(&mut body, code.0);
-    if replaced == 0 {
-        return Err(format!("a response of API key {} has no error code to set", ApiKey(frame.api_key)));
-    }
-    let body: Body = serde_json::from_value(body).map_err(|e| format!("rebuilding the response: {e}"))?;
+    let body = match decoded.body {
+        Body::ProduceResponse(mut produce) => {
+            for topic in produce.responses.iter_mut().flatten() {
+                for partition in topic.partition_responses.iter_mut().flatten() {
+                    if aimed.names(&topic.name, partition.index) {
+                        partition.error_code = code.0;
+                    }
+                }
+            }
+            produce.into()
+        }
+        other => {
+            // Through the codec's serde form: one walk covers every API's layout.
+            let mut body = serde_json::to_value(&other).map_err(|e| format!("reading the response: {e}"))?;
+            if set_error_codes(&mut body, code.0) == 0 {
+                return Err(format!("a response of API key {} has no error code to set", ApiKey(frame.api_key)));
+            }
+            serde_json::from_value(body).map_err(|e| format!("rebuilding the response: {e}"))?
+        }
+    };
     Frame::response(decoded.header, body, frame.api_key, frame.api_version).map_err(|e| format!("encoding the response: {e}"))
 }
 

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use tansu_sans_io::{Body, Frame};
 
+use super::aim::Aim;
 use crate::audit::wire::{BatchAttempt, BrokerAnswer, WireFault};
 use crate::proxy::instance::lock;
 
@@ -102,12 +103,15 @@ impl Ledger {
         }
     }
 
-    /// A Kafka toxic's effect on the attempts of one request.
-    pub(crate) fn note(&self, proxy: &str, connection: u64, correlation_id: i32, fault: WireFault) {
+    /// A Kafka toxic's effect on the attempts of one request, those of the
+    /// partitions `aimed` names.
+    pub(crate) fn note(&self, proxy: &str, connection: u64, correlation_id: i32, aimed: &Aim, fault: WireFault) {
         let mut entries = lock(&self.inner);
         let Entries { attempts, requests, .. } = &mut *entries;
         for &i in requests.get(&(proxy.to_string(), connection, correlation_id)).into_iter().flatten() {
-            attempts[i].fault = Some(fault.clone());
+            if aimed.names(&attempts[i].topic, attempts[i].partition) {
+                attempts[i].fault = Some(fault.clone());
+            }
         }
     }
 }

@@ -297,12 +297,12 @@ impl Session {
         })
     }
 
-    /// Note a Kafka toxic's effect on the request `correlation_id` in the
-    /// ledger, if the proxy keeps one.
-    pub fn note(&self, correlation_id: i32, toxic: &str, effect: crate::audit::wire::Effect) {
+    /// Note a Kafka toxic's effect on the request `correlation_id` (its
+    /// partitions `aimed` names) in the ledger, if the proxy keeps one.
+    pub fn note(&self, correlation_id: i32, aimed: &aim::Aim, toxic: &str, effect: crate::audit::wire::Effect) {
         if let Some(ledger) = &self.ledger {
             let fault = crate::audit::wire::WireFault { toxic: toxic.into(), effect };
-            ledger.note(&self.proxy, self.connection, correlation_id, fault);
+            ledger.note(&self.proxy, self.connection, correlation_id, aimed, fault);
         }
     }
 

@@ -50,7 +50,7 @@ impl Aimed<AckLoss> {
                 continue;
             }
             if let (Some(session), Some(frame)) = (&state.session, &chunk.frame) {
-                session.note(frame.correlation_id, "kafka_ack_loss", Effect::ResponseLost);
+                session.note(frame.correlation_id, &self.aim, "kafka_ack_loss", Effect::ResponseLost);
             }
             tracing::info!("kafka_ack_loss drops a response ({:?}) and then {:?}s the connection", chunk.frame, self.toxic.connection);
             match self.toxic.connection {

@@ -5,8 +5,9 @@
 //! - upstream, the request never reaches the broker: the proxy answers it
 //!   itself (Produce and InitProducerId requests), in its place among the
 //!   connection's responses. Nothing was written.
-//! - downstream, the broker has done the work and its response has every
-//!   error code replaced (any API): the client is told it failed when it
+//! - downstream, the broker has done the work and its response has its
+//!   error codes replaced (any API; in a Produce response, those of the
+//!   aimed topic and partition only): the client is told it failed when it
 //!   did not, and a retried Produce writes its batch again unless the
 //!   producer is idempotent.
 //!
@@ -73,11 +74,11 @@ impl Aimed<KafkaError> {
                 continue;
             };
             if frame.response {
-                match answer::with_error_code(&chunk.data, &frame, code) {
+                match answer::with_error_code(&chunk.data, &frame, code, &self.aim) {
                     Ok(replaced) => {
                         chunk.data = replaced;
                         if let Some(session) = &state.session {
-                            session.note(frame.correlation_id, "kafka_error", Effect::ErrorAfterWrite { error_code: code.0 });
+                            session.note(frame.correlation_id, &self.aim, "kafka_error", Effect::ErrorAfterWrite { error_code: code.0 });
                         }
                     }
                     Err(e) => tracing::warn!("kafka_error forwards a response unchanged: {e}"),

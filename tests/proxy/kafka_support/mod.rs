@@ -122,6 +122,17 @@ pub mod apache {
         args
     }
 
+    /// A broker from FAULTLAB_KAFKA_LIBS, or None once the test has said
+    /// why it skips (under FAULTLAB_REQUIRE_LOCAL a missing one fails it).
+    pub async fn start_provisioned() -> Option<Kafka> {
+        if let Err(e) = crate::common::components::provisioned("FAULTLAB_KAFKA_LIBS", "Apache Kafka's jars") {
+            crate::common::components::skip(&e);
+            return None;
+        }
+        let components = faultlab::env::local::components::find().unwrap_or_else(|e| panic!("the local backend's components: {e}"));
+        Some(start(&components).await)
+    }
+
     pub async fn start(components: &Components) -> Kafka {
         let dir = tempfile::Builder::new().prefix("faultlab-proxy-kafka-").tempdir().unwrap();
         let held: Vec<std::net::TcpListener> = (0..3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap()).collect();
