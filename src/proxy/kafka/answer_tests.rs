@@ -92,11 +92,11 @@ fn only_the_aimed_partition_of_a_produce_response_is_told_the_error() {
     let body = ProduceResponse::default()
         .responses(Some(vec![TopicProduceResponse::default().name("orders".into()).partition_responses(Some(vec![ok(0), ok(1), ok(2)]))]))
         .throttle_time_ms(Some(0));
-    let response = Frame::response(Header::Response { correlation_id: 9 }, body.into(), 0, 9).unwrap();
-    let info = FrameInfo { api_key: 0, api_version: 9, correlation_id: 9, response: true };
+    let response = Frame::response(Header::Response { correlation_id: 9 }, body.into(), 0, 7).unwrap();
+    let info = FrameInfo { api_key: 0, api_version: 7, correlation_id: 9, response: true };
     let aimed: Aim = serde_json::from_value(serde_json::json!({ "partition": 1 })).unwrap();
     let replaced = with_error_code(&response, &info, ErrorCode(6), &aimed).unwrap();
-    let Body::ProduceResponse(response) = Frame::response_from_bytes(&replaced[..], 0, 9).unwrap().body else { panic!() };
+    let Body::ProduceResponse(response) = Frame::response_from_bytes(&replaced[..], 0, 7).unwrap().body else { panic!() };
     let codes: Vec<i16> = response.responses.unwrap()[0].partition_responses.as_ref().unwrap().iter().map(|p| p.error_code).collect();
     assert_eq!(codes, [0, 6, 0]);
 }
