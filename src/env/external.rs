@@ -92,10 +92,9 @@ pub fn split_host_port(address: &str) -> Option<(&str, u16)> {
 /// proxy may well be faultlab's in Kafka mode (`faultlab proxy --kafka`).
 /// A Toxiproxy says who it is (`/version` is
 /// faultlab's only for faultlab), so one that cannot play them is refused
-/// here, before any run. A proxy that refuses a Kafka toxic when it is
-/// added gets [`RemoteFaults::add`]'s message saying what to do; a faultlab
-/// proxy not in Kafka mode takes it and it matches nothing, which the
-/// report's notes warn of.
+/// here, before any run. A faultlab proxy that forwards bytes refuses a
+/// Kafka toxic when it is added (400), and [`RemoteFaults::add`] says what
+/// to do.
 pub async fn start(config: &BackendConfig, mode: ProxyMode) -> anyhow::Result<Environment> {
     let config = ExternalConfig::from_flags(config).map_err(anyhow::Error::msg)?;
     let client = Client::new(&config.toxiproxy);
@@ -146,15 +145,6 @@ pub async fn start(config: &BackendConfig, mode: ProxyMode) -> anyhow::Result<En
         Admin::Kafka { replication: -1, configs: Vec::new() },
         Box::new(()),
     );
-    if mode == ProxyMode::KafkaFrames {
-        // Its API does not say whether a proxy reads Kafka frames, and a
-        // faultlab proxy that does not accepts a Kafka toxic all the same.
-        env.notes.push(format!(
-            "the scenario's Kafka toxics act only on faultlab proxies in Kafka mode (`faultlab proxy --kafka`); on a proxy \
-             that forwards bytes (proxies used: {}) they match nothing and the run shows no fault.",
-            proxies.join(", ")
-        ));
-    }
     if !bypassing.is_empty() {
         env.notes.push(format!(
             "{}, which is not a listen port of the Toxiproxy proxies used ({}): clients reach it around Toxiproxy and \

@@ -148,7 +148,7 @@ async fn kafka_toxics_in_front_of_a_real_toxiproxy_are_refused_at_start() {
     }
 }
 
-/// The ack-loss test scenario through the external backend in front of a
+/// The ack-loss scenario through the external backend in front of a
 /// faultlab proxy in Kafka mode (`faultlab proxy --kafka`: a Kafka front,
 /// its broker listeners created from the metadata) before a tansu broker
 /// that advertises ITSELF: the toxics reach the broker's listener, and the
@@ -174,9 +174,8 @@ async fn ack_loss_through_a_users_faultlab_kafka_proxy_gives_exact_counts() {
         only: vec!["plain".into()],
         ..Options::default()
     };
-    let scenario = scenario::load(Path::new("tests/backend/ack-loss.toml")).expect("the scenario file is valid");
+    let scenario = scenario::load(Path::new("scenarios/kafka-ack-loss.toml")).expect("the scenario file is valid");
     let report = harness::run_scenario(&scenario, &options).await.result().expect("the scenario runs on the external backend");
-    assert!(report.notes.iter().any(|n| n.contains("act only on faultlab proxies in Kafka mode")), "{:?}", report.notes);
     assert!(!report.notes.iter().any(|n| n.contains("around Toxiproxy")), "the front's listeners carry every broker: {:?}", report.notes);
     assert!(report.backend.proxy.contains("kafka-broker-0"), "the broker's listener is among the proxies used: {:?}", report.backend);
     let counts: Vec<(u64, u64, u64)> =
@@ -185,4 +184,26 @@ async fn ack_loss_through_a_users_faultlab_kafka_proxy_gives_exact_counts() {
     assert_eq!(counts, vec![(40, 3, 0); 3]);
     assert!(report.passed(), "{:#?}", report.expectations);
     assert!(Client::new(&url).toxics("kafka-broker-0").await.unwrap().is_empty(), "nothing left on the user's proxy");
+}
+
+/// The same scenario in front of a faultlab proxy that forwards bytes
+/// (`faultlab proxy` without --kafka): the proxy refuses the Kafka toxic,
+/// and the report's error names the toxic, the proxy and what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kafka_toxic_refused_by_a_users_plain_proxy_says_what_to_do() {
+    let (bootstrap, url, _running) = users_cluster().await;
+    let options = Options {
+        backend: Backend::External,
+        backend_config: BackendConfig { bootstrap: Some(bootstrap), toxiproxy: Some(url.clone()), ..BackendConfig::default() },
+        ..Options::default()
+    };
+    let scenario = scenario::load(Path::new("scenarios/kafka-ack-loss.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &options).await;
+    let window = report.repeats.first().and_then(|r| r.faults.first());
+    let said = format!("{:?} {:?}", report.error, window.map(|w| &w.notes));
+    for words in ["plain-5th", "kafka_ack_loss", "proxy kafka", "faultlab proxy --kafka", "--backend embedded"] {
+        assert!(said.contains(words), "`{words}` missing from: {said}");
+    }
+    assert!(!report.passed(), "a run whose faults were refused does not pass");
+    assert!(Client::new(&url).toxics("kafka").await.unwrap().is_empty(), "nothing left on the user's proxy");
 }

@@ -103,6 +103,6 @@ async fn kafka_frames_on_every_mock_brokers_proxy_carry_every_message() {
 /// idempotent one: the mock does not deduplicate its retries.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ack_loss_on_the_mock_gives_the_plain_producer_exact_duplicates() {
-    let counts = ack_loss::counts(Backend::Mock, "plain", 3).await;
+    let counts = ack_loss::plain_counts(Backend::Mock, 3).await;
     assert_eq!(counts, vec![(40, 3, 0); 3]);
 }
