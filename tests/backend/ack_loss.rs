@@ -31,10 +31,10 @@ pub async fn exact_counts(backend: Backend, repeats: u32) {
         assert_eq!(plain.duplicates_by_cause.iter().map(|(c, n)| (c.as_str(), *n)).collect::<BTreeMap<_, _>>(), by_cause);
         let idempotent = repeat.wire.get("idempotent").expect("the idempotent producer's wire attribution");
         assert!(idempotent.duplicates_by_cause.is_empty(), "{idempotent:?}");
-        // 3 expected: one message per request. Before the scenario set
-        // batch.num.messages = 1, a repeat on Apache Kafka showed 2 (its
-        // requests then carried several messages), so at least 1 is required.
-        assert!((1..=3).contains(&idempotent.deduplicated_retries), "retries the broker recognised: {idempotent:?}");
+        // At least one per repeat. More than 3 when requests in flight
+        // behind a lost acknowledgement (up to 5) lose their responses with
+        // the closed connection and are retried too: 5 seen on tansu.
+        assert!(idempotent.deduplicated_retries >= 1, "retries the broker recognised: {idempotent:?}");
     }
     assert!(report.passed(), "{backend}: {:#?}", report.expectations);
 }
