@@ -119,15 +119,18 @@ pub struct UpArgs {
 /// Flags of the docker and external backends.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct BackendFlags {
-    /// external: bootstrap servers, HOST:PORT[,HOST:PORT...]: the Toxiproxy
-    /// listener(s) in front of your brokers.
+    /// external: your cluster's bootstrap servers, HOST:PORT[,HOST:PORT...],
+    /// which faultlab fronts with its own proxy; with --toxiproxy, the
+    /// Toxiproxy listener(s) in front of your brokers.
     #[arg(long, env = "FAULTLAB_BOOTSTRAP", value_name = "HOST:PORT")]
     pub bootstrap: Option<String>,
-    /// external: the Toxiproxy HTTP API, e.g. http://127.0.0.1:8474.
+    /// external: your Toxiproxy's HTTP API, e.g. http://127.0.0.1:8474
+    /// (default: none; faultlab fronts the cluster itself).
     #[arg(long, env = "FAULTLAB_TOXIPROXY", value_name = "URL")]
     pub toxiproxy: Option<String>,
-    /// external: the Toxiproxy proxies to play toxics on, one per broker
-    /// (repeat or separate with commas; default: every proxy it has).
+    /// external: the proxies to play toxics on, one per broker (repeat or
+    /// separate with commas; default: every proxy; faultlab's front names
+    /// them kafka-bootstrap and kafka-broker-<node id>).
     #[arg(long = "toxiproxy-proxy", value_name = "NAME", value_delimiter = ',')]
     pub toxiproxy_proxies: Vec<String>,
     /// docker: the Kafka image, NAME:TAG (default: the pinned apache/kafka).

@@ -59,7 +59,10 @@ impl Backend {
                 "librdkafka's mock cluster in this process, behind faultlab's proxy: nothing to install; plays broker \
                  faults (down, round-trip time, protocol errors, leader change)"
             }
-            Backend::External => "your own cluster behind your own Toxiproxy: needs --bootstrap and --toxiproxy",
+            Backend::External => {
+                "your own cluster as it is: needs --bootstrap; faultlab fronts it with its own proxy (Kafka toxics \
+                 included), or, with --toxiproxy, uses your Toxiproxy in front of it"
+            }
             Backend::Docker => "Apache Kafka (KRaft) and Toxiproxy containers: needs a Docker daemon",
             Backend::Local => {
                 "Apache Kafka (KRaft) and Toxiproxy as child processes: needs Java, Kafka's jars and toxiproxy-server \

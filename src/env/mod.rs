@@ -7,6 +7,7 @@ pub mod docker;
 pub mod embedded;
 pub mod external;
 pub mod faults;
+mod in_process;
 pub mod kraft;
 pub mod local;
 pub mod mock;
@@ -166,7 +167,7 @@ pub async fn start(backend: Backend, config: &BackendConfig, brokers: u32, seed:
     match backend {
         Backend::Embedded => embedded::start_with(seed, proxy).await,
         Backend::Mock => mock::start(seed, brokers as i32, proxy).await,
-        Backend::External => external::start(config, proxy).await,
+        Backend::External => external::start(config, proxy, seed).await,
         Backend::Docker => docker::start(config, brokers).await,
         Backend::Local => local::start(brokers, seed, proxy).await,
     }

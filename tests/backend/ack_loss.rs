@@ -1,7 +1,7 @@
 //! The curated ack-loss scenario (scenarios/kafka-ack-loss.toml: the 5th,
 //! 15th and 25th Produce acknowledgement of each producer lost), with
 //! `repeat` repeats on one backend: shared by the embedded, mock and
-//! external tests here and the Apache Kafka one in tests/backend_local.rs,
+//! external tests here and the Apache Kafka ones in tests/backend_local.rs,
 //! which includes this file.
 
 use std::collections::BTreeMap;
@@ -20,7 +20,13 @@ const PLAIN_CAUSE: &str = "acknowledgement lost (kafka_ack_loss)";
 /// attributed to its lost acknowledgement; the idempotent one none, its
 /// retries recognised by the broker; nothing lost; every expectation holds.
 pub async fn exact_counts(backend: Backend, repeats: u32) {
-    let report = run(backend, repeats, &[]).await;
+    exact_counts_with(Options { backend, ..Options::default() }, repeats).await;
+}
+
+/// [`exact_counts`] with `options`' backend and its flags; the report.
+pub async fn exact_counts_with(options: Options, repeats: u32) -> ScenarioReport {
+    let backend = options.backend;
+    let report = run(options, repeats, &[]).await;
     assert!(report.backend.proxy.contains("Kafka mode"), "{:?}", report.backend);
     for repeat in &report.repeats {
         for (producer, duplicates) in [("plain", 3), ("idempotent", 0)] {
@@ -37,20 +43,22 @@ pub async fn exact_counts(backend: Backend, repeats: u32) {
         assert!(idempotent.deduplicated_retries >= 1, "retries the broker recognised: {idempotent:?}");
     }
     assert!(report.passed(), "{backend}: {:#?}", report.expectations);
+    report
 }
 
 /// (sent, duplicates, lost) of the plain producer alone in each repeat.
 pub async fn plain_counts(backend: Backend, repeats: u32) -> Vec<(u64, u64, u64)> {
-    let report = run(backend, repeats, &["plain"]).await;
+    let report = run(Options { backend, ..Options::default() }, repeats, &["plain"]).await;
     report.repeats.iter().map(|r| counts(r, "plain")).collect()
 }
 
-/// The scenario on `backend` (only the producers in `only`, all when
-/// empty): every repeat ran, every toxic played and removed without a note.
-async fn run(backend: Backend, repeats: u32, only: &[&str]) -> ScenarioReport {
+/// The scenario on `options`' backend (only the producers in `only`, all
+/// when empty): every repeat ran, every toxic played and removed without a note.
+async fn run(options: Options, repeats: u32, only: &[&str]) -> ScenarioReport {
+    let backend = options.backend;
     let scenario = scenario::load(Path::new("scenarios/kafka-ack-loss.toml")).expect("the scenario file is valid");
     let only = only.iter().map(|p| p.to_string()).collect();
-    let options = Options { backend, repeat: Some(repeats), only, ..Options::default() };
+    let options = Options { repeat: Some(repeats), only, ..options };
     let report = harness::run_scenario(&scenario, &options).await.result().unwrap_or_else(|e| panic!("on {backend}: {e}"));
     assert_eq!(report.repeats.len(), repeats as usize, "every repeat ran");
     for repeat in &report.repeats {

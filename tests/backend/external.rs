@@ -32,18 +32,22 @@ fn faultlab(args: &[&str]) -> (Option<i32>, String) {
 }
 
 #[test]
-fn external_without_flags_names_both_and_exits_2() {
+fn external_without_bootstrap_names_it_and_exits_2() {
     let (code, stderr) = faultlab(&["run", "--backend", "external", "scenarios/response-delay.toml"]);
     assert_eq!(code, Some(USAGE), "{stderr}");
     assert!(stderr.contains("--backend external needs --bootstrap HOST:PORT"), "{stderr}");
     assert!(stderr.contains("--toxiproxy URL"), "{stderr}");
 }
 
+/// `--bootstrap` alone: faultlab fronts the cluster itself; with nothing
+/// listening there, the run fails saying so, not with a usage error.
 #[test]
-fn external_without_toxiproxy_names_it_alone() {
-    let (code, stderr) = faultlab(&["run", "--backend", "external", "--bootstrap", "127.0.0.1:9092", "scenarios/response-delay.toml"]);
-    assert_eq!(code, Some(USAGE), "{stderr}");
-    assert!(stderr.contains("--toxiproxy URL") && !stderr.contains("--bootstrap HOST:PORT"), "{stderr}");
+fn external_with_only_bootstrap_and_no_broker_says_so() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let bootstrap = format!("127.0.0.1:{port}");
+    let (code, stderr) = faultlab(&["run", "--backend", "external", "--bootstrap", &bootstrap, "scenarios/response-delay.toml"]);
+    assert_eq!(code, Some(FAILED), "{stderr}");
+    assert!(stderr.contains(&format!("no broker of --bootstrap {bootstrap} accepts connections")), "{stderr}");
 }
 
 #[test]
@@ -85,7 +89,7 @@ async fn response_delay_through_the_users_toxiproxy() {
     assert!(report.backend.proxy.contains(&url) && report.backend.proxy.contains("kafka"), "{:?}", report.backend);
     assert_eq!(report.backend.proxy_version, concat!("faultlab-", env!("CARGO_PKG_VERSION")), "the version the API reports");
     assert!(
-        !report.notes.iter().any(|n| n.contains("around Toxiproxy")),
+        !report.notes.iter().any(|n| n.contains("around the proxy")),
         "the broker advertises the proxy, so nothing bypasses it: {:?}",
         report.notes
     );
@@ -109,8 +113,8 @@ async fn a_broker_advertising_itself_is_reported_as_bypassing_toxiproxy() {
     // The mistake the README warns about: the broker advertises its own port.
     let _broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
     let config = BackendConfig { bootstrap: Some(proxy.listen.clone()), toxiproxy: Some(url), ..BackendConfig::default() };
-    let env = faultlab::env::external::start(&config, ProxyMode::Bytes).await.expect("the environment starts");
-    let note = env.notes.iter().find(|n| n.contains("around Toxiproxy")).expect("a note about the bypass");
+    let env = faultlab::env::external::start(&config, ProxyMode::Bytes, 3).await.expect("the environment starts");
+    let note = env.notes.iter().find(|n| n.contains("around the proxy")).expect("a note about the bypass");
     assert!(note.contains(&format!("advertises 127.0.0.1:{broker_port}")), "{note}");
 }
 
@@ -139,7 +143,7 @@ async fn kafka_toxics_in_front_of_a_real_toxiproxy_are_refused_at_start() {
     let version = Client::new(&url).wait_ready(std::time::Duration::from_secs(30)).await.expect("Toxiproxy's API answers");
     // No broker is needed: the refusal comes first.
     let config = BackendConfig { bootstrap: Some("127.0.0.1:9".into()), toxiproxy: Some(url.clone()), ..BackendConfig::default() };
-    let error = match faultlab::env::external::start(&config, ProxyMode::KafkaFrames).await {
+    let error = match faultlab::env::external::start(&config, ProxyMode::KafkaFrames, 3).await {
         Ok(_) => panic!("a Kafka-toxic run was let through to Toxiproxy {version}"),
         Err(e) => format!("{e:#}"),
     };
@@ -176,7 +180,7 @@ async fn ack_loss_through_a_users_faultlab_kafka_proxy_gives_exact_counts() {
     };
     let scenario = scenario::load(Path::new("scenarios/kafka-ack-loss.toml")).expect("the scenario file is valid");
     let report = harness::run_scenario(&scenario, &options).await.result().expect("the scenario runs on the external backend");
-    assert!(!report.notes.iter().any(|n| n.contains("around Toxiproxy")), "the front's listeners carry every broker: {:?}", report.notes);
+    assert!(!report.notes.iter().any(|n| n.contains("around the proxy")), "the front's listeners carry every broker: {:?}", report.notes);
     assert!(report.backend.proxy.contains("kafka-broker-0"), "the broker's listener is among the proxies used: {:?}", report.backend);
     let counts: Vec<(u64, u64, u64)> =
         report.repeats.iter().map(|r| (r.verdicts[0].sent, r.verdicts[0].duplicates, r.verdicts[0].lost)).collect();
@@ -206,4 +210,64 @@ async fn a_kafka_toxic_refused_by_a_users_plain_proxy_says_what_to_do() {
     }
     assert!(!report.passed(), "a run whose faults were refused does not pass");
     assert!(Client::new(&url).toxics("kafka").await.unwrap().is_empty(), "nothing left on the user's proxy");
+}
+
+/// `--bootstrap` alone, in front of a tansu broker that advertises ITSELF
+/// (a cluster nobody reconfigured for a proxy): faultlab fronts it with
+/// its own proxy in Kafka mode, and the ack-loss scenario gives its exact
+/// counts in each repeat, every duplicate attributed to its lost
+/// acknowledgement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_bootstrap_fronts_the_cluster_as_it_is_with_exact_ack_loss_counts() {
+    let broker_port = faultlab::env::embedded::free_port().unwrap();
+    let bootstrap = format!("127.0.0.1:{broker_port}");
+    let _broker = faultlab::env::embedded::start_broker(broker_port, &bootstrap).await.unwrap();
+    let options = Options {
+        backend: Backend::External,
+        backend_config: BackendConfig { bootstrap: Some(bootstrap.clone()), ..BackendConfig::default() },
+        ..Options::default()
+    };
+    let report = crate::ack_loss::exact_counts_with(options, 3).await;
+    let proxy = &report.backend.proxy;
+    assert!(proxy.contains(&format!("faultlab proxy in Kafka mode (in process, in front of {bootstrap})")), "{proxy}");
+    assert!(proxy.contains("kafka-bootstrap") && proxy.contains("kafka-broker-"), "the front's listeners are the proxies: {proxy}");
+    assert!(!report.notes.iter().any(|n| n.contains("around the proxy")), "the front rewrites every broker: {:?}", report.notes);
+}
+
+/// The front's environment without Kafka toxics: its listeners behind a
+/// Toxiproxy API that lists them, no ledger, every broker reached through
+/// it; and once dropped, nothing listens on its ports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_lists_its_listeners_and_closes_them_when_dropped() {
+    let broker_port = faultlab::env::embedded::free_port().unwrap();
+    let address = format!("127.0.0.1:{broker_port}");
+    let _broker = faultlab::env::embedded::start_broker(broker_port, &address).await.unwrap();
+    // A first address where nothing listens: the next one is fronted.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = BackendConfig { bootstrap: Some(format!("{dead},{address}")), ..BackendConfig::default() };
+    let env = faultlab::env::external::start(&config, ProxyMode::Bytes, 3).await.expect("the front starts");
+    assert!(env.ledger.is_none(), "no Kafka toxic, no ledger");
+    assert!(env.notes.is_empty(), "{:?}", env.notes);
+    let api = env.toxiproxy_api.clone().expect("the front's Toxiproxy API");
+    let proxies = Client::new(&api).proxies().await.expect("the API lists the proxies");
+    let broker = proxies.keys().find(|name| name.starts_with("kafka-broker-")).expect("a listener per broker");
+    assert_eq!(proxies[broker].upstream, address, "the broker's listener forwards to the address it advertises");
+    assert_eq!(proxies["kafka-bootstrap"].listen, env.bootstrap);
+    let listening: Vec<String> = proxies.values().map(|p| p.listen.clone()).collect();
+    for listen in &listening {
+        tokio::net::TcpStream::connect(listen).await.unwrap_or_else(|e| panic!("{listen} listens while the environment runs: {e}"));
+    }
+    drop(env);
+    // Listeners and the API stop on their tasks: soon, not this instant.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    for listen in &listening {
+        while tokio::net::TcpStream::connect(listen).await.is_ok() {
+            assert!(tokio::time::Instant::now() < deadline, "{listen} still listens 5 s after the environment was dropped");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    while Client::new(&api).version().await.is_ok() {
+        assert!(tokio::time::Instant::now() < deadline, "the API still answers 5 s after the environment was dropped");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

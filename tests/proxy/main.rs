@@ -8,6 +8,8 @@
 #[path = "../cli_support/mod.rs"]
 mod cli_support;
 mod common;
+#[path = "../kafka_broker/mod.rs"]
+mod kafka_broker;
 mod kafka_support;
 
 mod api;

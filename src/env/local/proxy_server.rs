@@ -9,12 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use futures::FutureExt;
-use tokio_util::sync::CancellationToken;
 
 use super::components::Components;
 use super::process::{Child, Spec};
 use crate::env::ProxyMode;
+use crate::env::in_process::InProcess;
 use crate::proxy::Registry;
 use crate::toxiproxy::Client;
 
@@ -88,22 +87,10 @@ async fn toxiproxy(components: &Components, seed: u64) -> anyhow::Result<Started
 /// ([`Registry::kafka_framing`]).
 async fn faultlab(seed: u64) -> anyhow::Result<Started> {
     let registry = Arc::new(Registry::kafka_framing(seed));
-    let api = crate::proxy::api::bind_registry(([127, 0, 0, 1], 0).into(), registry.clone()).await?;
-    let client = Client::new(&format!("http://{}", api.local_addr()));
-    let stop = CancellationToken::new();
-    let stopped = stop.clone().cancelled_owned();
-    let serving = tokio::spawn(async move {
-        // Serving ends with the environment; then every proxy is disabled.
-        if let Err(e) = api.serve(stopped).await {
-            tracing::warn!("faultlab's proxy API of the local backend: {e:#}");
-        }
-    });
     let ledger = registry.ledger();
-    let server = Box::new(InProcess { registry, stop, _serving: serving });
-    // Served from here on; asked all the same, for the version the report shows.
-    let version = client.wait_ready(Duration::from_secs(5)).await?;
+    let (server, client, version) = InProcess::serve(registry).await?;
     Ok(Started {
-        server,
+        server: Box::new(server),
         client,
         name: "faultlab proxy in Kafka mode (in process, Toxiproxy API, one proxy per broker)".into(),
         version,
@@ -114,26 +101,4 @@ async fn faultlab(seed: u64) -> anyhow::Result<Started> {
         ),
         ledger,
     })
-}
-
-/// faultlab's proxy API served on a task of this process.
-pub(super) struct InProcess {
-    registry: Arc<Registry>,
-    stop: CancellationToken,
-    _serving: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for InProcess {
-    fn drop(&mut self) {
-        // The API stops listening, then disables every proxy, on its task.
-        self.stop.cancel();
-        // And now, without waiting for that task: every listener and
-        // connection closes (unless the registry is busy this instant; the
-        // task still disables them then).
-        if let Some(proxies) = self.registry.list().now_or_never() {
-            for proxy in proxies {
-                proxy.shutdown();
-            }
-        }
-    }
 }

@@ -1,27 +1,14 @@
-//! The external backend: the user's own Kafka cluster behind the user's
-//! own Toxiproxy, driven through Toxiproxy's HTTP API.
-//!
-//! faultlab starts nothing here. Clients connect to `--bootstrap`, which
-//! must be a Toxiproxy listener, and every broker must advertise a
-//! Toxiproxy listener too: a client connects to the bootstrap address only
-//! to learn the brokers' advertised addresses, then connects to those. A
-//! broker that advertises its own address is reached around the proxy, and
-//! faults never touch its traffic; [`start`] checks this and says so in the
-//! report's notes.
-//!
-//! [`RemoteFaults`] plays faults through the Toxiproxy API; the Docker
-//! backend uses it too, with its containers for broker faults.
+//! Faults played through a Toxiproxy API on named proxies: the external
+//! backend's, and the docker and local backends' (with their own brokers
+//! for broker faults).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures::future::BoxFuture;
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 
-use super::faults::Removed;
-use super::{Admin, BackendConfig, BackendInfo, Environment, FaultControl, ProxyMode, librdkafka_version};
+use crate::env::faults::Removed;
 use crate::proxy::Toxic;
 use crate::scenario::BackendFault;
 use crate::toxiproxy::Client;
@@ -35,157 +22,6 @@ const API_PATIENCE: Duration = Duration::from_secs(30);
 const DISARMED_FLUSH: Duration = Duration::from_millis(250);
 /// How long removing one toxic may take, retries included.
 const REMOVAL_PATIENCE: Duration = Duration::from_secs(120);
-
-/// Toxiproxy's default API address.
-pub const DEFAULT_TOXIPROXY: &str = "http://127.0.0.1:8474";
-
-/// What `--backend external` needs, checked before anything starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExternalConfig {
-    pub bootstrap: String,
-    pub toxiproxy: String,
-    /// Proxies to play toxics on; empty: every proxy the API lists.
-    pub proxies: Vec<String>,
-}
-
-impl ExternalConfig {
-    /// The flags given, or a message naming the missing ones and what they
-    /// take.
-    pub fn from_flags(config: &BackendConfig) -> Result<ExternalConfig, String> {
-        let mut missing = Vec::new();
-        let bootstrap = config.bootstrap.clone().filter(|b| !b.trim().is_empty());
-        if bootstrap.is_none() {
-            missing.push("--bootstrap HOST:PORT[,HOST:PORT...] (the Toxiproxy listener in front of your cluster; also FAULTLAB_BOOTSTRAP)");
-        }
-        let toxiproxy = config.toxiproxy.clone().filter(|t| !t.trim().is_empty());
-        if toxiproxy.is_none() {
-            missing.push("--toxiproxy URL (Toxiproxy's HTTP API, e.g. http://127.0.0.1:8474; also FAULTLAB_TOXIPROXY)");
-        }
-        if !missing.is_empty() {
-            return Err(format!("--backend external needs {}", missing.join(" and ")));
-        }
-        let (bootstrap, toxiproxy) = (bootstrap.unwrap_or_default(), toxiproxy.unwrap_or_default());
-        for server in bootstrap.split(',') {
-            if split_host_port(server.trim()).is_none() {
-                return Err(format!("--bootstrap {bootstrap}: {server:?} is not HOST:PORT"));
-            }
-        }
-        if !(toxiproxy.starts_with("http://") || toxiproxy.starts_with("https://")) {
-            return Err(format!("--toxiproxy {toxiproxy}: expected the API's URL, e.g. {DEFAULT_TOXIPROXY}"));
-        }
-        Ok(ExternalConfig { bootstrap, toxiproxy, proxies: config.toxiproxy_proxies.clone() })
-    }
-}
-
-/// `host:port` (`[v6]:port` too) as host and port.
-pub fn split_host_port(address: &str) -> Option<(&str, u16)> {
-    let (host, port) = address.rsplit_once(':')?;
-    let port: u16 = port.parse().ok()?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    (!host.is_empty() && port != 0).then_some((host, port))
-}
-
-/// Connect to the user's Toxiproxy and cluster. `mode` is what the
-/// scenario's faults need of the proxy.
-///
-/// Kafka toxics are allowed here, not refused by the catalogue: the user's
-/// proxy may well be faultlab's in Kafka mode (`faultlab proxy --kafka`).
-/// A Toxiproxy says who it is (`/version` is
-/// faultlab's only for faultlab), so one that cannot play them is refused
-/// here, before any run. A faultlab proxy that forwards bytes refuses a
-/// Kafka toxic when it is added (400), and [`RemoteFaults::add`] says what
-/// to do.
-pub async fn start(config: &BackendConfig, mode: ProxyMode) -> anyhow::Result<Environment> {
-    let config = ExternalConfig::from_flags(config).map_err(anyhow::Error::msg)?;
-    let client = Client::new(&config.toxiproxy);
-    let version = client.version().await.map_err(|e| {
-        anyhow::anyhow!(
-            "the Toxiproxy API at {} does not answer ({e}); start Toxiproxy or pass its API URL with --toxiproxy",
-            config.toxiproxy
-        )
-    })?;
-    if mode == ProxyMode::KafkaFrames && !version.starts_with("faultlab") {
-        bail!(
-            "the scenario has Kafka toxics, and the proxy at {} is Toxiproxy {version}, which has none. Put faultlab's proxy \
-             in front of the cluster instead (`faultlab proxy --kafka BOOTSTRAP`, then --bootstrap its Kafka listener and \
-             --toxiproxy its API), or run the scenario with --backend embedded, mock or local",
-            config.toxiproxy
-        );
-    }
-    // The metadata first: a faultlab proxy in Kafka mode (`faultlab proxy
-    // --kafka`) creates each broker's listener when it first sees the broker
-    // in a response, so its proxies are all listed only after a metadata read.
-    let brokers = advertised_brokers(&config.bootstrap).await?;
-    let listed = client.proxies().await.with_context(|| format!("listing the proxies of the Toxiproxy at {}", config.toxiproxy))?;
-    let proxies = choose_proxies(&config.proxies, &listed.keys().cloned().collect::<Vec<_>>())
-        .map_err(|e| anyhow::anyhow!("Toxiproxy at {}: {e}", config.toxiproxy))?;
-
-    let listen_ports: Vec<u16> =
-        proxies.iter().filter_map(|name| listed.get(name)).filter_map(|p| split_host_port(&p.listen).map(|(_, port)| port)).collect();
-    let bypassing: Vec<String> = brokers
-        .iter()
-        .filter(|(_, address)| split_host_port(address).is_none_or(|(_, port)| !listen_ports.contains(&port)))
-        .map(|(id, address)| format!("broker {id} advertises {address}"))
-        .collect();
-
-    let faults = RemoteFaults { client, proxies: proxies.clone(), brokers: None };
-    faults.clear().await?;
-    let mut env = Environment::new(
-        BackendInfo {
-            backend: super::Backend::External.name().into(),
-            broker: format!("Kafka at {} ({} broker{})", config.bootstrap, brokers.len(), if brokers.len() == 1 { "" } else { "s" }),
-            broker_version: "unknown (the Kafka protocol does not report it)".into(),
-            proxy: format!("Toxiproxy at {} (proxies: {})", config.toxiproxy, proxies.join(", ")),
-            proxy_version: version,
-            client: format!("librdkafka {}", librdkafka_version()),
-        },
-        config.bootstrap.clone(),
-        FaultControl::Remote(faults),
-        // The cluster's default replication factor.
-        Admin::Kafka { replication: -1, configs: Vec::new() },
-        Box::new(()),
-    );
-    if !bypassing.is_empty() {
-        env.notes.push(format!(
-            "{}, which is not a listen port of the Toxiproxy proxies used ({}): clients reach it around Toxiproxy and \
-             faults do not touch that traffic. Point the broker's advertised listener at its Toxiproxy listener.",
-            bypassing.join("; "),
-            proxies.join(", ")
-        ));
-    }
-    Ok(env)
-}
-
-/// The proxies to play faults on: those asked for (each must exist), or
-/// every proxy when none was asked for.
-pub fn choose_proxies(asked: &[String], listed: &[String]) -> Result<Vec<String>, String> {
-    if listed.is_empty() {
-        return Err("it has no proxies; create one per broker (listen on the port the broker advertises, upstream the broker)".into());
-    }
-    if asked.is_empty() {
-        return Ok(listed.to_vec());
-    }
-    if let Some(unknown) = asked.iter().find(|a| !listed.contains(a)) {
-        return Err(format!("--toxiproxy-proxy {unknown}: no such proxy (it has: {})", listed.join(", ")));
-    }
-    Ok(asked.to_vec())
-}
-
-/// The brokers the cluster advertises (id, host:port), read through `bootstrap`.
-async fn advertised_brokers(bootstrap: &str) -> anyhow::Result<Vec<(i32, String)>> {
-    let bootstrap = bootstrap.to_string();
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .create()
-            .context("creating a client to read the cluster's metadata")?;
-        let metadata = consumer
-            .fetch_metadata(None, Duration::from_secs(10))
-            .with_context(|| format!("reading the cluster's metadata through {bootstrap} (is Kafka reachable through Toxiproxy there?)"))?;
-        anyhow::Ok(metadata.brokers().iter().map(|b| (b.id(), format!("{}:{}", b.host(), b.port()))).collect())
-    })
-    .await?
-}
 
 /// Stops, starts and pauses brokers (the Docker backend's containers).
 pub trait BrokerControl: Send + Sync {
@@ -353,10 +189,10 @@ impl RemoteFaults {
     }
 
     /// Broker `broker`'s own proxy, on a backend that started its brokers
-    /// behind one proxy each ([`super::kraft::proxy_name`]).
+    /// behind one proxy each ([`crate::env::kraft::proxy_name`]).
     fn broker_proxy(&self, fault: &BackendFault, broker: i32) -> anyhow::Result<String> {
         self.broker_control(fault)?;
-        let name = u32::try_from(broker).map(super::kraft::proxy_name).unwrap_or_default();
+        let name = u32::try_from(broker).map(crate::env::kraft::proxy_name).unwrap_or_default();
         if !self.proxies.contains(&name) {
             bail!("there is no broker {broker} (brokers 1 to {})", self.proxies.len());
         }
@@ -406,52 +242,5 @@ fn broker_rtt_toxic(rtt: &crate::scenario::BrokerRtt) -> Toxic {
         stream: crate::proxy::Stream::Downstream,
         toxicity: 1.0,
         kind: crate::proxy::ToxicKind::Latency(crate::proxy::toxics::latency::Latency { latency: i64::from(rtt.rtt), jitter: 0 }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn flags(bootstrap: Option<&str>, toxiproxy: Option<&str>) -> BackendConfig {
-        BackendConfig { bootstrap: bootstrap.map(Into::into), toxiproxy: toxiproxy.map(Into::into), ..BackendConfig::default() }
-    }
-
-    #[test]
-    fn missing_flags_are_named_with_what_they_take() {
-        let error = ExternalConfig::from_flags(&flags(None, None)).unwrap_err();
-        assert!(error.contains("--bootstrap HOST:PORT") && error.contains("--toxiproxy URL"), "{error}");
-        let error = ExternalConfig::from_flags(&flags(Some("127.0.0.1:9092"), None)).unwrap_err();
-        assert!(!error.contains("--bootstrap") && error.contains("--toxiproxy URL"), "{error}");
-        let error = ExternalConfig::from_flags(&flags(None, Some("http://127.0.0.1:8474"))).unwrap_err();
-        assert!(error.contains("--bootstrap") && !error.contains("--toxiproxy URL"), "{error}");
-    }
-
-    #[test]
-    fn malformed_flags_are_refused() {
-        let error = ExternalConfig::from_flags(&flags(Some("kafka"), Some("http://x:8474"))).unwrap_err();
-        assert!(error.contains("is not HOST:PORT"), "{error}");
-        let error = ExternalConfig::from_flags(&flags(Some("kafka:9092"), Some("x:8474"))).unwrap_err();
-        assert!(error.contains("expected the API's URL"), "{error}");
-        let ok = ExternalConfig::from_flags(&flags(Some("a:1,b:2"), Some("http://x:8474"))).unwrap();
-        assert_eq!(ok.bootstrap, "a:1,b:2");
-    }
-
-    #[test]
-    fn host_and_port_split() {
-        assert_eq!(split_host_port("127.0.0.1:9092"), Some(("127.0.0.1", 9092)));
-        assert_eq!(split_host_port("[::1]:9092"), Some(("::1", 9092)));
-        assert_eq!(split_host_port("0.0.0.0:0"), None);
-        assert_eq!(split_host_port("kafka"), None);
-    }
-
-    #[test]
-    fn proxies_are_those_asked_for_or_all() {
-        let listed = vec!["kafka-1".to_string(), "kafka-2".to_string()];
-        assert_eq!(choose_proxies(&[], &listed).unwrap(), listed);
-        assert_eq!(choose_proxies(&["kafka-2".into()], &listed).unwrap(), vec!["kafka-2".to_string()]);
-        let error = choose_proxies(&["nope".into()], &listed).unwrap_err();
-        assert!(error.contains("no such proxy") && error.contains("kafka-1, kafka-2"), "{error}");
-        assert!(choose_proxies(&[], &[]).unwrap_err().contains("no proxies"));
     }
 }
