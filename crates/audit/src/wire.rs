@@ -67,6 +67,9 @@ pub enum Effect {
     ErrorAfterWrite { error_code: i16 },
     /// The request never reached the broker; the proxy answered this error.
     ErrorInstead { error_code: i16 },
+    /// The request (upstream) or its response (downstream) was held back
+    /// this many milliseconds.
+    Delayed { response: bool, ms: u64 },
 }
 
 /// Kafka's DUPLICATE_SEQUENCE_NUMBER: the broker has this idempotent batch already.
@@ -80,6 +83,9 @@ pub enum Cause {
     AckLost { toxic: String },
     /// Written, and the client told `error_code` by `toxic`.
     ErrorAfterWrite { toxic: String, error_code: i16 },
+    /// Written, its request or response held back by `toxic`: the client
+    /// gave up waiting and sent the batch again.
+    Delayed { toxic: String, response: bool },
     /// Written and answered, but no Kafka toxic touched the response: it did
     /// not reach the client (a byte toxic, a closed connection, a timeout).
     ResponseNotDelivered,
@@ -92,6 +98,8 @@ impl std::fmt::Display for Cause {
         match self {
             Cause::AckLost { toxic } => write!(f, "acknowledgement lost ({toxic})"),
             Cause::ErrorAfterWrite { toxic, error_code } => write!(f, "error {error_code} after the write ({toxic})"),
+            Cause::Delayed { toxic, response: true } => write!(f, "response delayed past the client's timeout ({toxic})"),
+            Cause::Delayed { toxic, response: false } => write!(f, "request delayed past the client's timeout ({toxic})"),
             Cause::ResponseNotDelivered => f.write_str("response not delivered (no Kafka toxic on it)"),
             Cause::NotSeen => f.write_str("first write not seen by the proxy"),
         }
@@ -163,6 +171,9 @@ impl BatchAttempt {
             Some(WireFault { toxic, effect: Effect::ErrorInstead { error_code } }) => {
                 format!(", not forwarded: the proxy answered error {error_code} ({toxic})")
             }
+            Some(WireFault { toxic, effect: Effect::Delayed { response, ms } }) => {
+                format!(", {} held back {ms} ms ({toxic})", if *response { "response" } else { "request" })
+            }
         };
         let sequence = if self.producer_id >= 0 {
             format!(", producer id {} epoch {} sequence {}", self.producer_id, self.producer_epoch, self.base_sequence)
@@ -209,7 +220,8 @@ fn cause_of(attempt: &BatchAttempt) -> Cause {
         Some(WireFault { toxic, effect: Effect::ErrorAfterWrite { error_code } }) => {
             Cause::ErrorAfterWrite { toxic: toxic.clone(), error_code: *error_code }
         }
-        _ => Cause::ResponseNotDelivered,
+        Some(WireFault { toxic, effect: Effect::Delayed { response, .. } }) => Cause::Delayed { toxic: toxic.clone(), response: *response },
+        Some(WireFault { effect: Effect::ErrorInstead { .. }, .. }) | None => Cause::ResponseNotDelivered,
     }
 }
 

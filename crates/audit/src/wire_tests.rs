@@ -15,7 +15,12 @@ fn attempt(connection: u64, producer_id: i64, base_sequence: i32, broker: Option
         records: 1,
         broker: broker.map(|(error_code, base_offset)| BrokerAnswer { error_code, base_offset }),
         fault: fault.map(|effect| WireFault {
-            toxic: if matches!(effect, Effect::ResponseLost) { "kafka_ack_loss" } else { "kafka_error" }.into(),
+            toxic: match effect {
+                Effect::ResponseLost => "kafka_ack_loss",
+                Effect::Delayed { .. } => "kafka_latency",
+                Effect::ErrorAfterWrite { .. } | Effect::ErrorInstead { .. } => "kafka_error",
+            }
+            .into(),
             effect,
         }),
     }
@@ -114,4 +119,23 @@ fn each_producer_is_attributed_on_its_own_topic() {
     assert_eq!(found["idem"].attempts, 0);
     assert!(attribute_producers(&history, &observed, &[]).is_empty(), "no ledger, no attribution");
     assert_eq!(attempts[0].describe(), "kafka connection 0: 1 record(s), written at offset 0, response lost (kafka_ack_loss)");
+}
+
+#[test]
+fn a_delay_past_the_timeout_is_told_by_its_stream() {
+    let attempts = [
+        attempt(0, -1, -1, Some((0, 0)), Some(Effect::Delayed { response: true, ms: 3000 })),
+        attempt(1, -1, -1, Some((0, 1)), None),
+        attempt(1, -1, -1, Some((0, 2)), Some(Effect::Delayed { response: false, ms: 3000 })),
+        attempt(2, -1, -1, Some((0, 3)), None),
+    ];
+    let found = attribute("t", &copies(&[(0, &[0, 1]), (1, &[2, 3])]), &attempts);
+    let expected: BTreeMap<String, u64> = [
+        ("response delayed past the client's timeout (kafka_latency)".to_string(), 1),
+        ("request delayed past the client's timeout (kafka_latency)".to_string(), 1),
+    ]
+    .into();
+    assert_eq!(found.duplicates_by_cause, expected);
+    let example = found.example.unwrap();
+    assert!(example.attempts[0].describe().contains("response held back 3000 ms (kafka_latency)"), "{:?}", example.attempts[0].describe());
 }

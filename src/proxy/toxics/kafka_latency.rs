@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::latency::Latency;
+use crate::audit::wire::Effect;
 use crate::proxy::kafka::aim::{Aimed, KafkaAttributes};
 use crate::proxy::stub::{Chunk, PipeEnd, Stub};
 use crate::proxy::timer::sleep_until;
@@ -51,7 +52,12 @@ impl Aimed<KafkaLatency> {
                 }
                 received = stub.recv() => match received {
                     Ok(chunk) if self.aim.picks(&chunk, stub, state) => {
-                        let due = super::after(chunk.arrived, delay.delay(stub));
+                        let wait = delay.delay(stub);
+                        if let (Some(session), Some(frame)) = (&state.session, &chunk.frame) {
+                            let effect = Effect::Delayed { response: frame.response, ms: wait.as_millis() as u64 };
+                            session.note(frame.correlation_id, &self.aim, "kafka_latency", effect);
+                        }
+                        let due = super::after(chunk.arrived, wait);
                         // Never before the frame held before it.
                         let due = held.back().map_or(due, |(last, _)| due.max(*last));
                         held.push_back((due, chunk));
