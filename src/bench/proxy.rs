@@ -101,17 +101,10 @@ pub(super) async fn echo_server() -> anyhow::Result<Server> {
         while let Ok((mut socket, _)) = listener.accept().await {
             let _ = socket.set_nodelay(true);
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => {
-                            if socket.write_all(&buf[..n]).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
+                let (from, mut to) = socket.split();
+                // Reads of up to 64 KiB, as a proxy link's.
+                let mut from = tokio::io::BufReader::with_capacity(64 * 1024, from);
+                let _ = tokio::io::copy_buf(&mut from, &mut to).await;
             });
         }
     });
