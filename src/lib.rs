@@ -14,12 +14,13 @@
 
 /// The audit is its own crate (crates/audit): pure, it depends on nothing here.
 pub use faultlab_audit as audit;
+/// The proxy is its own crate (crates/proxy): it depends only on the audit.
+pub use faultlab_proxy as proxy;
 pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod env;
 pub mod harness;
-pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -1,0 +1,238 @@
+//! Which requests a Kafka toxic acts on: its aim. Every Kafka toxic takes
+//! the same aim attributes beside its own:
+//!
+//! - `api_key` (default `produce`): the requests of this API, and on the
+//!   downstream stream their responses;
+//! - `client_id` (default any): only the requests of connections whose
+//!   client says this `client.id` (in its first request's header);
+//! - `topic` and `partition` (default any): only Produce requests that
+//!   write to that topic and partition;
+//! - then which of those: `nth` (only the nth, 1 the first), `first` (the
+//!   first n), `every` (every kth), at most one of them, none for all; and
+//!   `probability` (default 1), drawn from the link's seeded generator.
+//!
+//! Matching requests are counted per toxic across every connection of its
+//! proxy (the count lives in the toxic's entry: [`LinkState::matched`]), so
+//! `nth = 3` is the third matching request the proxy saw, whichever
+//! connection carried it. Updating the toxic keeps the count; removing and
+//! adding it again starts a new one.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use rand::Rng;
+use serde::{Deserialize, Deserializer, Serialize};
+use tansu_sans_io::{Body, Frame};
+
+use super::FrameInfo;
+use super::names::ApiKey;
+use crate::stub::{Chunk, Stub};
+use crate::toxic::LinkState;
+
+/// The aim attributes (see the module's documentation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Aim {
+    #[serde(default = "produce")]
+    pub api_key: ApiKey,
+    /// "" for any client.
+    #[serde(default)]
+    pub client_id: String,
+    /// "" for any topic.
+    #[serde(default)]
+    pub topic: String,
+    /// -1 for any partition.
+    #[serde(default = "any_partition")]
+    pub partition: i32,
+    /// 0: not chosen this way.
+    #[serde(default)]
+    pub nth: u64,
+    #[serde(default)]
+    pub first: u64,
+    #[serde(default)]
+    pub every: u64,
+    #[serde(default = "always")]
+    pub probability: f64,
+}
+
+fn produce() -> ApiKey {
+    ApiKey::PRODUCE
+}
+
+fn any_partition() -> i32 {
+    -1
+}
+
+fn always() -> f64 {
+    1.0
+}
+
+impl Default for Aim {
+    fn default() -> Aim {
+        Aim {
+            api_key: produce(),
+            client_id: String::new(),
+            topic: String::new(),
+            partition: -1,
+            nth: 0,
+            first: 0,
+            every: 0,
+            probability: 1.0,
+        }
+    }
+}
+
+/// The aim's attribute names, as a file writes them.
+pub const AIM_ATTRIBUTES: [&str; 8] = ["api_key", "client_id", "topic", "partition", "nth", "first", "every", "probability"];
+
+impl Aim {
+    /// Messages start with `attributes.<name>: ` (the scenario loader
+    /// points at that attribute).
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.probability) {
+            return Err(format!("attributes.probability: {} is not a probability; accepted: 0 to 1", self.probability));
+        }
+        let chosen: Vec<&str> = [("nth", self.nth), ("first", self.first), ("every", self.every)]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, _)| name)
+            .collect();
+        if chosen.len() > 1 {
+            return Err(format!(
+                "attributes.{}: give at most one of nth, first and every (this toxic has {})",
+                chosen[1],
+                chosen.join(" and ")
+            ));
+        }
+        if (!self.topic.is_empty() || self.partition >= 0) && self.api_key != ApiKey::PRODUCE {
+            let name = if self.topic.is_empty() { "partition" } else { "topic" };
+            return Err(format!(
+                "attributes.{name}: aims at Produce requests only, and this toxic's api_key is {}; leave it out, or set \
+                 api_key = \"produce\"",
+                self.api_key
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the toxic acts on `chunk`: a frame of the aimed API (a
+    /// request upstream, its response downstream) that the aim picks; never
+    /// a chunk that is not a Kafka frame. A
+    /// match is counted in `state.matched` before `nth`, `first` and
+    /// `every` choose.
+    pub fn picks(&self, chunk: &Chunk, stub: &mut Stub, state: &LinkState) -> bool {
+        let Some(frame) = &chunk.frame else { return false };
+        if frame.api_key != self.api_key.0 || !self.from_aimed_client(state) || !self.writes_to_aimed_partition(&chunk.data, frame) {
+            return false;
+        }
+        let k = state.matched.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let chosen = match (self.nth, self.first, self.every) {
+            (n, _, _) if n > 0 => k == n,
+            (_, n, _) if n > 0 => k <= n,
+            (_, _, n) if n > 0 => k % n == 0,
+            _ => true,
+        };
+        chosen && (self.probability >= 1.0 || stub.rng.random::<f64>() < self.probability)
+    }
+
+    /// Whether the aim's `topic` and `partition` take in this one (both
+    /// default to any).
+    pub fn names(&self, topic: &str, partition: i32) -> bool {
+        (self.topic.is_empty() || topic == self.topic) && (self.partition < 0 || partition == self.partition)
+    }
+
+    fn from_aimed_client(&self, state: &LinkState) -> bool {
+        self.client_id.is_empty() || state.session.as_ref().and_then(|s| s.client_id()) == Some(self.client_id.as_str())
+    }
+
+    fn writes_to_aimed_partition(&self, data: &Bytes, frame: &FrameInfo) -> bool {
+        if self.topic.is_empty() && self.partition < 0 {
+            return true;
+        }
+        produce_partitions(data, frame).iter().any(|(topic, partition)| {
+            (self.topic.is_empty() || *topic == self.topic) && (self.partition < 0 || *partition == self.partition)
+        })
+    }
+}
+
+/// The (topic, partition) pairs a Produce request writes to, or its
+/// response answers for; none if the frame does not decode.
+pub fn produce_partitions(data: &Bytes, frame: &FrameInfo) -> Vec<(String, i32)> {
+    let decoded = if frame.response {
+        Frame::response_from_bytes(&data[..], frame.api_key, frame.api_version)
+    } else {
+        Frame::request_from_bytes(&data[..])
+    };
+    match decoded.map(|f| f.body) {
+        Ok(Body::ProduceRequest(request)) => request
+            .topic_data
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t.partition_data.into_iter().flatten().map(move |p| (t.name.clone(), p.index)))
+            .collect(),
+        Ok(Body::ProduceResponse(response)) => response
+            .responses
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t.partition_responses.into_iter().flatten().map(move |p| (t.name.clone(), p.index)))
+            .collect(),
+        Ok(_) => Vec::new(),
+        Err(e) => {
+            tracing::debug!("a Produce frame (v{}) did not decode, so no topic is aimed at in it: {e}", frame.api_version);
+            Vec::new()
+        }
+    }
+}
+
+/// A Kafka toxic's attributes: the aim's and the toxic's own `T`, side by
+/// side in one flat table (`{"api_key": "produce", "nth": 2, "latency":
+/// 100}`), as Toxiproxy's clients write attributes.
+///
+/// Deserialised by hand: serde's `flatten` cannot refuse unknown names,
+/// and a misspelt attribute must be an error, as for every other toxic.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Aimed<T> {
+    #[serde(flatten)]
+    pub aim: Aim,
+    #[serde(flatten)]
+    pub toxic: T,
+}
+
+impl<T: KafkaAttributes> Aimed<T> {
+    pub fn validate(&self) -> Result<(), String> {
+        self.aim.validate()?;
+        self.toxic.validate(&self.aim)
+    }
+}
+
+/// What a Kafka toxic's own attributes say about themselves.
+pub trait KafkaAttributes: Default + Serialize {
+    /// Values the toxic cannot act on, worded as [`Aim::validate`]'s.
+    fn validate(&self, _aim: &Aim) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<'de, T: KafkaAttributes + serde::de::DeserializeOwned> Deserialize<'de> for Aimed<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let table = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
+        let (aim, own): (serde_json::Map<_, _>, serde_json::Map<_, _>) =
+            table.into_iter().partition(|(name, _)| AIM_ATTRIBUTES.contains(&name.as_str()));
+        let own_names = match serde_json::to_value(T::default()) {
+            Ok(serde_json::Value::Object(names)) => names.keys().cloned().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        if let Some(unknown) = own.keys().find(|name| !own_names.contains(name)) {
+            let accepted: Vec<&str> = own_names.iter().map(String::as_str).chain(AIM_ATTRIBUTES).collect();
+            return Err(D::Error::custom(format!("unknown attribute `{unknown}`; accepted: {}", accepted.join(", "))));
+        }
+        let aim = Aim::deserialize(serde_json::Value::Object(aim)).map_err(D::Error::custom)?;
+        let toxic = T::deserialize(serde_json::Value::Object(own)).map_err(D::Error::custom)?;
+        Ok(Aimed { aim, toxic })
+    }
+}
+
+#[cfg(test)]
+#[path = "aim_tests.rs"]
+mod tests;

@@ -1,0 +1,63 @@
+//! kafka_ack_loss: the broker gets the request and writes it, and its
+//! response, the acknowledgement, is lost on the way back. Then the
+//! connection is closed (`connection = "close"`, the default), reset
+//! (`"reset"`), or kept with the response simply missing (`"keep"`: the
+//! client waits for its request timeout).
+//!
+//! This is how a retry writes a batch twice: the client cannot tell a
+//! lost acknowledgement from a lost request, so it sends the batch again.
+//! A plain producer's broker writes it again (a duplicate); an idempotent
+//! producer's broker sees the same producer id and sequence and answers
+//! with the first write's offset. It acts on responses, so it goes on the
+//! downstream stream; which requests' responses is its aim
+//! ([`crate::kafka::aim`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::kafka::aim::{Aimed, KafkaAttributes};
+use crate::stub::{CloseMode, PipeEnd, Stub};
+use crate::toxic::LinkState;
+use faultlab_audit::wire::Effect;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckLoss {
+    /// What becomes of the connection once a response is lost.
+    #[serde(default)]
+    pub connection: AfterLoss,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AfterLoss {
+    #[default]
+    Close,
+    Reset,
+    Keep,
+}
+
+impl KafkaAttributes for AckLoss {}
+
+impl Aimed<AckLoss> {
+    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+        loop {
+            let chunk = match stub.recv().await {
+                Ok(chunk) => chunk,
+                Err(end) => return end,
+            };
+            if !self.aim.picks(&chunk, stub, state) {
+                stub.send(chunk);
+                continue;
+            }
+            if let (Some(session), Some(frame)) = (&state.session, &chunk.frame) {
+                session.note(frame.correlation_id, &self.aim, "kafka_ack_loss", Effect::ResponseLost);
+            }
+            tracing::info!("kafka_ack_loss drops a response ({:?}) and then {:?}s the connection", chunk.frame, self.toxic.connection);
+            match self.toxic.connection {
+                AfterLoss::Close => return PipeEnd::Close(CloseMode::Graceful),
+                AfterLoss::Reset => return PipeEnd::Close(CloseMode::Reset),
+                AfterLoss::Keep => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! timeout: let nothing through, and close the connection after `timeout`
+//! milliseconds; with 0 (or less), never close it.
+//!
+//! As in Toxiproxy the data is dropped, not held: a connection under a
+//! timeout toxic is a black hole. Removing the toxic closes every connection
+//! it applied to (Toxiproxy's `Cleanup`; see
+//! [`ToxicKind::on_removed`](crate::ToxicKind::on_removed)), since
+//! the stream it swallowed cannot be resumed. The clock starts when the
+//! toxic first runs on the link and survives changes to other toxics; an
+//! update of the toxic itself starts it again.
+
+use serde::{Deserialize, Serialize};
+use tokio::time::{Instant, sleep_until};
+
+use crate::stub::{CloseMode, PipeEnd, Stub};
+use crate::toxic::LinkState;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeout {
+    /// Milliseconds until the connection closes; 0: never.
+    #[serde(default)]
+    pub timeout: i64,
+}
+
+impl Timeout {
+    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+        let deadline =
+            (self.timeout > 0).then(|| *state.deadline.get_or_insert_with(|| super::after(Instant::now(), super::millis(self.timeout))));
+        loop {
+            let closes = async {
+                match deadline {
+                    Some(deadline) => sleep_until(deadline).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                _ = closes => return PipeEnd::Close(CloseMode::Graceful),
+                received = stub.recv() => match received {
+                    Ok(_dropped) => {}
+                    Err(end) => return end,
+                },
+            }
+        }
+    }
+}
