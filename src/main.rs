@@ -218,7 +218,7 @@ fn stop_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     })
 }
 
-fn serve(args: faultlab::serve::ServeArgs) -> anyhow::Result<ExitCode> {
+fn serve(args: faultlab::cli::ServeArgs) -> anyhow::Result<ExitCode> {
     let config = args.into_config().map_err(usage)?;
     let account = runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
@@ -313,9 +313,9 @@ fn run_scenarios(args: RunArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn bench(args: &faultlab::bench::BenchArgs) -> anyhow::Result<ExitCode> {
+fn bench(args: &faultlab::cli::BenchArgs) -> anyhow::Result<ExitCode> {
     eprintln!("faultlab bench on {}", faultlab::bench::machine());
-    let rows = faultlab::bench::run(args, |row| eprintln!("  {}: {} = {}", row.bench, row.measure, row.figure))?;
+    let rows = faultlab::bench::run(&args.config(), |row| eprintln!("  {}: {} = {}", row.bench, row.measure, row.figure))?;
     print!("{}", faultlab::bench::render(&rows, args.markdown));
     println!("machine: {}", faultlab::bench::machine());
     Ok(ExitCode::SUCCESS)

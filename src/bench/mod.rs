@@ -38,22 +38,17 @@ use anyhow::Context;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
-/// The `faultlab bench` flags.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct BenchArgs {
-    /// Run only these benchmarks (repeat the flag or separate with commas).
-    #[arg(long, value_delimiter = ',', value_enum)]
+/// What `faultlab bench` runs (cli.rs builds it from the flags).
+#[derive(Debug, Clone, Default)]
+pub struct BenchConfig {
+    /// These benchmarks only; all when empty.
     pub only: Vec<Part>,
-    /// Fewer and shorter measurements: a smoke run (figures are rougher).
-    #[arg(long)]
+    /// Fewer and shorter measurements: a smoke run.
     pub quick: bool,
-    /// Print the table as Markdown (as pasted into BENCHMARKS.md).
-    #[arg(long)]
-    pub markdown: bool,
 }
 
 /// The benchmarks ([`Part::ALL`] gives the order they run in).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
     Proxy,
     Produce,
@@ -75,6 +70,10 @@ impl Part {
             Part::Audit => "audit",
             Part::Service => "service",
         }
+    }
+
+    pub fn from_name(name: &str) -> Option<Part> {
+        Part::ALL.into_iter().find(|p| p.name() == name)
     }
 }
 
@@ -188,7 +187,7 @@ impl Row {
 }
 
 /// Run the chosen benchmarks; `progress` sees each row as it is measured.
-pub fn run(args: &BenchArgs, mut progress: impl FnMut(&Row)) -> anyhow::Result<Vec<Row>> {
+pub fn run(args: &BenchConfig, mut progress: impl FnMut(&Row)) -> anyhow::Result<Vec<Row>> {
     let parts: Vec<Part> = Part::ALL.into_iter().filter(|p| args.only.is_empty() || args.only.contains(p)).collect();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     let mut rows = Vec::new();

@@ -1,5 +1,5 @@
 //! The service's settings from the course's KAFKA_* environment variables
-//! (the same settings as flags: [`super::ServeArgs`]), and the checks that
+//! (the same settings as flags: `cli::ServeArgs`), and the checks that
 //! turn a bad value into a message naming the variable and what it accepts.
 
 use std::net::SocketAddr;
@@ -120,7 +120,7 @@ impl ServeConfig {
     }
 
     /// Build from a lookup of settings by variable name. With `flags`,
-    /// errors name the flag and its variable (for [`super::ServeArgs`]).
+    /// errors name the flag and its variable (for `cli::ServeArgs`).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>, flags: bool) -> Result<Self, ConfigError> {
         let name = |env: &str, flag: &str| if flags { format!("{flag} (or {env})") } else { env.to_string() };
         let mut config = ServeConfig::default();

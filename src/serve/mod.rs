@@ -19,7 +19,6 @@
 //! requests in flight finish, and returns the [`account`] of every message.
 
 mod account;
-mod args;
 mod config;
 mod handlers;
 mod metrics;
@@ -43,7 +42,6 @@ use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
 
 pub use account::{AccountView, ModeAccount};
-pub use args::ServeArgs;
 pub use config::{ConfigError, ServeConfig};
 pub use openapi::document as openapi_document;
 pub use params::{DEFAULT_TOPIC, Mode, SendMode};

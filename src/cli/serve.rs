@@ -2,7 +2,7 @@
 //! environment variables, flags winning (clap reads the variable when the
 //! flag is absent).
 
-use super::config::{ConfigError, ServeConfig};
+use crate::serve::{ConfigError, ServeConfig};
 
 /// Parse one `--librdkafka KEY=VALUE`.
 fn parse_property(value: &str) -> Result<(String, String), ConfigError> {

@@ -1,10 +1,17 @@
-//! The command line.
+//! The command line: clap's flags, each command's turned into the plain
+//! config struct of the layer that runs it (`env::BackendConfig`,
+//! `report::outputs::Outputs`, `up::UpConfig`, `serve::ServeConfig`,
+//! `bench::BenchConfig`), so nothing below this module knows of clap.
+
+mod serve;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::bench::{BenchConfig, Part};
 use crate::env::Backend;
+pub use serve::ServeArgs;
 
 #[derive(Debug, Parser)]
 #[command(name = "faultlab", version, about = "Fault-injection test harness for Kafka producers")]
@@ -45,7 +52,7 @@ pub enum Command {
     /// The course's HTTP producer service (POST /api/v1/send, /api/v1/status,
     /// /health, /metrics, /openapi.json). Settings come from the course's
     /// KAFKA_* environment variables; flags override them.
-    Serve(crate::serve::ServeArgs),
+    Serve(ServeArgs),
     /// Start the embedded broker behind faultlab's proxy, with the Toxiproxy
     /// API over that proxy ("kafka"), and print their addresses, for trying
     /// `faultlab serve` and the course's requests by hand with no Docker.
@@ -69,7 +76,7 @@ pub enum Command {
     },
     /// Measure what faultlab costs against the direct path (proxy, producing,
     /// audit, service) and print figures, baselines, ratios and targets.
-    Bench(crate::bench::BenchArgs),
+    Bench(BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,6 +100,26 @@ pub struct RunArgs {
     pub only: Vec<String>,
     #[command(flatten)]
     pub outputs: OutputFlags,
+}
+
+/// `faultlab bench`'s flags.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BenchArgs {
+    /// Run only these benchmarks (repeat the flag or separate with commas).
+    #[arg(long, value_delimiter = ',', value_parser = parts())]
+    pub only: Vec<Part>,
+    /// Fewer and shorter measurements: a smoke run (figures are rougher).
+    #[arg(long)]
+    pub quick: bool,
+    /// Print the table as Markdown (as pasted into BENCHMARKS.md).
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+impl BenchArgs {
+    pub fn config(&self) -> BenchConfig {
+        BenchConfig { only: self.only.clone(), quick: self.quick }
+    }
 }
 
 /// `faultlab up`'s flags.
@@ -191,6 +218,12 @@ pub struct OutputFlags {
     /// Write one self-contained HTML file with charts.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+/// `--only` of bench: the benchmarks' names, in the order they run.
+fn parts() -> impl clap::builder::TypedValueParser<Value = Part> {
+    use clap::builder::{PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(Part::ALL.map(Part::name)).try_map(|name| Part::from_name(&name).ok_or(format!("unknown benchmark {name}")))
 }
 
 /// `--backend`: the names and one-line descriptions of `env::Backend`, so
