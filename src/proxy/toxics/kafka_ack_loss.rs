@@ -12,6 +12,7 @@
 //! downstream stream; which requests' responses is its aim
 //! ([`crate::proxy::kafka::aim`]).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::wire::Effect;
@@ -19,15 +20,17 @@ use crate::proxy::kafka::aim::{Aimed, KafkaAttributes};
 use crate::proxy::stub::{CloseMode, PipeEnd, Stub};
 use crate::proxy::toxic::LinkState;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Kafka: the aimed requests are written by the broker and their responses lost, then the connection closed:
+/// the retry writes the batch again unless the producer is idempotent. Downstream only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AckLoss {
-    /// What becomes of the connection once a response is lost.
+    /// After a lost response: `close` (default), `reset`, or `keep` (the client times out).
     #[serde(default)]
     pub connection: AfterLoss,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AfterLoss {
     #[default]
