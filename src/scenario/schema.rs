@@ -59,16 +59,15 @@
 //!
 //! # Toxic attributes
 //!
-//! Each toxic type's attributes are a struct in `src/proxy/toxics/`, which
-//! the proxy owns and which does not derive `JsonSchema` (the proxy has no
-//! business depending on an editor format). They are described here instead,
-//! without a hand-kept list of names: for each of [`ToxicKind::TYPE_NAMES`]
-//! the default toxic is deserialised from empty attributes and serialised
-//! back, which gives every attribute's name, JSON type and default; a probe
-//! with an unknown attribute tells whether unknown names are refused. Only
-//! the help text and the minimums `ToxicKind::validate` enforces are a table
-//! ([`TOXICS`], [`ATTRIBUTES`]), and unit tests fail when that table and the
-//! structs disagree.
+//! Each toxic type's attributes are a struct in `src/proxy/toxics/` (a
+//! Kafka toxic's wrapped in [`crate::proxy::kafka::aim::Aimed`], which adds
+//! the aim's), deriving `JsonSchema`: the struct's doc comment is the
+//! type's help, the fields' docs the attributes' help, defaults come from
+//! serde and minimums from `#[schemars(range(..))]`. [`toxic_types`] reads
+//! them from [`ToxicKind`]'s generated schema, so adding a toxic touches
+//! its own file and its `ToxicKind` variant, nothing here. Unit tests fail
+//! when a type or an attribute has no help, or a minimum is not what
+//! `ToxicKind::validate` enforces.
 
 use std::borrow::Cow;
 
@@ -216,37 +215,6 @@ pub(crate) enum StreamName {
     Downstream,
 }
 
-/// One line of help per toxic type, shown for the `oneOf` branch of that
-/// type. Units and meanings are Toxiproxy's.
-pub(super) const TOXICS: &[(&str, &str)] = &[
-    ("latency", "Delays every chunk of data by `latency` ms, give or take up to `jitter` ms."),
-    ("bandwidth", "Limits the connection to `rate` KB/s."),
-    ("slow_close", "Holds back the close of the connection by `delay` ms."),
-    (
-        "timeout",
-        "Stops all data; closes the connection after `timeout` ms, or with 0 never (until the toxic is removed, \
-         which closes it).",
-    ),
-    ("reset_peer", "Resets the connection (TCP RST) `timeout` ms after the first data."),
-    (
-        "slicer",
-        "Slices data into chunks of about `average_size` bytes (give or take `size_variation`), waiting `delay` \
-         µs after each.",
-    ),
-    ("limit_data", "Closes the connection once `bytes` bytes have passed."),
-    (
-        "kafka_ack_loss",
-        "Kafka: the aimed requests are written by the broker and their responses lost, then the connection closed: \
-         the retry writes the batch again unless the producer is idempotent. Downstream only.",
-    ),
-    (
-        "kafka_error",
-        "Kafka: the client is told `error_code` for the aimed requests; upstream the request never reaches the \
-         broker (Produce and InitProducerId), downstream the broker did the work.",
-    ),
-    ("kafka_latency", "Kafka: delays the aimed requests (upstream) or their responses (downstream) only; other frames flow."),
-];
-
 /// One line of help per [`super::BackendFault`] type.
 pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
     (
@@ -320,127 +288,68 @@ fn backend_fault_attributes(type_name: &str) -> Option<Value> {
     }
 }
 
-/// Help for one toxic attribute, and the least value `ToxicKind::validate`
-/// accepts when there is one.
-pub(super) struct AttributeDoc {
-    pub toxic: &'static str,
-    pub name: &'static str,
-    pub description: &'static str,
-    pub minimum: Option<i64>,
+/// A generator with the file's settings that writes every subschema in
+/// place, so a toxic's attributes are one self-contained object.
+fn inline_generator() -> SchemaGenerator {
+    let mut settings = SchemaSettings::draft07();
+    settings.inline_subschemas = true;
+    settings.transforms.push(Box::new(RecursiveTransform(for_toml)));
+    settings.into_generator()
 }
 
-const fn doc(toxic: &'static str, name: &'static str, description: &'static str) -> AttributeDoc {
-    AttributeDoc { toxic, name, description, minimum: None }
+/// Each toxic type's name, help and `attributes` schema, in
+/// [`ToxicKind`]'s order, from its derived schema (the attribute structs in
+/// `src/proxy/toxics/`): the struct's doc comment is the type's help.
+pub(super) fn toxic_types() -> Vec<(String, Option<Value>, Value)> {
+    let kind = inline_generator().into_root_schema_for::<ToxicKind>().to_value();
+    let branches = kind.get("oneOf").and_then(Value::as_array).cloned().unwrap_or_default();
+    branches
+        .into_iter()
+        .filter_map(|mut branch| {
+            let type_schema = branch.pointer("/properties/type")?;
+            let name = type_schema.get("const").or_else(|| type_schema.pointer("/enum/0"))?.as_str()?.to_string();
+            let mut attributes = branch.pointer_mut("/properties/attributes")?.take();
+            let table = attributes.as_object_mut()?;
+            let description = table.remove("description").as_ref().and_then(Value::as_str).map(|d| one_line(d).into());
+            table.remove("title");
+            for property in table.get_mut("properties").and_then(Value::as_object_mut).into_iter().flat_map(|p| p.values_mut()) {
+                if let Some(d) = property.get("description").and_then(Value::as_str) {
+                    property["description"] = one_line(d).into();
+                }
+            }
+            required_below_minimum(table);
+            Some((name, description, attributes))
+        })
+        .collect()
 }
 
-const fn doc_min(toxic: &'static str, name: &'static str, minimum: i64, description: &'static str) -> AttributeDoc {
-    AttributeDoc { toxic, name, description, minimum: Some(minimum) }
+/// A doc comment's text as one line: an editor shows the help as a
+/// paragraph, and the comment's line breaks are only the source's width.
+fn one_line(doc: &str) -> String {
+    doc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Every attribute of every toxic type (checked by a unit test).
-pub(super) const ATTRIBUTES: &[AttributeDoc] = &[
-    doc("latency", "latency", "Milliseconds added to each chunk (default 0)."),
-    doc("latency", "jitter", "Up to this many milliseconds more or less, drawn per chunk (default 0)."),
-    doc_min("bandwidth", "rate", 0, "KB (1000 bytes) per second, 0 or more; 0 lets nothing through."),
-    doc("slow_close", "delay", "Milliseconds the close is held back (default 0)."),
-    doc("timeout", "timeout", "Milliseconds until the connection closes; 0 (the default): never."),
-    doc("reset_peer", "timeout", "Milliseconds from the first data to the reset (default 0)."),
-    doc_min("slicer", "average_size", 1, "Bytes per slice on average, 1 or more (required)."),
-    doc_min("slicer", "size_variation", 0, "How far a slice may be from the average, 0 to average_size bytes."),
-    doc("slicer", "delay", "Microseconds to wait after each slice (default 0)."),
-    doc("limit_data", "bytes", "Bytes passed before the connection closes (default 0)."),
-    doc("kafka_ack_loss", "connection", "After a lost response: `close` (default), `reset`, or `keep` (the client times out)."),
-    doc("kafka_error", "error_code", "Kafka's name of the error (default NOT_LEADER_OR_FOLLOWER), or its number."),
-    doc("kafka_latency", "latency", "Milliseconds added to each aimed frame (default 0)."),
-    doc("kafka_latency", "jitter", "Up to this many milliseconds more or less, drawn per frame (default 0)."),
-    // The aim, which every Kafka toxic takes (`proxy::kafka::aim`).
-    doc(KAFKA, "api_key", "The requests aimed at: Kafka's API name in snake case (default `produce`) or number."),
-    doc(KAFKA, "client_id", "Only the requests of clients with this `client.id` (default: any; a scenario's producer's is its name)."),
-    doc(KAFKA, "topic", "Only Produce requests writing to this topic (default: any)."),
-    doc(KAFKA, "partition", "Only Produce requests writing to this partition (default -1: any)."),
-    doc(KAFKA, "nth", "Only the nth aimed request, 1 the first, counted on the proxy (default 0: not this way)."),
-    doc(KAFKA, "first", "Only the first n aimed requests (default 0: not this way)."),
-    doc(KAFKA, "every", "Every kth aimed request (default 0: not this way)."),
-    doc(KAFKA, "probability", "Each aimed request with this probability, from the seeded generator (default 1)."),
-];
-
-/// The `toxic` of the attributes every Kafka toxic has (its aim).
-const KAFKA: &str = "kafka_*";
-
-/// The help of `toxic`'s attribute `name`.
-pub(super) fn attribute_doc(toxic: &str, name: &str) -> Option<&'static AttributeDoc> {
-    let kafka = toxic.starts_with("kafka_");
-    ATTRIBUTES.iter().find(|a| a.name == name && (a.toxic == toxic || (kafka && a.toxic == KAFKA)))
-}
-
-/// What deserialising a toxic type tells about its attributes.
-pub(super) struct AttributeProbe {
-    /// Every attribute with its default, as serialised.
-    pub defaults: Map<String, Value>,
-    /// Whether an unknown attribute name is refused.
-    pub denies_unknown: bool,
-}
-
-/// The attributes of a toxic type, learnt from its serde impls: `None` when
-/// empty attributes do not deserialise (an attribute without a default).
-pub(super) fn probe_attributes(type_name: &str) -> Option<AttributeProbe> {
-    let kind: ToxicKind = serde_json::from_value(json!({ "type": type_name, "attributes": {} })).ok()?;
-    let Value::Object(mut toxic) = serde_json::to_value(&kind).ok()? else { return None };
-    let Some(Value::Object(defaults)) = toxic.remove("attributes") else { return None };
-    let unknown = "attribute-no-toxic-has";
-    let denies_unknown = serde_json::from_value::<ToxicKind>(json!({ "type": type_name, "attributes": { unknown: 0 } })).is_err();
-    Some(AttributeProbe { defaults, denies_unknown })
-}
-
-fn json_type(value: &Value) -> Option<&'static str> {
-    Some(match value {
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_f64() => "number",
-        Value::Number(_) => "integer",
-        Value::String(_) => "string",
-        _ => return None,
-    })
-}
-
-/// The schema of one toxic type's `attributes` table.
-fn attributes_schema(type_name: &str) -> (Value, bool) {
-    let Some(probe) = probe_attributes(type_name) else {
-        // An attribute without a default: its name cannot be learnt from
-        // serde, so say only what attribute values look like.
-        return (json!({ "type": "object", "additionalProperties": { "type": ["integer", "number", "string", "boolean"] } }), true);
-    };
-    let mut properties = Map::new();
-    let mut required = Vec::new();
-    for (name, default) in probe.defaults {
-        let mut property = Map::new();
-        if let Some(t) = json_type(&default) {
-            property.insert("type".into(), t.into());
-        }
-        let doc = attribute_doc(type_name, &name);
-        if let Some(doc) = doc {
-            property.insert("description".into(), doc.description.into());
-        }
-        match doc.and_then(|d| d.minimum) {
-            // A default below the minimum means the attribute must be given.
-            Some(min) if default.as_i64().is_some_and(|d| d < min) => required.push(Value::from(name.clone())),
-            _ => {
-                property.insert("default".into(), default);
+/// An attribute whose default is below its minimum (the slicer's
+/// `average_size`: 0 by serde, 1 or more by `validate`) must be given, so
+/// the schema says it is required and shows no default.
+fn required_below_minimum(table: &mut Map<String, Value>) {
+    let mut required: Vec<Value> = table.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+    if let Some(Value::Object(properties)) = table.get_mut("properties") {
+        for (name, property) in properties.iter_mut() {
+            let (Some(default), Some(min)) =
+                (property.get("default").and_then(Value::as_f64), property.get("minimum").and_then(Value::as_f64))
+            else {
+                continue;
+            };
+            if default < min {
+                property.as_object_mut().map(|p| p.remove("default"));
+                required.push(name.clone().into());
             }
         }
-        if let Some(min) = doc.and_then(|d| d.minimum) {
-            property.insert("minimum".into(), min.into());
-        }
-        properties.insert(name, Value::Object(property));
     }
-    let mut schema = json!({ "type": "object", "properties": properties });
-    if probe.denies_unknown {
-        schema["additionalProperties"] = false.into();
+    if !required.is_empty() {
+        table.insert("required".into(), required.into());
     }
-    let needed = !required.is_empty();
-    if needed {
-        schema["required"] = required.into();
-    }
-    (schema, needed)
 }
 
 /// `#[schemars(transform)]` of a fault: one `oneOf` branch per toxic type,
@@ -448,17 +357,17 @@ fn attributes_schema(type_name: &str) -> (Value, bool) {
 /// fault's own properties (and `additionalProperties: false`) stay at the
 /// top, so the branches only narrow `type` and `attributes`.
 pub(super) fn toxic_variants(schema: &mut Schema) {
-    let variants: Vec<Value> = ToxicKind::TYPE_NAMES
-        .iter()
-        .map(|&type_name| {
-            let (attributes, needed) = attributes_schema(type_name);
+    let variants: Vec<Value> = toxic_types()
+        .into_iter()
+        .map(|(type_name, description, attributes)| {
+            let needed = attributes.get("required").and_then(Value::as_array).is_some_and(|r| !r.is_empty());
             let mut branch = json!({
                 "title": type_name,
                 "properties": { "type": { "const": type_name }, "attributes": attributes },
                 "required": if needed { json!(["type", "attributes"]) } else { json!(["type"]) },
             });
-            if let Some((_, description)) = TOXICS.iter().find(|(t, _)| *t == type_name) {
-                branch["description"] = (*description).into();
+            if let Some(description) = description {
+                branch["description"] = description;
             }
             branch
         })
@@ -589,49 +498,64 @@ mod tests {
         }
     }
 
+    /// A toxic type without a doc comment on its attribute struct, or an
+    /// attribute without one on its field, would reach editors without
+    /// help: this fails instead, naming the file to document.
     #[test]
     fn every_toxic_type_has_help_and_every_attribute_is_described() {
-        for &type_name in ToxicKind::TYPE_NAMES {
+        let types = toxic_types();
+        let names: Vec<&str> = types.iter().map(|(name, _, _)| name.as_str()).collect();
+        assert_eq!(names, ToxicKind::TYPE_NAMES, "one schema branch per toxic type, in order");
+        for (type_name, description, attributes) in &types {
             assert!(
-                TOXICS.iter().any(|(t, _)| *t == type_name),
-                "toxic type `{type_name}` has no help line in TOXICS (src/scenario/schema.rs)"
+                description.as_ref().and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty()),
+                "toxic type `{type_name}` has no help: document its attribute struct (src/proxy/toxics/)"
             );
-            let probe = probe_attributes(type_name).unwrap_or_else(|| panic!("`{type_name}` does not deserialise from empty attributes"));
-            for name in probe.defaults.keys() {
+            let properties = attributes["properties"].as_object().unwrap_or_else(|| panic!("`{type_name}` has no attributes"));
+            assert!(!properties.is_empty(), "`{type_name}` has no attributes");
+            for (name, property) in properties {
                 assert!(
-                    attribute_doc(type_name, name).is_some(),
-                    "attribute `{type_name}.{name}` has no help in ATTRIBUTES (src/scenario/schema.rs)"
+                    property.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty()),
+                    "attribute `{type_name}.{name}` has no help: document its field (src/proxy/toxics/ or src/proxy/kafka/aim.rs)"
                 );
             }
-        }
-        for a in ATTRIBUTES {
-            let toxic = if a.toxic == KAFKA { "kafka_latency" } else { a.toxic };
-            let probe = probe_attributes(toxic).unwrap_or_else(|| panic!("unknown toxic type `{}`", a.toxic));
-            assert!(probe.defaults.contains_key(a.name), "ATTRIBUTES describes `{}.{}`, which does not exist", a.toxic, a.name);
-        }
-        for (t, _) in TOXICS {
-            assert!(ToxicKind::TYPE_NAMES.contains(t), "TOXICS describes `{t}`, which is not a toxic type");
+            assert_eq!(attributes["additionalProperties"], false, "`{type_name}` refuses unknown attributes");
+            // The schema's attributes are exactly those serde writes back.
+            let kind: ToxicKind = serde_json::from_value(json!({ "type": type_name, "attributes": { "average_size": 1 } }))
+                .or_else(|_| serde_json::from_value(json!({ "type": type_name, "attributes": {} })))
+                .unwrap_or_else(|e| panic!("`{type_name}` does not deserialise: {e}"));
+            let written = serde_json::to_value(&kind).unwrap();
+            let mut serde_names: Vec<&String> = written["attributes"].as_object().unwrap().keys().collect();
+            let mut schema_names: Vec<&String> = properties.keys().collect();
+            serde_names.sort();
+            schema_names.sort();
+            assert_eq!(schema_names, serde_names, "`{type_name}`'s schema and serde agree on the attribute names");
         }
     }
 
-    /// Each minimum in [`ATTRIBUTES`] is what `validate` enforces: the
-    /// attributes at their minimums pass, one below fails.
+    /// Each `minimum` in the toxics' schemas is what `validate` enforces:
+    /// the attributes at their minimums pass, one below fails.
     #[test]
     fn attribute_minimums_match_validate() {
-        for &type_name in ToxicKind::TYPE_NAMES {
-            let docs: Vec<&AttributeDoc> = ATTRIBUTES.iter().filter(|a| a.toxic == type_name && a.minimum.is_some()).collect();
-            let mut lowest = Map::new();
-            for a in &docs {
-                lowest.insert(a.name.into(), a.minimum.unwrap().into());
-            }
+        for (type_name, _, attributes) in toxic_types() {
+            let minimums: Vec<(String, i64)> = attributes["properties"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(_, p)| p["type"] == "integer")
+                .filter_map(|(name, p)| Some((name.clone(), p.get("minimum")?.as_i64()?)))
+                // u64's own minimum (0) is serde's to enforce, not validate's.
+                .filter(|(name, _)| !["nth", "first", "every"].contains(&name.as_str()))
+                .collect();
+            let lowest: Map<String, Value> = minimums.iter().map(|(n, m)| (n.clone(), Value::from(*m))).collect();
             let kind = |attributes: &Map<String, Value>| -> ToxicKind {
                 serde_json::from_value(json!({ "type": type_name, "attributes": attributes })).unwrap()
             };
             assert_eq!(kind(&lowest).validate(), Ok(()), "{type_name} at its minimums");
-            for a in docs {
+            for (name, min) in &minimums {
                 let mut below = lowest.clone();
-                below.insert(a.name.into(), (a.minimum.unwrap() - 1).into());
-                assert!(kind(&below).validate().is_err(), "{type_name}.{} below its minimum", a.name);
+                below.insert(name.clone(), (min - 1).into());
+                assert!(kind(&below).validate().is_err(), "{type_name}.{name} below its minimum");
             }
         }
     }

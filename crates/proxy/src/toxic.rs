@@ -76,8 +76,11 @@ impl Toxic {
 }
 
 /// The toxic types and their attributes (Toxiproxy's names, units and
-/// defaults; one module each under [`toxics`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// defaults; one module each under [`toxics`]). The scenario file's schema
+/// is generated from this enum: each attribute struct's doc comment is its
+/// type's help, its fields' docs the attributes' help, and its
+/// `#[schemars(range(..))]` the minimums [`ToxicKind::validate`] enforces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
 pub enum ToxicKind {
     Latency(toxics::latency::Latency),
@@ -87,8 +90,8 @@ pub enum ToxicKind {
     ResetPeer(toxics::reset_peer::ResetPeer),
     Slicer(toxics::slicer::Slicer),
     LimitData(toxics::limit_data::LimitData),
-    /// Kafka toxics: they act on Kafka requests and responses, and need a
-    /// proxy that reads Kafka frames.
+    // Kafka toxics: they act on Kafka requests and responses, and need a
+    // proxy that reads Kafka frames.
     KafkaAckLoss(Aimed<toxics::kafka_ack_loss::AckLoss>),
     KafkaError(Aimed<toxics::kafka_error::KafkaError>),
     KafkaLatency(Aimed<toxics::kafka_latency::KafkaLatency>),

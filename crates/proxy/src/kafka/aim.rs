@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use rand::Rng;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize};
 use tansu_sans_io::{Body, Frame};
 
@@ -29,28 +30,34 @@ use super::names::ApiKey;
 use crate::stub::{Chunk, Stub};
 use crate::toxic::LinkState;
 
-/// The aim attributes (see the module's documentation).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The aim attributes (see the module's documentation). The field docs are
+/// the help a scenario file's schema shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Aim {
+    /// The requests aimed at: Kafka's API name in snake case (default `produce`) or number.
     #[serde(default = "produce")]
+    #[schemars(with = "String")]
     pub api_key: ApiKey,
-    /// "" for any client.
+    /// Only the requests of clients with this `client.id` (default: any; a scenario's producer's is its name).
     #[serde(default)]
     pub client_id: String,
-    /// "" for any topic.
+    /// Only Produce requests writing to this topic (default: any).
     #[serde(default)]
     pub topic: String,
-    /// -1 for any partition.
+    /// Only Produce requests writing to this partition (default -1: any).
     #[serde(default = "any_partition")]
     pub partition: i32,
-    /// 0: not chosen this way.
+    /// Only the nth aimed request, 1 the first, counted on the proxy (default 0: not this way).
     #[serde(default)]
     pub nth: u64,
+    /// Only the first n aimed requests (default 0: not this way).
     #[serde(default)]
     pub first: u64,
+    /// Every kth aimed request (default 0: not this way).
     #[serde(default)]
     pub every: u64,
+    /// Each aimed request with this probability, from the seeded generator (default 1).
     #[serde(default = "always")]
     pub probability: f64,
 }
@@ -230,6 +237,37 @@ impl<'de, T: KafkaAttributes + serde::de::DeserializeOwned> Deserialize<'de> for
         let aim = Aim::deserialize(serde_json::Value::Object(aim)).map_err(D::Error::custom)?;
         let toxic = T::deserialize(serde_json::Value::Object(own)).map_err(D::Error::custom)?;
         Ok(Aimed { aim, toxic })
+    }
+}
+
+/// The schema of the flat table [`Aimed`]'s `Deserialize` reads: the aim's
+/// properties and `T`'s side by side, unknown names refused, and `T`'s own
+/// doc as the description (it says what the toxic does).
+impl<T: JsonSchema> JsonSchema for Aimed<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Aimed_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let aim = Aim::json_schema(generator);
+        let mut schema = T::json_schema(generator);
+        let mut properties = aim.get("properties").and_then(|p| p.as_object()).cloned().unwrap_or_default();
+        if let Some(own) = schema.get("properties").and_then(|p| p.as_object()) {
+            properties.extend(own.clone());
+        }
+        let required: Vec<serde_json::Value> =
+            [&aim, &schema].iter().filter_map(|s| s.get("required").and_then(|r| r.as_array())).flatten().cloned().collect();
+        schema.insert("type".into(), "object".into());
+        schema.insert("properties".into(), properties.into());
+        schema.insert("additionalProperties".into(), false.into());
+        if !required.is_empty() {
+            schema.insert("required".into(), required.into());
+        }
+        schema
     }
 }
 

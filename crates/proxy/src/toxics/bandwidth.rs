@@ -11,17 +11,20 @@
 
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::sleep_until;
 
 use crate::stub::{PipeEnd, Stub};
 use crate::toxic::LinkState;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Limits the connection to `rate` KB/s.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bandwidth {
-    /// KB (1000 bytes) per second.
+    /// KB (1000 bytes) per second, 0 or more; 0 lets nothing through.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub rate: i64,
 }
 

@@ -12,6 +12,7 @@
 //! downstream stream; which requests' responses is its aim
 //! ([`crate::kafka::aim`]).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::kafka::aim::{Aimed, KafkaAttributes};
@@ -19,15 +20,17 @@ use crate::stub::{CloseMode, PipeEnd, Stub};
 use crate::toxic::LinkState;
 use faultlab_audit::wire::Effect;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Kafka: the aimed requests are written by the broker and their responses lost, then the connection closed:
+/// the retry writes the batch again unless the producer is idempotent. Downstream only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AckLoss {
-    /// What becomes of the connection once a response is lost.
+    /// After a lost response: `close` (default), `reset`, or `keep` (the client times out).
     #[serde(default)]
     pub connection: AfterLoss,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AfterLoss {
     #[default]

@@ -14,6 +14,7 @@
 //! A frame that cannot be decoded or answered is forwarded as it is, with
 //! a warning.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::kafka::aim::{Aim, Aimed, KafkaAttributes};
@@ -23,11 +24,14 @@ use crate::stub::{PipeEnd, Stub};
 use crate::toxic::LinkState;
 use faultlab_audit::wire::Effect;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Kafka: the client is told `error_code` for the aimed requests; upstream the request never reaches the
+/// broker (Produce and InitProducerId), downstream the broker did the work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaError {
-    /// The error the client is told.
+    /// Kafka's name of the error (default NOT_LEADER_OR_FOLLOWER), or its number.
     #[serde(default = "not_leader")]
+    #[schemars(with = "String")]
     pub error_code: ErrorCode,
 }
 

@@ -12,6 +12,7 @@
 
 use std::collections::VecDeque;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -22,14 +23,14 @@ use crate::timer::sleep_until;
 use crate::toxic::LinkState;
 use faultlab_audit::wire::Effect;
 
-/// The same attributes as `latency`, for the aimed frames only.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Kafka: delays the aimed requests (upstream) or their responses (downstream) only; other frames flow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaLatency {
-    /// Milliseconds added to each aimed frame.
+    /// Milliseconds added to each aimed frame (default 0).
     #[serde(default)]
     pub latency: i64,
-    /// Up to this many milliseconds more or less, drawn per frame.
+    /// Up to this many milliseconds more or less, drawn per frame (default 0).
     #[serde(default)]
     pub jitter: i64,
 }

@@ -15,18 +15,20 @@
 use std::time::Duration;
 
 use rand::Rng;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::stub::{PipeEnd, Stub};
 use crate::timer::sleep_until;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Delays every chunk of data by `latency` ms, give or take up to `jitter` ms.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Latency {
-    /// Milliseconds added to each chunk.
+    /// Milliseconds added to each chunk (default 0).
     #[serde(default)]
     pub latency: i64,
-    /// Up to this many milliseconds more or less, drawn per chunk.
+    /// Up to this many milliseconds more or less, drawn per chunk (default 0).
     #[serde(default)]
     pub jitter: i64,
 }

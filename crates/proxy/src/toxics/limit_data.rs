@@ -7,15 +7,17 @@
 //! close comes when a chunk reaches the limit, so with `bytes` 0 the
 //! connection closes when the first data arrives, not before.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::stub::{CloseMode, PipeEnd, Stub};
 use crate::toxic::LinkState;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Closes the connection once `bytes` bytes have passed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitData {
-    /// Bytes passed before the connection closes.
+    /// Bytes passed before the connection closes (default 0).
     #[serde(default)]
     pub bytes: i64,
 }

@@ -9,15 +9,17 @@
 //! the meantime (Toxiproxy's pipe does not listen for interrupts while it
 //! waits). Nothing after the first chunk is passed on.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
 use crate::stub::{CloseMode, PipeEnd, Stub};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Resets the connection (TCP RST) `timeout` ms after the first data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPeer {
-    /// Milliseconds from the first data to the reset.
+    /// Milliseconds from the first data to the reset (default 0).
     #[serde(default)]
     pub timeout: i64,
 }

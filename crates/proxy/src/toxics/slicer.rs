@@ -12,21 +12,26 @@ use std::time::Duration;
 
 use rand::Rng;
 use rand::rngs::SmallRng;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
 use crate::stub::{PipeEnd, Stub};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Slices data into chunks of about `average_size` bytes (give or take `size_variation`), waiting `delay` µs
+/// after each.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Slicer {
-    /// Bytes per slice, on average.
+    /// Bytes per slice on average, 1 or more (required).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub average_size: i64,
-    /// How far a slice may be from the average, in bytes.
+    /// How far a slice may be from the average, 0 to average_size bytes.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub size_variation: i64,
-    /// Microseconds to wait after each slice.
+    /// Microseconds to wait after each slice (default 0).
     #[serde(default)]
     pub delay: i64,
 }

@@ -7,15 +7,17 @@
 //! the server does. If the chain changes during the delay, the delay starts
 //! over (Toxiproxy's pipe restarts the same way).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
 use crate::stub::{PipeEnd, Stub};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Holds back the close of the connection by `delay` ms.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlowClose {
-    /// Milliseconds the close is held back.
+    /// Milliseconds the close is held back (default 0).
     #[serde(default)]
     pub delay: i64,
 }

@@ -9,16 +9,19 @@
 //! toxic first runs on the link and survives changes to other toxics; an
 //! update of the toxic itself starts it again.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::{Instant, sleep_until};
 
 use crate::stub::{CloseMode, PipeEnd, Stub};
 use crate::toxic::LinkState;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Stops all data; closes the connection after `timeout` ms, or with 0 never (until the toxic is removed,
+/// which closes it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timeout {
-    /// Milliseconds until the connection closes; 0: never.
+    /// Milliseconds until the connection closes; 0 (the default): never.
     #[serde(default)]
     pub timeout: i64,
 }
