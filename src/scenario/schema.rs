@@ -59,7 +59,7 @@
 //!
 //! # Toxic attributes
 //!
-//! Each toxic type's attributes are a struct in `src/proxy/toxics/` (a
+//! Each toxic type's attributes are a struct in `crates/proxy/src/toxics/` (a
 //! Kafka toxic's wrapped in [`crate::proxy::kafka::aim::Aimed`], which adds
 //! the aim's), deriving `JsonSchema`: the struct's doc comment is the
 //! type's help, the fields' docs the attributes' help, defaults come from
@@ -299,7 +299,7 @@ fn inline_generator() -> SchemaGenerator {
 
 /// Each toxic type's name, help and `attributes` schema, in
 /// [`ToxicKind`]'s order, from its derived schema (the attribute structs in
-/// `src/proxy/toxics/`): the struct's doc comment is the type's help.
+/// `crates/proxy/src/toxics/`): the struct's doc comment is the type's help.
 pub(super) fn toxic_types() -> Vec<(String, Option<Value>, Value)> {
     let kind = inline_generator().into_root_schema_for::<ToxicKind>().to_value();
     let branches = kind.get("oneOf").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -509,14 +509,14 @@ mod tests {
         for (type_name, description, attributes) in &types {
             assert!(
                 description.as_ref().and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty()),
-                "toxic type `{type_name}` has no help: document its attribute struct (src/proxy/toxics/)"
+                "toxic type `{type_name}` has no help: document its attribute struct (crates/proxy/src/toxics/)"
             );
             let properties = attributes["properties"].as_object().unwrap_or_else(|| panic!("`{type_name}` has no attributes"));
             assert!(!properties.is_empty(), "`{type_name}` has no attributes");
             for (name, property) in properties {
                 assert!(
                     property.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty()),
-                    "attribute `{type_name}.{name}` has no help: document its field (src/proxy/toxics/ or src/proxy/kafka/aim.rs)"
+                    "attribute `{type_name}.{name}` has no help: document its field (crates/proxy/src/toxics/ or crates/proxy/src/kafka/aim.rs)"
                 );
             }
             assert_eq!(attributes["additionalProperties"], false, "`{type_name}` refuses unknown attributes");
