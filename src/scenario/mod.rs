@@ -340,7 +340,7 @@ impl FaultKind {
 /// mock (its broker ids) and the Docker backend (`KAFKA_NODE_ID`, container
 /// `kafka-<id>`) number them. Not every backend can play every fault:
 /// [`BackendFault::backends`] says which can.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
 pub enum BackendFault {
     /// The proxy is disabled (Toxiproxy's `enabled: false`): its
@@ -371,37 +371,55 @@ pub enum BackendFault {
     LeaderChange(LeaderChange),
 }
 
+// The attribute structs below derive `JsonSchema`: the field docs are
+// the help an editor shows, and the schema's `attributes` of each backend
+// fault type come from them (`schema::toxic_variants`).
+
 /// `{ broker = 1 }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrokerTarget {
+    /// The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).
+    #[schemars(range(min = 1, max = limits::MAX_BROKERS))]
     pub broker: i32,
 }
 
 /// `{ broker = 1, rtt = 500 }` (milliseconds).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BrokerRtt {
+    /// The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).
+    #[schemars(range(min = 1, max = limits::MAX_BROKERS))]
     pub broker: i32,
+    /// Milliseconds each response is held back.
     pub rtt: u32,
 }
 
 /// `{ request = "produce", errors = ["not_leader_or_follower"] }`; names
 /// as in [`kafka::REQUEST_TYPES`] and [`kafka::ERROR_NAMES`] (the loader also takes Kafka's own
 /// spelling, `Produce`, `NOT_LEADER_OR_FOLLOWER`, and stores these).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestErrors {
+    /// The request type (Kafka's API name, snake_case).
+    #[schemars(schema_with = "schema::request_type")]
     pub request: String,
+    /// Error codes (Kafka's names, lower case), one per request, in turn; `transport` drops the connection.
+    #[schemars(schema_with = "schema::error_names")]
     pub errors: Vec<String>,
 }
 
 /// `{ broker = 2 }` or `{ broker = 2, partition = 0 }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeaderChange {
+    /// The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).
+    #[schemars(range(min = 1, max = limits::MAX_BROKERS))]
     pub broker: i32,
+    /// One partition; leave it out for every partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    // TOML has no null: the key is left out instead.
+    #[schemars(with = "i32", range(min = 0))]
     pub partition: Option<i32>,
 }
 

@@ -250,42 +250,41 @@ pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The `attributes` schema of one backend fault type: `None` when it takes none.
-fn backend_fault_attributes(type_name: &str) -> Option<Value> {
-    let broker = json!({
-        "type": "integer", "minimum": 1, "maximum": super::limits::MAX_BROKERS,
-        "description": "The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).",
-    });
-    let object = |properties: Value, required: &[&str]| json!({ "type": "object", "properties": properties, "required": required, "additionalProperties": false });
-    match type_name {
-        "broker_down" | "broker_pause" => Some(object(json!({ "broker": broker }), &["broker"])),
-        "broker_rtt" => Some(object(
-            json!({ "broker": broker, "rtt": { "type": "integer", "minimum": 0, "description": "Milliseconds each response is held back." } }),
-            &["broker", "rtt"],
-        )),
-        "request_errors" => {
-            let requests: Vec<&str> = super::kafka::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
-            let errors: Vec<&str> = super::kafka::ERROR_NAMES.to_vec();
-            Some(object(
-                json!({
-                    "request": { "type": "string", "description": "The request type (Kafka's API name, snake_case).", "enum": requests },
-                    "errors": {
-                        "type": "array", "minItems": 1, "items": { "type": "string", "enum": errors },
-                        "description": "Error codes (Kafka's names, lower case), one per request, in turn; `transport` drops the connection.",
-                    },
-                }),
-                &["request", "errors"],
-            ))
-        }
-        "leader_change" => Some(object(
-            json!({
-                "broker": broker,
-                "partition": { "type": "integer", "minimum": 0, "description": "One partition; leave it out for every partition." },
-            }),
-            &["broker"],
-        )),
-        _ => None,
-    }
+/// `#[schemars(schema_with)]` of [`super::RequestErrors::request`]: one
+/// of [`super::kafka::REQUEST_TYPES`].
+pub(super) fn request_type(_: &mut SchemaGenerator) -> Schema {
+    let requests: Vec<&str> = super::kafka::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
+    json_schema!({ "type": "string", "enum": requests })
+}
+
+/// `#[schemars(schema_with)]` of [`super::RequestErrors::errors`]: one or
+/// more of [`super::kafka::ERROR_NAMES`].
+pub(super) fn error_names(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": super::kafka::ERROR_NAMES } })
+}
+
+/// The `attributes` schema of each backend fault type, from
+/// [`super::BackendFault`]'s derived schema: `None` when it takes none.
+fn backend_fault_attributes() -> Vec<(String, Option<Value>)> {
+    let faults = inline_generator().into_root_schema_for::<super::BackendFault>().to_value();
+    let branches = faults.get("oneOf").and_then(Value::as_array).cloned().unwrap_or_default();
+    branches
+        .into_iter()
+        .filter_map(|mut branch| {
+            let type_schema = branch.pointer("/properties/type")?;
+            let name = type_schema.get("const").or_else(|| type_schema.pointer("/enum/0"))?.as_str()?.to_string();
+            let attributes = branch.pointer_mut("/properties/attributes").map(Value::take).map(|mut attributes| {
+                // The struct's doc is an example for the code's reader;
+                // the fault's help is its branch's description.
+                if let Some(table) = attributes.as_object_mut() {
+                    table.remove("description");
+                    table.remove("title");
+                }
+                attributes
+            });
+            Some((name, attributes))
+        })
+        .collect()
 }
 
 /// A generator with the file's settings that writes every subschema in
@@ -371,24 +370,27 @@ pub(super) fn toxic_variants(schema: &mut Schema) {
             }
             branch
         })
-        .chain(BACKEND_FAULTS.iter().map(|&(type_name, description)| match backend_fault_attributes(type_name) {
-            // No attributes, and no stream or toxicity: those are a toxic's.
-            None => json!({
-                "title": type_name,
-                "description": description,
-                "properties": { "type": { "const": type_name } },
-                "not": { "anyOf": [
-                    { "required": ["attributes"] }, { "required": ["stream"] }, { "required": ["toxicity"] },
-                ] },
-                "required": ["type"],
-            }),
-            Some(attributes) => json!({
-                "title": type_name,
-                "description": description,
-                "properties": { "type": { "const": type_name }, "attributes": attributes },
-                "not": { "anyOf": [{ "required": ["stream"] }, { "required": ["toxicity"] }] },
-                "required": ["type", "attributes"],
-            }),
+        .chain(backend_fault_attributes().into_iter().map(|(type_name, attributes)| {
+            let description = BACKEND_FAULTS.iter().find(|(t, _)| *t == type_name).map(|(_, d)| *d);
+            match attributes {
+                // No attributes, and no stream or toxicity: those are a toxic's.
+                None => json!({
+                    "title": type_name,
+                    "description": description,
+                    "properties": { "type": { "const": type_name } },
+                    "not": { "anyOf": [
+                        { "required": ["attributes"] }, { "required": ["stream"] }, { "required": ["toxicity"] },
+                    ] },
+                    "required": ["type"],
+                }),
+                Some(attributes) => json!({
+                    "title": type_name,
+                    "description": description,
+                    "properties": { "type": { "const": type_name }, "attributes": attributes },
+                    "not": { "anyOf": [{ "required": ["stream"] }, { "required": ["toxicity"] }] },
+                    "required": ["type", "attributes"],
+                }),
+            }
         }))
         .collect();
     schema.insert("oneOf".into(), variants.into());
@@ -530,6 +532,24 @@ mod tests {
             serde_names.sort();
             schema_names.sort();
             assert_eq!(schema_names, serde_names, "`{type_name}`'s schema and serde agree on the attribute names");
+        }
+    }
+
+    #[test]
+    fn every_backend_fault_has_help_and_every_attribute_is_described() {
+        let faults = backend_fault_attributes();
+        let names: Vec<&str> = faults.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, crate::scenario::BackendFault::TYPE_NAMES);
+        for (type_name, attributes) in &faults {
+            assert!(BACKEND_FAULTS.iter().any(|(t, _)| t == type_name), "`{type_name}` has no help in BACKEND_FAULTS");
+            let Some(attributes) = attributes else { continue };
+            assert_eq!(attributes["additionalProperties"], false, "`{type_name}` refuses unknown attributes");
+            for (name, property) in attributes["properties"].as_object().unwrap() {
+                assert!(
+                    property.get("description").and_then(Value::as_str).is_some_and(|d| !d.is_empty()),
+                    "attribute `{type_name}.{name}` has no help: document its field (src/scenario/mod.rs)"
+                );
+            }
         }
     }
 
