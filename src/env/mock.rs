@@ -23,11 +23,12 @@ use rdkafka::ClientConfig;
 use rdkafka::bindings as rd;
 use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::types::RDKafkaType;
+use strum::VariantArray;
 
 use super::{Admin, BackendInfo, Environment, FaultControl, ProxyMode, librdkafka_version};
 use crate::proxy::{Proxy, Toxic};
 use crate::scenario::BackendFault;
-use crate::scenario::kafka;
+use crate::scenario::kafka::{ErrorName, RequestType};
 
 /// A librdkafka mock cluster. Its brokers are numbered 1 to `brokers`.
 ///
@@ -241,8 +242,8 @@ impl MockFaults {
             BackendFault::BrokerDown(target) => self.cluster.broker_down(target.broker),
             BackendFault::BrokerRtt(rtt) => self.cluster.broker_rtt(rtt.broker, rtt.rtt),
             BackendFault::RequestErrors(req) => {
-                let (key, codes) = request_errors(req)?;
-                self.cluster.push_request_errors(key, &codes);
+                let codes: Vec<_> = req.errors.iter().map(|e| error_code(*e)).collect();
+                self.cluster.push_request_errors(req.request.api_key(), &codes);
                 Ok(())
             }
             BackendFault::LeaderChange(change) => {
@@ -263,8 +264,7 @@ impl MockFaults {
             BackendFault::BrokerDown(target) => self.cluster.broker_up(target.broker),
             BackendFault::BrokerRtt(rtt) => self.cluster.broker_rtt(rtt.broker, 0),
             BackendFault::RequestErrors(req) => {
-                let (key, _) = request_errors(req)?;
-                self.cluster.clear_request_errors(key);
+                self.cluster.clear_request_errors(req.request.api_key());
                 Ok(())
             }
             // Back to where create_topic put each leader.
@@ -289,8 +289,8 @@ impl MockFaults {
         self.enable_proxies().await?;
         self.cluster.broker_up(-1)?;
         self.cluster.broker_rtt(-1, 0)?;
-        for (_, key) in kafka::REQUEST_TYPES {
-            self.cluster.clear_request_errors(*key);
+        for request in RequestType::VARIANTS {
+            self.cluster.clear_request_errors(request.api_key());
         }
         Ok(())
     }
@@ -361,33 +361,23 @@ impl Drop for Running {
     }
 }
 
-/// librdkafka's code for each error a scenario names
-/// ([`kafka::ERROR_NAMES`]); `transport` makes the mock broker drop the
-/// connection instead of answering.
-fn error_code(name: &str) -> Option<rd::rd_kafka_resp_err_t> {
+/// librdkafka's code for each error a scenario names; `transport` makes
+/// the mock broker drop the connection instead of answering.
+fn error_code(name: ErrorName) -> rd::rd_kafka_resp_err_t {
     use rd::rd_kafka_resp_err_t::*;
-    Some(match name {
-        "transport" => RD_KAFKA_RESP_ERR__TRANSPORT,
-        "corrupt_message" => RD_KAFKA_RESP_ERR_INVALID_MSG,
-        "unknown_topic_or_partition" => RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-        "leader_not_available" => RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
-        "not_leader_or_follower" => RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-        "request_timed_out" => RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-        "network_exception" => RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
-        "not_enough_replicas" => RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-        "not_enough_replicas_after_append" => RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-        "out_of_order_sequence_number" => RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
-        "throttling_quota_exceeded" => RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED,
-        _ => return None,
-    })
-}
-
-/// The API key and error codes of a `request_errors` fault (names as the loader stored them).
-fn request_errors(req: &crate::scenario::RequestErrors) -> anyhow::Result<(i16, Vec<rd::rd_kafka_resp_err_t>)> {
-    let key = kafka::api_key(&req.request).ok_or_else(|| anyhow::anyhow!("unknown request type {}", req.request))?;
-    let codes =
-        req.errors.iter().map(|e| error_code(e).ok_or_else(|| anyhow::anyhow!("unknown error {e}"))).collect::<anyhow::Result<Vec<_>>>()?;
-    Ok((key, codes))
+    match name {
+        ErrorName::Transport => RD_KAFKA_RESP_ERR__TRANSPORT,
+        ErrorName::CorruptMessage => RD_KAFKA_RESP_ERR_INVALID_MSG,
+        ErrorName::UnknownTopicOrPartition => RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+        ErrorName::LeaderNotAvailable => RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+        ErrorName::NotLeaderOrFollower => RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+        ErrorName::RequestTimedOut => RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        ErrorName::NetworkException => RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
+        ErrorName::NotEnoughReplicas => RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+        ErrorName::NotEnoughReplicasAfterAppend => RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        ErrorName::OutOfOrderSequenceNumber => RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+        ErrorName::ThrottlingQuotaExceeded => RD_KAFKA_RESP_ERR_THROTTLING_QUOTA_EXCEEDED,
+    }
 }
 
 #[cfg(test)]
@@ -416,15 +406,5 @@ mod tests {
         cluster.broker_up(2).unwrap();
         cluster.broker_rtt(-1, 100).unwrap();
         assert!(MockCluster::new(0).is_err());
-    }
-
-    #[test]
-    fn every_error_a_scenario_names_has_a_code() {
-        for name in kafka::ERROR_NAMES {
-            assert!(error_code(name).is_some(), "{name}");
-        }
-        assert_eq!(error_code("nope"), None);
-        assert_eq!(kafka::api_key("produce"), Some(0));
-        assert_eq!(kafka::api_key("nope"), None);
     }
 }

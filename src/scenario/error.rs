@@ -284,6 +284,12 @@ fn backticked(message: &str) -> Vec<String> {
     message.split('`').skip(1).step_by(2).map(str::to_string).collect()
 }
 
+/// `, did you mean `x`?` when a candidate is close, else `;`, to go
+/// between "unknown ..." and "accepted: ...".
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(word, candidates).map_or_else(|| ";".to_string(), |n| format!(", did you mean `{n}`?"))
+}
+
 /// The accepted name nearest to `word`, if it is near enough to be a typo
 /// (or one is a prefix of the other, as with `fault` and `faults`).
 pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {

@@ -2,37 +2,141 @@
 //! `request_errors` fault can fail (with their API keys, from Kafka's
 //! protocol) and the errors it can answer with. They belong to the file
 //! format; each backend that plays such a fault maps them (the mock to
-//! librdkafka's error codes).
+//! librdkafka's error codes, `env::mock`).
+//!
+//! A file writes them in snake_case (`list_offsets`, `not_leader_or_follower`)
+//! or as Kafka does (`ListOffsets`, `NOT_LEADER_OR_FOLLOWER`); an unknown
+//! name is refused with the nearest one and every accepted name.
 
-/// Request types by the name a scenario uses (Kafka's API name in
-/// snake_case), with their API key.
-pub const REQUEST_TYPES: &[(&str, i16)] = &[
-    ("produce", 0),
-    ("fetch", 1),
-    ("list_offsets", 2),
-    ("metadata", 3),
-    ("find_coordinator", 10),
-    ("api_versions", 18),
-    ("init_producer_id", 22),
-];
+use schemars::JsonSchema;
+use std::fmt;
+use std::marker::PhantomData;
 
-/// Errors by the name a scenario uses: Kafka's error names in lower case,
-/// and `transport` (the connection dropped instead of an answer).
-pub const ERROR_NAMES: &[&str] = &[
-    "transport",
-    "corrupt_message",
-    "unknown_topic_or_partition",
-    "leader_not_available",
-    "not_leader_or_follower",
-    "request_timed_out",
-    "network_exception",
-    "not_enough_replicas",
-    "not_enough_replicas_after_append",
-    "out_of_order_sequence_number",
-    "throttling_quota_exceeded",
-];
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
-/// The API key of a request type named as in [`REQUEST_TYPES`].
-pub fn api_key(name: &str) -> Option<i16> {
-    REQUEST_TYPES.iter().find(|(n, _)| *n == name).map(|(_, key)| *key)
+use super::error::did_you_mean;
+
+/// A request type by the name a scenario uses (Kafka's API name in
+/// snake_case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema, IntoStaticStr, VariantArray)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum RequestType {
+    Produce,
+    Fetch,
+    ListOffsets,
+    Metadata,
+    FindCoordinator,
+    ApiVersions,
+    InitProducerId,
+}
+
+impl RequestType {
+    /// Its API key in Kafka's protocol.
+    pub fn api_key(self) -> i16 {
+        match self {
+            RequestType::Produce => 0,
+            RequestType::Fetch => 1,
+            RequestType::ListOffsets => 2,
+            RequestType::Metadata => 3,
+            RequestType::FindCoordinator => 10,
+            RequestType::ApiVersions => 18,
+            RequestType::InitProducerId => 22,
+        }
+    }
+}
+
+/// An error by the name a scenario uses: Kafka's error name in lower case,
+/// or `transport` (the connection dropped instead of an answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema, IntoStaticStr, VariantArray)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ErrorName {
+    Transport,
+    CorruptMessage,
+    UnknownTopicOrPartition,
+    LeaderNotAvailable,
+    NotLeaderOrFollower,
+    RequestTimedOut,
+    NetworkException,
+    NotEnoughReplicas,
+    NotEnoughReplicasAfterAppend,
+    OutOfOrderSequenceNumber,
+    ThrottlingQuotaExceeded,
+}
+
+impl<'de> Deserialize<'de> for RequestType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        named(deserializer, "request type")
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        named(deserializer, "error")
+    }
+}
+
+/// One of `T`'s variants by name, compared without case and underscores
+/// so Kafka's spellings are taken too. serde's derive would take only the
+/// snake_case name, hence this by hand. The name is checked inside the
+/// visitor so that toml gives the error the value's own span (an element
+/// of `errors`, not the whole array).
+fn named<'de, D, T>(deserializer: D, what: &'static str) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: VariantArray + Copy + Into<&'static str>,
+{
+    deserializer.deserialize_str(Named::<T> { what, variants: PhantomData })
+}
+
+struct Named<T> {
+    what: &'static str,
+    variants: PhantomData<T>,
+}
+
+impl<T: VariantArray + Copy + Into<&'static str>> Visitor<'_> for Named<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a {} name", self.what)
+    }
+
+    fn visit_str<E: de::Error>(self, written: &str) -> Result<T, E> {
+        let squash = |s: &str| s.chars().filter(|c| *c != '_').collect::<String>().to_ascii_lowercase();
+        let wanted = squash(written);
+        if let Some(found) = T::VARIANTS.iter().find(|v| squash((**v).into()) == wanted) {
+            return Ok(*found);
+        }
+        let names = || T::VARIANTS.iter().map(|v| (*v).into());
+        let hint = did_you_mean(&written.to_ascii_lowercase(), names());
+        let accepted: Vec<&str> = names().collect();
+        Err(E::custom(format!("unknown {} `{written}`{hint} accepted: {}", self.what, accepted.join(", "))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_serdes_and_kafkas_spelling_is_taken() {
+        for request in RequestType::VARIANTS {
+            let name: &str = (*request).into();
+            assert_eq!(serde_json::to_value(request).unwrap(), name);
+            assert_eq!(serde_json::from_value::<RequestType>(name.into()).unwrap(), *request);
+        }
+        for error in ErrorName::VARIANTS {
+            let name: &str = (*error).into();
+            assert_eq!(serde_json::from_value::<ErrorName>(name.to_ascii_uppercase().into()).unwrap(), *error);
+        }
+        assert_eq!(serde_json::from_value::<RequestType>("ListOffsets".into()).unwrap(), RequestType::ListOffsets);
+        assert_eq!(RequestType::Produce.api_key(), 0);
+        assert_eq!(RequestType::InitProducerId.api_key(), 22);
+        let unknown = serde_json::from_value::<ErrorName>("not_leader".into()).unwrap_err().to_string();
+        assert!(unknown.starts_with("unknown error `not_leader`"), "{unknown}");
+        assert!(unknown.contains("not_leader_or_follower, request_timed_out"), "{unknown}");
+    }
 }

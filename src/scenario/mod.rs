@@ -395,18 +395,15 @@ pub struct BrokerRtt {
     pub rtt: u32,
 }
 
-/// `{ request = "produce", errors = ["not_leader_or_follower"] }`; names
-/// as in [`kafka::REQUEST_TYPES`] and [`kafka::ERROR_NAMES`] (the loader also takes Kafka's own
-/// spelling, `Produce`, `NOT_LEADER_OR_FOLLOWER`, and stores these).
+/// `{ request = "produce", errors = ["not_leader_or_follower"] }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestErrors {
     /// The request type (Kafka's API name, snake_case).
-    #[schemars(schema_with = "schema::request_type")]
-    pub request: String,
+    pub request: kafka::RequestType,
     /// Error codes (Kafka's names, lower case), one per request, in turn; `transport` drops the connection.
-    #[schemars(schema_with = "schema::error_names")]
-    pub errors: Vec<String>,
+    #[schemars(length(min = 1))]
+    pub errors: Vec<kafka::ErrorName>,
 }
 
 /// `{ broker = 2 }` or `{ broker = 2, partition = 0 }`.

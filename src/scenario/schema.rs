@@ -250,19 +250,6 @@ pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// `#[schemars(schema_with)]` of [`super::RequestErrors::request`]: one
-/// of [`super::kafka::REQUEST_TYPES`].
-pub(super) fn request_type(_: &mut SchemaGenerator) -> Schema {
-    let requests: Vec<&str> = super::kafka::REQUEST_TYPES.iter().map(|(n, _)| *n).collect();
-    json_schema!({ "type": "string", "enum": requests })
-}
-
-/// `#[schemars(schema_with)]` of [`super::RequestErrors::errors`]: one or
-/// more of [`super::kafka::ERROR_NAMES`].
-pub(super) fn error_names(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({ "type": "array", "minItems": 1, "items": { "type": "string", "enum": super::kafka::ERROR_NAMES } })
-}
-
 /// The `attributes` schema of each backend fault type, from
 /// [`super::BackendFault`]'s derived schema: `None` when it takes none.
 fn backend_fault_attributes() -> Vec<(String, Option<Value>)> {

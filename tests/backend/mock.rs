@@ -106,3 +106,44 @@ async fn ack_loss_on_the_mock_gives_the_plain_producer_exact_duplicates() {
     let counts = ack_loss::plain_counts(Backend::Mock, 3).await;
     assert_eq!(counts, vec![(40, 3, 0); 3]);
 }
+
+/// A `request_errors` fault on the mock, for real: the next two Produce
+/// requests are answered NOT_ENOUGH_REPLICAS, named as Kafka spells it.
+/// The producer may not retry, sends one message per request, so exactly
+/// two messages fail (cleanly: the mock answered, nothing was written) and
+/// the rest are acknowledged once the errors are used up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_errors_on_the_mock_fail_exactly_that_many_produce_requests() {
+    let text = r#"
+name = "request-errors"
+description = "The next two Produce requests are answered NOT_ENOUGH_REPLICAS."
+seed = 5
+backends = ["mock"]
+
+[workload]
+messages = 20
+rate = 40
+
+[client]
+"message.send.max.retries" = 0
+"batch.num.messages" = 1
+"max.in.flight.requests.per.connection" = 1
+
+[[producers]]
+name = "plain"
+preset = "plain"
+
+[[faults]]
+type = "request_errors"
+at = "0s"
+attributes = { request = "Produce", errors = ["NOT_ENOUGH_REPLICAS", "not_enough_replicas"] }
+"#;
+    let scenario = scenario::parse(text, Path::new("request-errors.toml")).expect("the scenario is valid");
+    let report = harness::run_scenario(&scenario, &mock()).await.result().expect("the scenario runs on the mock");
+    let verdict = &report.repeats[0].verdicts[0];
+    eprintln!("{verdict:?}");
+    assert_eq!(
+        (verdict.sent, verdict.acked, verdict.failed, verdict.possibly_persisted, verdict.lost, verdict.duplicates),
+        (20, 18, 2, 0, 0, 0)
+    );
+}

@@ -37,15 +37,15 @@ fn each_broker_fault_parses() {
         only_fault(&with(three, &f("broker_rtt", "{ broker = 3, rtt = 500 }"))),
         BackendFault::BrokerRtt(BrokerRtt { broker: 3, rtt: 500 })
     );
-    // Kafka's own spelling is taken and stored as the mock's names.
+    // Kafka's own spelling is taken too.
     assert_eq!(
         only_fault(&with(
             "",
             &f("request_errors", "{ request = \"Produce\", errors = [\"NOT_LEADER_OR_FOLLOWER\", \"request_timed_out\"] }")
         )),
         BackendFault::RequestErrors(RequestErrors {
-            request: "produce".into(),
-            errors: vec!["not_leader_or_follower".into(), "request_timed_out".into()]
+            request: RequestType::Produce,
+            errors: vec![ErrorName::NotLeaderOrFollower, ErrorName::RequestTimedOut]
         })
     );
     assert_eq!(

@@ -8,6 +8,7 @@ mod broker_faults;
 mod errors;
 mod limits;
 
+use super::kafka::{ErrorName, RequestType};
 use super::*;
 use crate::proxy::toxic::Stream;
 
