@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantNames};
 
 use crate::env::Backend;
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
@@ -339,35 +340,33 @@ impl FaultKind {
 /// Brokers are numbered from 1 to the scenario's `brokers`, as both the
 /// mock (its broker ids) and the Docker backend (`KAFKA_NODE_ID`, container
 /// `kafka-<id>`) number them. Not every backend can play every fault:
-/// [`BackendFault::backends`] says which can.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// [`BackendFault::backends`] says which can. Each variant's doc comment is
+/// its help in the schema (an editor shows it), followed there by the
+/// backends that play it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, IntoStaticStr, VariantNames)]
 #[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum BackendFault {
-    /// The proxy is disabled (Toxiproxy's `enabled: false`): its
-    /// connections are dropped and new ones refused until it comes back,
-    /// which is what a producer sees when the broker's host goes away.
+    /// Disables the proxy (Toxiproxy's enabled: false): open connections are dropped and new ones
+    /// refused until the fault ends, which is what a producer sees when the broker's host goes away.
     ProxyDown,
-    /// A broker goes down and comes back up when the fault ends (mock:
-    /// connections closed and refused, leadership stays; docker: the
-    /// container is stopped and started; local: the process is stopped
-    /// with SIGTERM and started again on the same data).
+    /// Broker `broker` goes down until the fault ends (mock: connections closed and refused,
+    /// leadership stays; docker: the container is stopped, then started; local: the process gets
+    /// SIGTERM, then starts again on its data).
     BrokerDown(BrokerTarget),
-    /// A broker is frozen (connections open but silent) and resumes when
-    /// the fault ends: docker pauses its container, local sends SIGSTOP
-    /// and SIGCONT.
+    /// Broker `broker` is frozen (connections stay open, nothing answers) until the fault ends:
+    /// docker pauses its container, local sends SIGSTOP and SIGCONT.
     BrokerPause(BrokerTarget),
-    /// Every response of a broker is held back by `rtt` milliseconds (mock:
-    /// its own RTT setting; local and docker: a downstream latency toxic on
-    /// that broker's proxy only).
+    /// Every response of broker `broker` is held back `rtt` ms until the fault ends (mock: its own
+    /// round-trip time setting; local and docker: a downstream latency toxic on that broker's proxy
+    /// only).
     BrokerRtt(BrokerRtt),
-    /// The next requests of one type, on any broker, are answered with
-    /// these errors in turn; what is left of them is dropped when the
-    /// fault ends. Mock only.
+    /// The next requests of type `request`, on any broker, are answered with `errors` in turn;
+    /// leftovers are dropped when the fault ends.
     RequestErrors(RequestErrors),
-    /// Partition leadership moves to `broker` (one partition, or every
-    /// partition of the run's topics), and back when the fault ends (mock:
-    /// its own API; local: Kafka's reassignment and preferred-leader
-    /// election tools).
+    /// Leadership of `partition` (or of every partition of the run's topics) moves to broker
+    /// `broker`, and back when the fault ends (mock: its own API; local: Kafka's reassignment and
+    /// preferred-leader election).
     LeaderChange(LeaderChange),
 }
 
@@ -421,18 +420,12 @@ pub struct LeaderChange {
 }
 
 impl BackendFault {
-    pub const TYPE_NAMES: &'static [&'static str] =
-        &["proxy_down", "broker_down", "broker_pause", "broker_rtt", "request_errors", "leader_change"];
+    /// Every type name, as serde writes them (strum derives both from the
+    /// variants' names; the schema's tests check they agree).
+    pub const TYPE_NAMES: &'static [&'static str] = <Self as VariantNames>::VARIANTS;
 
     pub fn type_name(&self) -> &'static str {
-        match self {
-            BackendFault::ProxyDown => "proxy_down",
-            BackendFault::BrokerDown(_) => "broker_down",
-            BackendFault::BrokerPause(_) => "broker_pause",
-            BackendFault::BrokerRtt(_) => "broker_rtt",
-            BackendFault::RequestErrors(_) => "request_errors",
-            BackendFault::LeaderChange(_) => "leader_change",
-        }
+        self.into()
     }
 
     /// The backends that can play it (`env::Backend::plays` decides).

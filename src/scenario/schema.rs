@@ -79,6 +79,7 @@ use super::FaultKind;
 use super::duration::DurationValue;
 use super::expect::{BOUND_FORMS, Bound, Metric};
 use super::raw::{RawScenario, SettingValue};
+use crate::env::Backend;
 use crate::proxy::toxic::ToxicKind;
 
 /// The JSON Schema (draft-07) of a scenario file, as TOML maps to JSON.
@@ -215,44 +216,11 @@ pub(crate) enum StreamName {
     Downstream,
 }
 
-/// One line of help per [`super::BackendFault`] type.
-pub(super) const BACKEND_FAULTS: &[(&str, &str)] = &[
-    (
-        "proxy_down",
-        "Disables the proxy (Toxiproxy's enabled: false): open connections are dropped and new ones refused until \
-         the fault ends. Every backend.",
-    ),
-    (
-        "broker_down",
-        "Broker `broker` goes down until the fault ends (mock: connections closed and refused, leadership stays; \
-         docker: the container is stopped, then started; local: the process gets SIGTERM, then starts again). \
-         Backends: mock, docker, local.",
-    ),
-    (
-        "broker_pause",
-        "Broker `broker` is frozen (connections stay open, nothing answers) until the fault ends: docker pauses \
-         its container, local sends SIGSTOP and SIGCONT. Backends: docker, local.",
-    ),
-    (
-        "broker_rtt",
-        "Every response of broker `broker` is held back `rtt` ms until the fault ends (local and docker: a \
-         downstream latency toxic on that broker's proxy only). Backends: mock, docker, local.",
-    ),
-    (
-        "request_errors",
-        "The next requests of type `request`, on any broker, are answered with `errors` in turn; leftovers are \
-         dropped when the fault ends. Backends: mock.",
-    ),
-    (
-        "leader_change",
-        "Leadership of `partition` (or of every partition) moves to broker `broker`, and back when the fault \
-         ends (local: Kafka's reassignment and preferred-leader election). Backends: mock, local.",
-    ),
-];
-
-/// The `attributes` schema of each backend fault type, from
-/// [`super::BackendFault`]'s derived schema: `None` when it takes none.
-fn backend_fault_attributes() -> Vec<(String, Option<Value>)> {
+/// Each backend fault type's name, help and `attributes` schema (`None`
+/// when it takes none), from [`super::BackendFault`]'s derived schema: the
+/// variant's doc comment is the help, followed by the backends that play it
+/// ([`crate::env::Backend::playing`]).
+fn backend_fault_types() -> Vec<(String, String, Option<Value>)> {
     let faults = inline_generator().into_root_schema_for::<super::BackendFault>().to_value();
     let branches = faults.get("oneOf").and_then(Value::as_array).cloned().unwrap_or_default();
     branches
@@ -260,6 +228,14 @@ fn backend_fault_attributes() -> Vec<(String, Option<Value>)> {
         .filter_map(|mut branch| {
             let type_schema = branch.pointer("/properties/type")?;
             let name = type_schema.get("const").or_else(|| type_schema.pointer("/enum/0"))?.as_str()?.to_string();
+            let doc = branch.get("description").and_then(Value::as_str).map(one_line).unwrap_or_default();
+            let backends = Backend::playing(&name);
+            let played = if backends.len() == Backend::ALL.len() {
+                "Every backend.".to_string()
+            } else {
+                format!("Backends: {}.", backends.join(", "))
+            };
+            let description = format!("{doc} {played}");
             let attributes = branch.pointer_mut("/properties/attributes").map(Value::take).map(|mut attributes| {
                 // The struct's doc is an example for the code's reader;
                 // the fault's help is its branch's description.
@@ -269,7 +245,7 @@ fn backend_fault_attributes() -> Vec<(String, Option<Value>)> {
                 }
                 attributes
             });
-            Some((name, attributes))
+            Some((name, description, attributes))
         })
         .collect()
 }
@@ -357,8 +333,7 @@ pub(super) fn toxic_variants(schema: &mut Schema) {
             }
             branch
         })
-        .chain(backend_fault_attributes().into_iter().map(|(type_name, attributes)| {
-            let description = BACKEND_FAULTS.iter().find(|(t, _)| *t == type_name).map(|(_, d)| *d);
+        .chain(backend_fault_types().into_iter().map(|(type_name, description, attributes)| {
             match attributes {
                 // No attributes, and no stream or toxicity: those are a toxic's.
                 None => json!({
@@ -524,11 +499,15 @@ mod tests {
 
     #[test]
     fn every_backend_fault_has_help_and_every_attribute_is_described() {
-        let faults = backend_fault_attributes();
-        let names: Vec<&str> = faults.iter().map(|(name, _)| name.as_str()).collect();
-        assert_eq!(names, crate::scenario::BackendFault::TYPE_NAMES);
-        for (type_name, attributes) in &faults {
-            assert!(BACKEND_FAULTS.iter().any(|(t, _)| t == type_name), "`{type_name}` has no help in BACKEND_FAULTS");
+        let faults = backend_fault_types();
+        let names: Vec<&str> = faults.iter().map(|(name, _, _)| name.as_str()).collect();
+        assert_eq!(names, crate::scenario::BackendFault::TYPE_NAMES, "strum's names are serde's, in order");
+        for (type_name, description, attributes) in &faults {
+            let help = description.strip_suffix(" Every backend.").or_else(|| description.split(" Backends: ").next());
+            assert!(
+                help.is_some_and(|h| h.len() > 20),
+                "`{type_name}` has no help: document its variant (src/scenario/mod.rs): {description}"
+            );
             let Some(attributes) = attributes else { continue };
             assert_eq!(attributes["additionalProperties"], false, "`{type_name}` refuses unknown attributes");
             for (name, property) in attributes["properties"].as_object().unwrap() {
