@@ -25,7 +25,7 @@ use tokio::sync::oneshot;
 use super::Row;
 use super::broker::DirectBroker;
 use super::measure::rate;
-use crate::serve::{Mode, SendMode, ServeConfig, mode_properties, serve};
+use crate::serve::{Mode, SendMode, ServeConfig, serve};
 
 const TOPIC: &str = "bench-serve";
 const CONCURRENCY: [usize; 3] = [1, 16, 64];
@@ -61,7 +61,7 @@ pub async fn run(quick: bool, report: &mut impl FnMut(Row)) -> anyhow::Result<()
 
 fn direct_producer(config: &ServeConfig) -> anyhow::Result<FutureProducer> {
     let mut client = ClientConfig::new();
-    for (key, value) in mode_properties(config, MODE) {
+    for (key, value) in config.mode_properties(MODE) {
         client.set(key, value);
     }
     client.set_log_level(RDKafkaLogLevel::Error);

@@ -350,7 +350,7 @@ impl EmbeddedService {
     /// bootstrap.servers), for the report.
     pub fn settings(&self, preset: Preset) -> anyhow::Result<BTreeMap<String, String>> {
         let mode = mode_of(preset)?;
-        Ok(crate::serve::mode_properties(&self.config, mode).into_iter().filter(|(k, _)| k != "bootstrap.servers").collect())
+        Ok(self.config.mode_properties(mode).into_iter().filter(|(k, _)| k != "bootstrap.servers").collect())
     }
 
     /// Stop accepting, flush, and wait for it (bounded by its delivery

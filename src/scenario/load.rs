@@ -669,7 +669,7 @@ impl<'i> Checker<'_, 'i> {
             }
         };
         if url.is_none() {
-            if let Err(e) = crate::serve::ServeConfig::default().with_client_settings(client) {
+            if let Err(e) = crate::serve::config::ServeConfig::default().with_client_settings(client) {
                 let span = raw::lookup(self.root.get_ref(), "client").map_or_else(|| driver_span.clone(), |c| c.span());
                 return Err(self.err(
                     span,

@@ -13,7 +13,7 @@ use rdkafka::producer::BaseProducer;
 
 use super::limits::Exceeded;
 use super::{Preset, Scenario};
-use crate::serve::{Mode, ServeConfig, mode_properties};
+use crate::serve::config::{Mode, ServeConfig};
 
 /// The first producer whose settings librdkafka refuses: the field is the
 /// setting it names (`producers[1].settings."linger.ms"`, `client."acks"`);
@@ -27,7 +27,7 @@ pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
                 let mode = if producer.preset == Preset::Idempotent { Mode::Idempotent } else { Mode::Plain };
                 // with_client_settings was checked when the driver was read.
                 let Ok(config) = ServeConfig::default().with_client_settings(&scenario.client) else { continue };
-                mode_properties(&config, mode)
+                config.mode_properties(mode)
             }
             // A service at a URL has its own configuration.
             Some(_) => continue,

@@ -1,9 +1,34 @@
 //! The service's settings from the course's KAFKA_* environment variables
 //! (the same settings as flags: `cli::ServeArgs`), and the checks that
 //! turn a bad value into a message naming the variable and what it accepts.
+//! The librdkafka properties of each mode are decided here too.
+//!
+//! This module imports nothing else of the crate, so the scenario layer
+//! below `serve` can check a file's `[client]` table against it (the
+//! in-process service takes its settings from there) without depending on
+//! the service itself (docs/architecture.md).
 
 use std::net::SocketAddr;
 use std::time::Duration;
+
+/// The service's two producers (`mode=` of /api/v1/send).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// acks=1, enable.idempotence=false
+    Plain,
+    /// acks=all, enable.idempotence=true
+    Idempotent,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Plain => "plain",
+            Mode::Idempotent => "idempotent",
+        }
+    }
+}
 
 /// A setting that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -183,6 +208,17 @@ impl ServeConfig {
             }
         }
         Ok(self)
+    }
+
+    /// The librdkafka properties of one mode: the shared ones, then the mode's.
+    pub fn mode_properties(&self, mode: Mode) -> Vec<(String, String)> {
+        let mut properties = self.common_properties();
+        let own: [(&str, &str); 2] = match mode {
+            Mode::Plain => [("acks", "1"), ("enable.idempotence", "false")],
+            Mode::Idempotent => [("acks", "all"), ("enable.idempotence", "true")],
+        };
+        properties.extend(own.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        properties
     }
 
     /// The librdkafka properties both modes share (bootstrap, timeouts,

@@ -19,7 +19,7 @@
 //! requests in flight finish, and returns the [`account`] of every message.
 
 mod account;
-mod config;
+pub mod config;
 mod handlers;
 mod metrics;
 mod openapi;
@@ -45,7 +45,7 @@ pub use account::{AccountView, ModeAccount};
 pub use config::{ConfigError, ServeConfig};
 pub use openapi::document as openapi_document;
 pub use params::{DEFAULT_TOPIC, Mode, SendMode};
-pub use producers::{ServeMessage, mode_properties};
+pub use producers::ServeMessage;
 
 use account::Account;
 use metrics::Metrics;

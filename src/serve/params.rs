@@ -7,33 +7,16 @@
 
 use serde::Serialize;
 
+pub use super::config::Mode;
 use super::problem::{InvalidParam, Problem};
 
 pub const DEFAULT_TOPIC: &str = "bhf-transactions";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// acks=1, enable.idempotence=false
-    Plain,
-    /// acks=all, enable.idempotence=true
-    Idempotent,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
 pub enum SendMode {
     Sync,
     Async,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Plain => "plain",
-            Mode::Idempotent => "idempotent",
-        }
-    }
 }
 
 impl SendMode {

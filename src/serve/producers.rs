@@ -152,17 +152,6 @@ pub struct Producers {
     idempotent: OnceCell<ServeProducer>,
 }
 
-/// The librdkafka properties of one mode: the shared ones, then the mode's.
-pub fn mode_properties(config: &ServeConfig, mode: Mode) -> Vec<(String, String)> {
-    let mut properties = config.common_properties();
-    let own: [(&str, &str); 2] = match mode {
-        Mode::Plain => [("acks", "1"), ("enable.idempotence", "false")],
-        Mode::Idempotent => [("acks", "all"), ("enable.idempotence", "true")],
-    };
-    properties.extend(own.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    properties
-}
-
 impl Producers {
     pub fn new(config: ServeConfig) -> Self {
         Producers { config, plain: OnceCell::new(), idempotent: OnceCell::new() }
@@ -180,7 +169,7 @@ impl Producers {
         self.cell(mode)
             .get_or_try_init(|| async {
                 let mut client = ClientConfig::new();
-                for (key, value) in mode_properties(&self.config, mode) {
+                for (key, value) in self.config.mode_properties(mode) {
                     client.set(key, value);
                 }
                 client.set_log_level(RDKafkaLogLevel::Warning);
