@@ -27,8 +27,8 @@ use tansu_sans_io::{Body, Frame};
 
 use super::FrameInfo;
 use super::names::ApiKey;
-use crate::stub::{Chunk, Stub};
-use crate::toxic::LinkState;
+use crate::stub::{Chunk, PipeEnd, Stub};
+use crate::toxic::{LinkState, Pipe, Stream};
 
 /// The aim attributes (see the module's documentation). The field docs are
 /// the help a scenario file's schema shows.
@@ -205,22 +205,42 @@ pub struct Aimed<T> {
     pub toxic: T,
 }
 
-impl<T: KafkaAttributes> Aimed<T> {
-    pub fn validate(&self) -> Result<(), String> {
-        self.aim.validate()?;
-        self.toxic.validate(&self.aim)
-    }
-}
+/// What a Kafka toxic's own attributes do, given the aim beside them. A
+/// Kafka toxic's module implements this, not [`Pipe`]: [`Aimed`] makes it
+/// a [`Pipe`], checking the aim before the toxic's own values, so no Kafka
+/// toxic can leave the aim unchecked.
+pub trait KafkaPipe: Default + Serialize {
+    /// Run the toxic over one link's chunk stream, acting on the frames
+    /// `aim` picks ([`Pipe::pipe`]'s contract).
+    fn pipe(&self, aim: &Aim, stub: &mut Stub, state: &mut LinkState) -> impl Future<Output = PipeEnd> + Send;
 
-/// What a Kafka toxic's own attributes say about themselves.
-pub trait KafkaAttributes: Default + Serialize {
     /// Values the toxic cannot act on, worded as [`Aim::validate`]'s.
     fn validate(&self, _aim: &Aim) -> Result<(), String> {
         Ok(())
     }
+
+    /// A stream the toxic cannot act on, with this aim.
+    fn validate_stream(&self, _aim: &Aim, _stream: Stream) -> Result<(), String> {
+        Ok(())
+    }
 }
 
-impl<'de, T: KafkaAttributes + serde::de::DeserializeOwned> Deserialize<'de> for Aimed<T> {
+impl<T: KafkaPipe> Pipe for Aimed<T> {
+    fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> impl Future<Output = PipeEnd> + Send {
+        self.toxic.pipe(&self.aim, stub, state)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.aim.validate()?;
+        self.toxic.validate(&self.aim)
+    }
+
+    fn validate_stream(&self, stream: Stream) -> Result<(), String> {
+        self.toxic.validate_stream(&self.aim, stream)
+    }
+}
+
+impl<'de, T: KafkaPipe + serde::de::DeserializeOwned> Deserialize<'de> for Aimed<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let table = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
