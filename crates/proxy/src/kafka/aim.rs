@@ -18,6 +18,7 @@
 //! adding it again starts a new one.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use bytes::Bytes;
 use rand::Rng;
@@ -89,8 +90,48 @@ impl Default for Aim {
     }
 }
 
-/// The aim's attribute names, as a file writes them.
-pub const AIM_ATTRIBUTES: [&str; 8] = ["api_key", "client_id", "topic", "partition", "nth", "first", "every", "probability"];
+/// The aim's attribute names, as a file writes them, in [`Aim`]'s order:
+/// serde's own list of its fields ([`field_names`]), so a new aim field
+/// is never missing here.
+pub static AIM_ATTRIBUTES: LazyLock<&'static [&'static str]> = LazyLock::new(field_names::<Aim>);
+
+/// The field names a derived `Deserialize` asks for, in declaration order
+/// and as renamed: the derive hands them to `deserialize_struct`, which
+/// this deserializer records and then stops at. A type that is not a
+/// struct has none.
+fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor, value};
+
+    struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> Deserializer<'de> for FieldNames<'_> {
+        type Error = value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, value::Error> {
+            Err(value::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, value::Error> {
+            *self.0 = fields;
+            Err(value::Error::custom("only the field names were wanted"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut names: &'static [&'static str] = &[];
+    // Always an error: the names are what it leaves behind.
+    let _ = T::deserialize(FieldNames(&mut names));
+    names
+}
 
 impl Aim {
     /// Messages start with `attributes.<name>: ` (the scenario loader
@@ -251,7 +292,7 @@ impl<'de, T: KafkaPipe + serde::de::DeserializeOwned> Deserialize<'de> for Aimed
             _ => Vec::new(),
         };
         if let Some(unknown) = own.keys().find(|name| !own_names.contains(name)) {
-            let accepted: Vec<&str> = own_names.iter().map(String::as_str).chain(AIM_ATTRIBUTES).collect();
+            let accepted: Vec<&str> = own_names.iter().map(String::as_str).chain(AIM_ATTRIBUTES.iter().copied()).collect();
             return Err(D::Error::custom(format!("unknown attribute `{unknown}`; accepted: {}", accepted.join(", "))));
         }
         let aim = Aim::deserialize(serde_json::Value::Object(aim)).map_err(D::Error::custom)?;
