@@ -91,7 +91,7 @@ impl Default for Aim {
 }
 
 /// The aim's attribute names, as a file writes them, in [`Aim`]'s order:
-/// serde's own list of its fields ([`field_names`]), so a new aim field
+/// serde's own list of its fields (`field_names`), so a new aim field
 /// is never missing here.
 pub static AIM_ATTRIBUTES: LazyLock<&'static [&'static str]> = LazyLock::new(field_names::<Aim>);
 

@@ -4,7 +4,7 @@
 //! As in Toxiproxy the data is dropped, not held: a connection under a
 //! timeout toxic is a black hole. Removing the toxic closes every connection
 //! it applied to (Toxiproxy's `Cleanup`; see
-//! [`Pipe::on_removed`](crate::toxic::Pipe::on_removed)), since
+//! [`Pipe::on_removed`]), since
 //! the stream it swallowed cannot be resumed. The clock starts when the
 //! toxic first runs on the link and survives changes to other toxics; an
 //! update of the toxic itself starts it again.
