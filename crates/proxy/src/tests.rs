@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::stub::{Chunk, CloseMode, PipeEnd, Queued, Stub};
-use super::toxic::LinkState;
+use super::toxic::{LinkState, Pipe};
 use super::toxics::{latency::Latency, limit_data::LimitData, slicer::Slicer, timeout::Timeout};
 use super::{Stream, Toxic, ToxicKind};
 
@@ -29,6 +29,28 @@ fn every_type_parses_with_zero_defaults_and_names_itself() {
         } else {
             assert!(attributes.as_object().unwrap().values().all(|v| v == &json!(0)), "{name}: {attributes}");
         }
+    }
+}
+
+/// The type names come from the variants (strum) and the tags from serde:
+/// both say snake case, and this keeps them saying the same, in the same
+/// order. serde's tags are read from the enum's JSON Schema (one branch
+/// per variant, written by serde's attributes), so a variant strum would
+/// name differently, or one missing from either, fails here.
+#[test]
+fn the_type_names_are_serdes_tags() {
+    let schema = schemars::schema_for!(ToxicKind).to_value();
+    let tags: Vec<&str> = schema["oneOf"]
+        .as_array()
+        .expect("one branch per variant")
+        .iter()
+        .map(|branch| branch.pointer("/properties/type/const").and_then(|t| t.as_str()).expect("each branch's type tag"))
+        .collect();
+    assert_eq!(tags, ToxicKind::TYPE_NAMES);
+    for name in ToxicKind::TYPE_NAMES {
+        let kind: ToxicKind = serde_json::from_value(json!({ "type": name, "attributes": {} })).unwrap();
+        assert_eq!(serde_json::to_value(&kind).unwrap()["type"], json!(name), "{name} written back under its own name");
+        assert_eq!(Toxic::default_name(&kind, Stream::Upstream), format!("{name}_upstream"));
     }
 }
 
@@ -105,7 +127,7 @@ async fn an_interrupted_latency_puts_its_chunk_back_with_its_arrival() {
         interrupt.cancel();
     });
     let latency = Latency { latency: 10_000, jitter: 0 };
-    assert_eq!(latency.pipe(&mut stub).await, PipeEnd::Interrupted);
+    assert_eq!(latency.pipe(&mut stub, &mut LinkState::default()).await, PipeEnd::Interrupted);
     assert!(drain(&mut output).is_empty(), "not released early");
     let back = stub.unread.pop_front().expect("put back");
     assert_eq!((back.data.as_ref(), back.arrived), (&b"held"[..], arrived));
@@ -145,6 +167,6 @@ async fn the_end_of_the_input_ends_a_pipe() {
     input.send(Box::new(chunk(b"last"))).unwrap();
     drop(input);
     let slicer = Slicer { average_size: 1, size_variation: 0, delay: 0 };
-    assert_eq!(slicer.pipe(&mut stub).await, PipeEnd::InputClosed);
+    assert_eq!(slicer.pipe(&mut stub, &mut LinkState::default()).await, PipeEnd::InputClosed);
     assert_eq!(drain(&mut output), b"last");
 }

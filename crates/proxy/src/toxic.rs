@@ -75,56 +75,117 @@ impl Toxic {
     }
 }
 
-/// The toxic types and their attributes (Toxiproxy's names, units and
-/// defaults; one module each under [`toxics`]). The scenario file's schema
-/// is generated from this enum: each attribute struct's doc comment is its
-/// type's help, its fields' docs the attributes' help, and its
-/// `#[schemars(range(..))]` the minimums [`ToxicKind::validate`] enforces.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
-pub enum ToxicKind {
-    Latency(toxics::latency::Latency),
-    Bandwidth(toxics::bandwidth::Bandwidth),
-    SlowClose(toxics::slow_close::SlowClose),
-    Timeout(toxics::timeout::Timeout),
-    ResetPeer(toxics::reset_peer::ResetPeer),
-    Slicer(toxics::slicer::Slicer),
-    LimitData(toxics::limit_data::LimitData),
-    // Kafka toxics: they act on Kafka requests and responses, and need a
-    // proxy that reads Kafka frames.
-    KafkaAckLoss(Aimed<toxics::kafka_ack_loss::AckLoss>),
-    KafkaError(Aimed<toxics::kafka_error::KafkaError>),
-    KafkaLatency(Aimed<toxics::kafka_latency::KafkaLatency>),
+/// What every toxic's attribute type does: run over one link's chunk
+/// stream, and say which values and streams it cannot act on. Only `pipe`
+/// is required; the rest default to "nothing special". [`ToxicKind`] hands
+/// each call to its variant's value (static dispatch, no boxing).
+pub trait Pipe {
+    /// Run this toxic over one link's chunk stream until it is interrupted,
+    /// its input ends, or it closes the stream. `Send` because the chain
+    /// spawns each pipe on its own task.
+    fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> impl Future<Output = PipeEnd> + Send;
+
+    /// Attribute values the toxic cannot run (see [`ToxicKind::validate`]).
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// A stream the toxic cannot act on (see [`ToxicKind::validate_stream`]).
+    fn validate_stream(&self, _stream: Stream) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// What removing the toxic does to a connection it applied to (see
+    /// [`ToxicKind::on_removed`]).
+    fn on_removed(&self) -> Option<CloseMode> {
+        None
+    }
+}
+
+/// Declares [`ToxicKind`] from its variants and writes the methods that
+/// hand a call to the variant's value ([`Pipe`]): the one list of toxics
+/// is the enum, so a new toxic is its module and one line there, never an
+/// arm in each method.
+macro_rules! toxic_kinds {
+    ($(#[$meta:meta])* pub enum ToxicKind { $($(#[$variant_meta:meta])* $variant:ident($attributes:ty),)* }) => {
+        $(#[$meta])*
+        pub enum ToxicKind {
+            $($(#[$variant_meta])* $variant($attributes),)*
+        }
+
+        impl ToxicKind {
+            /// Reject attribute values that Toxiproxy cannot run (its goroutine
+            /// panics or spins on them). The message names the attribute and what
+            /// would be accepted. Every other value means what it means in Go
+            /// (negative delays are no delay, and so on).
+            pub fn validate(&self) -> Result<(), String> {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::validate(t),)*
+                }
+            }
+
+            /// Reject a toxic on a stream where it cannot act: a lost
+            /// acknowledgement is a response's; an error the proxy answers itself
+            /// is for the APIs it can answer ([`toxics::kafka_error`]).
+            pub fn validate_stream(&self, stream: Stream) -> Result<(), String> {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::validate_stream(t, stream),)*
+                }
+            }
+
+            /// Run this toxic over one link's chunk stream until it is interrupted,
+            /// its input ends, or it closes the stream.
+            pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::pipe(t, stub, state).await,)*
+                }
+            }
+
+            /// What removing this toxic does to a connection it applied to. Most
+            /// toxics just stop; Toxiproxy's timeout toxic (its `Cleanup`) closes
+            /// the stream it was holding.
+            pub fn on_removed(&self) -> Option<CloseMode> {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::on_removed(t),)*
+                }
+            }
+        }
+    };
+}
+
+toxic_kinds! {
+    /// The toxic types and their attributes (Toxiproxy's names, units and
+    /// defaults; one module each under [`toxics`], whose attribute type
+    /// implements [`Pipe`]). The scenario file's schema is generated from
+    /// this enum: each attribute struct's doc comment is its type's help, its
+    /// fields' docs the attributes' help, and its `#[schemars(range(..))]` the
+    /// minimums [`ToxicKind::validate`] enforces. The type names are the
+    /// variants' in snake case, for serde and strum alike.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr, strum::VariantNames)]
+    #[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
+    #[strum(serialize_all = "snake_case")]
+    pub enum ToxicKind {
+        Latency(toxics::latency::Latency),
+        Bandwidth(toxics::bandwidth::Bandwidth),
+        SlowClose(toxics::slow_close::SlowClose),
+        Timeout(toxics::timeout::Timeout),
+        ResetPeer(toxics::reset_peer::ResetPeer),
+        Slicer(toxics::slicer::Slicer),
+        LimitData(toxics::limit_data::LimitData),
+        // Kafka toxics: they act on Kafka requests and responses, and need a
+        // proxy that reads Kafka frames.
+        KafkaAckLoss(Aimed<toxics::kafka_ack_loss::AckLoss>),
+        KafkaError(Aimed<toxics::kafka_error::KafkaError>),
+        KafkaLatency(Aimed<toxics::kafka_latency::KafkaLatency>),
+    }
 }
 
 impl ToxicKind {
-    /// Every type name accepted, for error messages.
-    pub const TYPE_NAMES: &'static [&'static str] = &[
-        "latency",
-        "bandwidth",
-        "slow_close",
-        "timeout",
-        "reset_peer",
-        "slicer",
-        "limit_data",
-        "kafka_ack_loss",
-        "kafka_error",
-        "kafka_latency",
-    ];
+    /// Every type name accepted, for error messages, in the enum's order.
+    pub const TYPE_NAMES: &'static [&'static str] = <ToxicKind as strum::VariantNames>::VARIANTS;
 
     pub fn type_name(&self) -> &'static str {
-        match self {
-            ToxicKind::Latency(_) => "latency",
-            ToxicKind::Bandwidth(_) => "bandwidth",
-            ToxicKind::SlowClose(_) => "slow_close",
-            ToxicKind::Timeout(_) => "timeout",
-            ToxicKind::ResetPeer(_) => "reset_peer",
-            ToxicKind::Slicer(_) => "slicer",
-            ToxicKind::LimitData(_) => "limit_data",
-            ToxicKind::KafkaAckLoss(_) => "kafka_ack_loss",
-            ToxicKind::KafkaError(_) => "kafka_error",
-            ToxicKind::KafkaLatency(_) => "kafka_latency",
-        }
+        self.into()
     }
 
     /// Whether this toxic works on Kafka requests and responses, not bytes:
@@ -132,61 +193,6 @@ impl ToxicKind {
     /// made with `Proxy::set_kafka_framing`), which Toxiproxy has not.
     pub fn is_kafka(&self) -> bool {
         self.type_name().starts_with("kafka_")
-    }
-
-    /// Reject attribute values that Toxiproxy cannot run (its goroutine
-    /// panics or spins on them). The message names the attribute and what
-    /// would be accepted. Every other value means what it means in Go
-    /// (negative delays are no delay, and so on).
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            ToxicKind::Bandwidth(t) => t.validate(),
-            ToxicKind::Slicer(t) => t.validate(),
-            ToxicKind::KafkaAckLoss(t) => t.validate(),
-            ToxicKind::KafkaError(t) => t.validate(),
-            ToxicKind::KafkaLatency(t) => t.validate(),
-            _ => Ok(()),
-        }
-    }
-
-    /// Reject a toxic on a stream where it cannot act: a lost
-    /// acknowledgement is a response's; an error the proxy answers itself
-    /// is for the APIs it can answer ([`toxics::kafka_error`]).
-    pub fn validate_stream(&self, stream: Stream) -> Result<(), String> {
-        match (self, stream) {
-            (ToxicKind::KafkaAckLoss(_), Stream::Upstream) => {
-                Err("stream: kafka_ack_loss loses responses, so it goes on the downstream stream".into())
-            }
-            (ToxicKind::KafkaError(t), Stream::Upstream) => toxics::kafka_error::KafkaError::validate_upstream(&t.aim),
-            _ => Ok(()),
-        }
-    }
-
-    /// Run this toxic over one link's chunk stream until it is interrupted,
-    /// its input ends, or it closes the stream.
-    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
-        match self {
-            ToxicKind::Latency(t) => t.pipe(stub).await,
-            ToxicKind::Bandwidth(t) => t.pipe(stub, state).await,
-            ToxicKind::SlowClose(t) => t.pipe(stub).await,
-            ToxicKind::Timeout(t) => t.pipe(stub, state).await,
-            ToxicKind::ResetPeer(t) => t.pipe(stub).await,
-            ToxicKind::Slicer(t) => t.pipe(stub).await,
-            ToxicKind::LimitData(t) => t.pipe(stub, state).await,
-            ToxicKind::KafkaAckLoss(t) => t.pipe(stub, state).await,
-            ToxicKind::KafkaError(t) => t.pipe(stub, state).await,
-            ToxicKind::KafkaLatency(t) => t.pipe(stub, state).await,
-        }
-    }
-
-    /// What removing this toxic does to a connection it applied to. Most
-    /// toxics just stop; Toxiproxy's timeout toxic (its `Cleanup`) closes
-    /// the stream it was holding.
-    pub fn on_removed(&self) -> Option<CloseMode> {
-        match self {
-            ToxicKind::Timeout(_) => Some(CloseMode::Graceful),
-            _ => None,
-        }
     }
 }
 

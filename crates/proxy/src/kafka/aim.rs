@@ -18,6 +18,7 @@
 //! adding it again starts a new one.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use bytes::Bytes;
 use rand::Rng;
@@ -27,8 +28,8 @@ use tansu_sans_io::{Body, Frame};
 
 use super::FrameInfo;
 use super::names::ApiKey;
-use crate::stub::{Chunk, Stub};
-use crate::toxic::LinkState;
+use crate::stub::{Chunk, PipeEnd, Stub};
+use crate::toxic::{LinkState, Pipe, Stream};
 
 /// The aim attributes (see the module's documentation). The field docs are
 /// the help a scenario file's schema shows.
@@ -89,8 +90,48 @@ impl Default for Aim {
     }
 }
 
-/// The aim's attribute names, as a file writes them.
-pub const AIM_ATTRIBUTES: [&str; 8] = ["api_key", "client_id", "topic", "partition", "nth", "first", "every", "probability"];
+/// The aim's attribute names, as a file writes them, in [`Aim`]'s order:
+/// serde's own list of its fields (`field_names`), so a new aim field
+/// is never missing here.
+pub static AIM_ATTRIBUTES: LazyLock<&'static [&'static str]> = LazyLock::new(field_names::<Aim>);
+
+/// The field names a derived `Deserialize` asks for, in declaration order
+/// and as renamed: the derive hands them to `deserialize_struct`, which
+/// this deserializer records and then stops at. A type that is not a
+/// struct has none.
+fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error, Visitor, value};
+
+    struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+    impl<'de> Deserializer<'de> for FieldNames<'_> {
+        type Error = value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, value::Error> {
+            Err(value::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, value::Error> {
+            *self.0 = fields;
+            Err(value::Error::custom("only the field names were wanted"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    let mut names: &'static [&'static str] = &[];
+    // Always an error: the names are what it leaves behind.
+    let _ = T::deserialize(FieldNames(&mut names));
+    names
+}
 
 impl Aim {
     /// Messages start with `attributes.<name>: ` (the scenario loader
@@ -205,22 +246,42 @@ pub struct Aimed<T> {
     pub toxic: T,
 }
 
-impl<T: KafkaAttributes> Aimed<T> {
-    pub fn validate(&self) -> Result<(), String> {
-        self.aim.validate()?;
-        self.toxic.validate(&self.aim)
-    }
-}
+/// What a Kafka toxic's own attributes do, given the aim beside them. A
+/// Kafka toxic's module implements this, not [`Pipe`]: [`Aimed`] makes it
+/// a [`Pipe`], checking the aim before the toxic's own values, so no Kafka
+/// toxic can leave the aim unchecked.
+pub trait KafkaPipe: Default + Serialize {
+    /// Run the toxic over one link's chunk stream, acting on the frames
+    /// `aim` picks ([`Pipe::pipe`]'s contract).
+    fn pipe(&self, aim: &Aim, stub: &mut Stub, state: &mut LinkState) -> impl Future<Output = PipeEnd> + Send;
 
-/// What a Kafka toxic's own attributes say about themselves.
-pub trait KafkaAttributes: Default + Serialize {
     /// Values the toxic cannot act on, worded as [`Aim::validate`]'s.
     fn validate(&self, _aim: &Aim) -> Result<(), String> {
         Ok(())
     }
+
+    /// A stream the toxic cannot act on, with this aim.
+    fn validate_stream(&self, _aim: &Aim, _stream: Stream) -> Result<(), String> {
+        Ok(())
+    }
 }
 
-impl<'de, T: KafkaAttributes + serde::de::DeserializeOwned> Deserialize<'de> for Aimed<T> {
+impl<T: KafkaPipe> Pipe for Aimed<T> {
+    fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> impl Future<Output = PipeEnd> + Send {
+        self.toxic.pipe(&self.aim, stub, state)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        self.aim.validate()?;
+        self.toxic.validate(&self.aim)
+    }
+
+    fn validate_stream(&self, stream: Stream) -> Result<(), String> {
+        self.toxic.validate_stream(&self.aim, stream)
+    }
+}
+
+impl<'de, T: KafkaPipe + serde::de::DeserializeOwned> Deserialize<'de> for Aimed<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let table = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
@@ -231,7 +292,7 @@ impl<'de, T: KafkaAttributes + serde::de::DeserializeOwned> Deserialize<'de> for
             _ => Vec::new(),
         };
         if let Some(unknown) = own.keys().find(|name| !own_names.contains(name)) {
-            let accepted: Vec<&str> = own_names.iter().map(String::as_str).chain(AIM_ATTRIBUTES).collect();
+            let accepted: Vec<&str> = own_names.iter().map(String::as_str).chain(AIM_ATTRIBUTES.iter().copied()).collect();
             return Err(D::Error::custom(format!("unknown attribute `{unknown}`; accepted: {}", accepted.join(", "))));
         }
         let aim = Aim::deserialize(serde_json::Value::Object(aim)).map_err(D::Error::custom)?;

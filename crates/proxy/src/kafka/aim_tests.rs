@@ -32,6 +32,8 @@ fn aim_and_own_attributes_sit_side_by_side() {
     let mut expected = AIM_ATTRIBUTES.to_vec();
     expected.sort();
     assert_eq!(names, expected);
+    // Derived from Aim's fields, in their order (the order error messages list them in).
+    assert_eq!(*AIM_ATTRIBUTES, ["api_key", "client_id", "topic", "partition", "nth", "first", "every", "probability"]);
 }
 
 #[test]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::sleep_until;
 
 use crate::stub::{PipeEnd, Stub};
-use crate::toxic::LinkState;
+use crate::toxic::{LinkState, Pipe};
 
 /// Limits the connection to `rate` KB/s.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -29,21 +29,23 @@ pub struct Bandwidth {
 }
 
 impl Bandwidth {
-    pub fn validate(&self) -> Result<(), String> {
+    /// How long `bytes` take at the rate.
+    fn time_for(&self, bytes: usize) -> Duration {
+        Duration::from_nanos((bytes as u64).saturating_mul(1_000_000) / self.rate as u64)
+    }
+}
+
+impl Pipe for Bandwidth {
+    fn validate(&self) -> Result<(), String> {
         if self.rate < 0 {
             return Err(format!("attributes.rate: `{}` is negative; accepted: 0 or more KB/s", self.rate));
         }
         Ok(())
     }
 
-    /// How long `bytes` take at the rate.
-    fn time_for(&self, bytes: usize) -> Duration {
-        Duration::from_nanos((bytes as u64).saturating_mul(1_000_000) / self.rate as u64)
-    }
-
     /// `state.deadline` is when the link finishes sending what it passed on
     /// so far; it outlives restarts of this pipe.
-    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+    async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
         let slice = (self.rate.max(0) as usize).saturating_mul(100);
         loop {
             let mut chunk = match stub.recv().await {

@@ -15,9 +15,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::kafka::aim::{Aimed, KafkaAttributes};
+use crate::kafka::aim::{Aim, KafkaPipe};
 use crate::stub::{CloseMode, PipeEnd, Stub};
-use crate::toxic::LinkState;
+use crate::toxic::{LinkState, Stream};
 use faultlab_audit::wire::Effect;
 
 /// Kafka: the aimed requests are written by the broker and their responses lost, then the connection closed:
@@ -39,24 +39,30 @@ pub enum AfterLoss {
     Keep,
 }
 
-impl KafkaAttributes for AckLoss {}
+impl KafkaPipe for AckLoss {
+    /// A lost acknowledgement is a response's: upstream there is none.
+    fn validate_stream(&self, _aim: &Aim, stream: Stream) -> Result<(), String> {
+        match stream {
+            Stream::Upstream => Err("stream: kafka_ack_loss loses responses, so it goes on the downstream stream".into()),
+            Stream::Downstream => Ok(()),
+        }
+    }
 
-impl Aimed<AckLoss> {
-    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+    async fn pipe(&self, aim: &Aim, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
         loop {
             let chunk = match stub.recv().await {
                 Ok(chunk) => chunk,
                 Err(end) => return end,
             };
-            if !self.aim.picks(&chunk, stub, state) {
+            if !aim.picks(&chunk, stub, state) {
                 stub.send(chunk);
                 continue;
             }
             if let (Some(session), Some(frame)) = (&state.session, &chunk.frame) {
-                session.note(frame.correlation_id, &self.aim, "kafka_ack_loss", Effect::ResponseLost);
+                session.note(frame.correlation_id, aim, "kafka_ack_loss", Effect::ResponseLost);
             }
-            tracing::info!("kafka_ack_loss drops a response ({:?}) and then {:?}s the connection", chunk.frame, self.toxic.connection);
-            match self.toxic.connection {
+            tracing::info!("kafka_ack_loss drops a response ({:?}) and then {:?}s the connection", chunk.frame, self.connection);
+            match self.connection {
                 AfterLoss::Close => return PipeEnd::Close(CloseMode::Graceful),
                 AfterLoss::Reset => return PipeEnd::Close(CloseMode::Reset),
                 AfterLoss::Keep => {}

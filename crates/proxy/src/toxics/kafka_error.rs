@@ -17,11 +17,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::kafka::aim::{Aim, Aimed, KafkaAttributes};
+use crate::kafka::aim::{Aim, KafkaPipe};
 use crate::kafka::answer;
 use crate::kafka::names::ErrorCode;
 use crate::stub::{PipeEnd, Stub};
-use crate::toxic::LinkState;
+use crate::toxic::{LinkState, Stream};
 use faultlab_audit::wire::Effect;
 
 /// Kafka: the client is told `error_code` for the aimed requests; upstream the request never reaches the
@@ -47,13 +47,11 @@ impl Default for KafkaError {
     }
 }
 
-impl KafkaAttributes for KafkaError {}
-
-impl KafkaError {
+impl KafkaPipe for KafkaError {
     /// On the upstream stream the proxy answers the requests itself, which
     /// it can do for some APIs only.
-    pub fn validate_upstream(aim: &Aim) -> Result<(), String> {
-        if answer::ANSWERED.contains(&aim.api_key) {
+    fn validate_stream(&self, aim: &Aim, stream: Stream) -> Result<(), String> {
+        if stream == Stream::Downstream || answer::ANSWERED.contains(&aim.api_key) {
             return Ok(());
         }
         Err(format!(
@@ -63,26 +61,24 @@ impl KafkaError {
             aim.api_key
         ))
     }
-}
 
-impl Aimed<KafkaError> {
-    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
-        let code = self.toxic.error_code;
+    async fn pipe(&self, aim: &Aim, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+        let code = self.error_code;
         loop {
             let mut chunk = match stub.recv().await {
                 Ok(chunk) => chunk,
                 Err(end) => return end,
             };
-            let Some(frame) = chunk.frame.filter(|_| self.aim.picks(&chunk, stub, state)) else {
+            let Some(frame) = chunk.frame.filter(|_| aim.picks(&chunk, stub, state)) else {
                 stub.send(chunk);
                 continue;
             };
             if frame.response {
-                match answer::with_error_code(&chunk.data, &frame, code, &self.aim) {
+                match answer::with_error_code(&chunk.data, &frame, code, aim) {
                     Ok(replaced) => {
                         chunk.data = replaced;
                         if let Some(session) = &state.session {
-                            session.note(frame.correlation_id, &self.aim, "kafka_error", Effect::ErrorAfterWrite { error_code: code.0 });
+                            session.note(frame.correlation_id, aim, "kafka_error", Effect::ErrorAfterWrite { error_code: code.0 });
                         }
                     }
                     Err(e) => tracing::warn!("kafka_error forwards a response unchanged: {e}"),

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::latency::Latency;
-use crate::kafka::aim::{Aimed, KafkaAttributes};
+use crate::kafka::aim::{Aim, KafkaPipe};
 use crate::stub::{Chunk, PipeEnd, Stub};
 use crate::timer::sleep_until;
 use crate::toxic::LinkState;
@@ -35,11 +35,9 @@ pub struct KafkaLatency {
     pub jitter: i64,
 }
 
-impl KafkaAttributes for KafkaLatency {}
-
-impl Aimed<KafkaLatency> {
-    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
-        let delay = Latency { latency: self.toxic.latency, jitter: self.toxic.jitter };
+impl KafkaPipe for KafkaLatency {
+    async fn pipe(&self, aim: &Aim, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+        let delay = Latency { latency: self.latency, jitter: self.jitter };
         let mut held: VecDeque<(Instant, Chunk)> = VecDeque::new();
         loop {
             let due = held.front().map(|(due, _)| *due);
@@ -52,11 +50,11 @@ impl Aimed<KafkaLatency> {
                     }
                 }
                 received = stub.recv() => match received {
-                    Ok(chunk) if self.aim.picks(&chunk, stub, state) => {
+                    Ok(chunk) if aim.picks(&chunk, stub, state) => {
                         let wait = delay.delay(stub);
                         if let (Some(session), Some(frame)) = (&state.session, &chunk.frame) {
                             let effect = Effect::Delayed { response: frame.response, ms: wait.as_millis() as u64 };
-                            session.note(frame.correlation_id, &self.aim, "kafka_latency", effect);
+                            session.note(frame.correlation_id, aim, "kafka_latency", effect);
                         }
                         let due = super::after(chunk.arrived, wait);
                         // Never before the frame held before it.

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::stub::{PipeEnd, Stub};
 use crate::timer::sleep_until;
+use crate::toxic::{LinkState, Pipe};
 
 /// Delays every chunk of data by `latency` ms, give or take up to `jitter` ms.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -38,8 +39,10 @@ impl Latency {
         let jitter = if self.jitter > 0 { stub.rng.random_range(-self.jitter..=self.jitter) } else { 0 };
         super::millis(self.latency.saturating_add(jitter))
     }
+}
 
-    pub async fn pipe(&self, stub: &mut Stub) -> PipeEnd {
+impl Pipe for Latency {
+    async fn pipe(&self, stub: &mut Stub, _state: &mut LinkState) -> PipeEnd {
         loop {
             let mut chunk = match stub.recv().await {
                 Ok(chunk) => chunk,

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::stub::{CloseMode, PipeEnd, Stub};
-use crate::toxic::LinkState;
+use crate::toxic::{LinkState, Pipe};
 
 /// Closes the connection once `bytes` bytes have passed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -22,8 +22,8 @@ pub struct LimitData {
     pub bytes: i64,
 }
 
-impl LimitData {
-    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+impl Pipe for LimitData {
+    async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
         let limit = self.bytes.max(0) as u64;
         loop {
             let mut chunk = match stub.recv().await {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
 use crate::stub::{CloseMode, PipeEnd, Stub};
+use crate::toxic::{LinkState, Pipe};
 
 /// Resets the connection (TCP RST) `timeout` ms after the first data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -24,8 +25,8 @@ pub struct ResetPeer {
     pub timeout: i64,
 }
 
-impl ResetPeer {
-    pub async fn pipe(&self, stub: &mut Stub) -> PipeEnd {
+impl Pipe for ResetPeer {
+    async fn pipe(&self, stub: &mut Stub, _state: &mut LinkState) -> PipeEnd {
         // The first chunk (dropped) or the end of the stream starts the clock.
         if let Err(PipeEnd::Interrupted) = stub.recv().await {
             return PipeEnd::Interrupted;

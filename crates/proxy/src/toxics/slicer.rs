@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
 use crate::stub::{PipeEnd, Stub};
+use crate::toxic::{LinkState, Pipe};
 
 /// Slices data into chunks of about `average_size` bytes (give or take `size_variation`), waiting `delay` µs
 /// after each.
@@ -36,10 +37,10 @@ pub struct Slicer {
     pub delay: i64,
 }
 
-impl Slicer {
+impl Pipe for Slicer {
     /// Toxiproxy loops forever with `average_size` 0 and panics when the
     /// variation exceeds the average; both are refused here.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         if self.average_size < 1 {
             return Err(format!("attributes.average_size: `{}`; accepted: 1 or more bytes", self.average_size));
         }
@@ -52,8 +53,34 @@ impl Slicer {
         Ok(())
     }
 
+    async fn pipe(&self, stub: &mut Stub, _state: &mut LinkState) -> PipeEnd {
+        let delay = Duration::from_micros(self.delay.max(0) as u64);
+        loop {
+            let mut chunk = match stub.recv().await {
+                Ok(chunk) => chunk,
+                Err(end) => return end,
+            };
+            let slices = self.slices(chunk.len(), &mut stub.rng);
+            for slice in slices {
+                stub.send(chunk.split_to(slice.len()));
+                if !delay.is_zero() {
+                    tokio::select! {
+                        biased;
+                        _ = stub.interruption() => {
+                            stub.unread(chunk);
+                            return PipeEnd::Interrupted;
+                        }
+                        _ = sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Slicer {
     /// The slices of `0..len`, in order. Invalid settings (which
-    /// [`Slicer::validate`] refuses) degrade to one slice.
+    /// [`Pipe::validate`] refuses) degrade to one slice.
     pub fn slices(&self, len: usize, rng: &mut SmallRng) -> Vec<Range<usize>> {
         let mut slices = Vec::new();
         if self.validate().is_err() {
@@ -78,29 +105,5 @@ impl Slicer {
             pending.push(piece.start..mid);
         }
         slices
-    }
-
-    pub async fn pipe(&self, stub: &mut Stub) -> PipeEnd {
-        let delay = Duration::from_micros(self.delay.max(0) as u64);
-        loop {
-            let mut chunk = match stub.recv().await {
-                Ok(chunk) => chunk,
-                Err(end) => return end,
-            };
-            let slices = self.slices(chunk.len(), &mut stub.rng);
-            for slice in slices {
-                stub.send(chunk.split_to(slice.len()));
-                if !delay.is_zero() {
-                    tokio::select! {
-                        biased;
-                        _ = stub.interruption() => {
-                            stub.unread(chunk);
-                            return PipeEnd::Interrupted;
-                        }
-                        _ = sleep(delay) => {}
-                    }
-                }
-            }
-        }
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
 use crate::stub::{PipeEnd, Stub};
+use crate::toxic::{LinkState, Pipe};
 
 /// Holds back the close of the connection by `delay` ms.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -22,8 +23,8 @@ pub struct SlowClose {
     pub delay: i64,
 }
 
-impl SlowClose {
-    pub async fn pipe(&self, stub: &mut Stub) -> PipeEnd {
+impl Pipe for SlowClose {
+    async fn pipe(&self, stub: &mut Stub, _state: &mut LinkState) -> PipeEnd {
         loop {
             match stub.recv().await {
                 Ok(chunk) => stub.send(chunk),

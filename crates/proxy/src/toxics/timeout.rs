@@ -4,7 +4,7 @@
 //! As in Toxiproxy the data is dropped, not held: a connection under a
 //! timeout toxic is a black hole. Removing the toxic closes every connection
 //! it applied to (Toxiproxy's `Cleanup`; see
-//! [`ToxicKind::on_removed`](crate::ToxicKind::on_removed)), since
+//! [`Pipe::on_removed`]), since
 //! the stream it swallowed cannot be resumed. The clock starts when the
 //! toxic first runs on the link and survives changes to other toxics; an
 //! update of the toxic itself starts it again.
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::{Instant, sleep_until};
 
 use crate::stub::{CloseMode, PipeEnd, Stub};
-use crate::toxic::LinkState;
+use crate::toxic::{LinkState, Pipe};
 
 /// Stops all data; closes the connection after `timeout` ms, or with 0 never (until the toxic is removed,
 /// which closes it).
@@ -26,8 +26,14 @@ pub struct Timeout {
     pub timeout: i64,
 }
 
-impl Timeout {
-    pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+impl Pipe for Timeout {
+    /// Toxiproxy's `Cleanup`: the stream this toxic swallowed cannot be
+    /// resumed, so removing it closes the connection.
+    fn on_removed(&self) -> Option<CloseMode> {
+        Some(CloseMode::Graceful)
+    }
+
+    async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
         let deadline =
             (self.timeout > 0).then(|| *state.deadline.get_or_insert_with(|| super::after(Instant::now(), super::millis(self.timeout))));
         loop {
