@@ -4,12 +4,16 @@
 //! field on [`Verdict`], a variant here, and its place in the lists.
 
 use serde::{Deserialize, Serialize};
+use strum::{IntoStaticStr, VariantArray};
 
 use super::Verdict;
 
-/// One count of a [`Verdict`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// One count of a [`Verdict`], in the order of its fields. Its name is
+/// derived from the variant (serde's and strum's snake_case agree; a test
+/// checks each against `Verdict`'s JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Metric {
     Sent,
     Acked,
@@ -28,21 +32,7 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, in the order of [`Verdict`]'s fields.
-    pub const ALL: [Metric; 13] = [
-        Metric::Sent,
-        Metric::Acked,
-        Metric::Failed,
-        Metric::PossiblyPersisted,
-        Metric::Unknown,
-        Metric::Duplicates,
-        Metric::Lost,
-        Metric::Phantom,
-        Metric::PersistedAfterFailure,
-        Metric::Reordered,
-        Metric::OffsetMismatch,
-        Metric::AckedWithoutOffset,
-        Metric::Unexpected,
-    ];
+    pub const ALL: &'static [Metric] = <Metric as VariantArray>::VARIANTS;
 
     /// The metrics an `[[expect]]` table can bound, in the order error
     /// messages and the schema list them.
@@ -85,21 +75,7 @@ impl Metric {
 
     /// The name in JSON and in scenario files.
     pub fn name(self) -> &'static str {
-        match self {
-            Metric::Sent => "sent",
-            Metric::Acked => "acked",
-            Metric::Failed => "failed",
-            Metric::PossiblyPersisted => "possibly_persisted",
-            Metric::Unknown => "unknown",
-            Metric::Duplicates => "duplicates",
-            Metric::Lost => "lost",
-            Metric::Phantom => "phantom",
-            Metric::PersistedAfterFailure => "persisted_after_failure",
-            Metric::Reordered => "reordered",
-            Metric::OffsetMismatch => "offset_mismatch",
-            Metric::AckedWithoutOffset => "acked_without_offset",
-            Metric::Unexpected => "unexpected",
-        }
+        self.into()
     }
 
     /// The words a report shows for it.
@@ -116,7 +92,7 @@ impl Metric {
 
     /// The metric of this name ([`Metric::name`]).
     pub fn from_name(name: &str) -> Option<Metric> {
-        Metric::ALL.into_iter().find(|m| m.name() == name)
+        Metric::ALL.iter().copied().find(|m| m.name() == name)
     }
 }
 

@@ -279,7 +279,7 @@ proptest! {
         let q = &verdicts[1];
         let m = case.other_len as u64;
         prop_assert_eq!((q.sent, q.acked), (m, m));
-        for metric in Metric::ALL {
+        for metric in Metric::ALL.iter().copied() {
             if !matches!(metric, Metric::Sent | Metric::Acked) {
                 prop_assert_eq!(q.get(metric), 0, "q's {}", metric);
             }

@@ -18,6 +18,7 @@ mod instance;
 pub mod kafka;
 mod link;
 mod listener;
+pub mod pipe;
 pub mod registry;
 /// Public for `faultlab bench`, which measures the forwarder's limit with it.
 pub mod splice;

@@ -6,49 +6,14 @@
 //! Attribute names, units and defaults are Toxiproxy's: missing attributes
 //! are zero, as in Go.
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
-
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
 use super::kafka::aim::Aimed;
+// The toxic's view of a link lives below this module, so the toxics
+// implement it without importing the list of toxics (`ToxicKind`).
+pub use super::pipe::{LinkState, Pipe, Stream};
 use super::stub::{CloseMode, PipeEnd, Stub};
 use super::toxics;
-
-/// Which way the bytes flow. Toxiproxy's words: upstream is client to
-/// server (requests), downstream is server to client (responses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Stream {
-    Upstream,
-    #[default]
-    Downstream,
-}
-
-impl Stream {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stream::Upstream => "upstream",
-            Stream::Downstream => "downstream",
-        }
-    }
-
-    /// Toxiproxy's parsing: either word, in any case.
-    pub fn parse(text: &str) -> Option<Stream> {
-        match text.to_ascii_lowercase().as_str() {
-            "upstream" => Some(Stream::Upstream),
-            "downstream" => Some(Stream::Downstream),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Stream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A named toxic on one stream of a proxy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,33 +37,6 @@ impl Toxic {
     /// Toxiproxy's default name: `<type>_<stream>`.
     pub fn default_name(kind: &ToxicKind, stream: Stream) -> String {
         format!("{}_{}", kind.type_name(), stream)
-    }
-}
-
-/// What every toxic's attribute type does: run over one link's chunk
-/// stream, and say which values and streams it cannot act on. Only `pipe`
-/// is required; the rest default to "nothing special". [`ToxicKind`] hands
-/// each call to its variant's value (static dispatch, no boxing).
-pub trait Pipe {
-    /// Run this toxic over one link's chunk stream until it is interrupted,
-    /// its input ends, or it closes the stream. `Send` because the chain
-    /// spawns each pipe on its own task.
-    fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> impl Future<Output = PipeEnd> + Send;
-
-    /// Attribute values the toxic cannot run (see [`ToxicKind::validate`]).
-    fn validate(&self) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// A stream the toxic cannot act on (see [`ToxicKind::validate_stream`]).
-    fn validate_stream(&self, _stream: Stream) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// What removing the toxic does to a connection it applied to (see
-    /// [`ToxicKind::on_removed`]).
-    fn on_removed(&self) -> Option<CloseMode> {
-        None
     }
 }
 
@@ -194,22 +132,4 @@ impl ToxicKind {
     pub fn is_kafka(&self) -> bool {
         self.type_name().starts_with("kafka_")
     }
-}
-
-/// What a toxic remembers on one link while it stays in the chain, across
-/// restarts of its pipe when other toxics of the stream change: limit_data's
-/// count of bytes passed, timeout's and bandwidth's clock. Toxiproxy keeps
-/// limit_data's count the same way; the chain module says why the
-/// clocks are kept too. An update of the toxic's own attributes resets the
-/// clock (`deadline`) but keeps the count.
-#[derive(Debug, Default, Clone)]
-pub struct LinkState {
-    pub bytes: u64,
-    pub deadline: Option<Instant>,
-    /// Kafka toxics: how many requests the toxic has matched, on every
-    /// connection of its proxy (shared through the toxic's entry).
-    pub matched: Arc<AtomicU64>,
-    /// Kafka mode: the connection's session, through which a toxic answers
-    /// a request itself.
-    pub(crate) session: Option<Arc<super::kafka::Session>>,
 }

@@ -28,8 +28,8 @@ use tansu_sans_io::{Body, Frame};
 
 use super::FrameInfo;
 use super::names::ApiKey;
+use crate::pipe::{LinkState, Pipe, Stream};
 use crate::stub::{Chunk, PipeEnd, Stub};
-use crate::toxic::{LinkState, Pipe, Stream};
 
 /// The aim attributes (see the module's documentation). The field docs are
 /// the help a scenario file's schema shows.

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::frame::{self, Framer};
 use super::{FrameInfo, Pending, Session, rewrite};
 use crate::instance::lock;
+use crate::pipe::Stream;
 use crate::stub::{Chunk, Queued};
-use crate::toxic::Stream;
 
 /// Read as the byte reader does, at most this much at once.
 const READ_SIZE: usize = 32 * 1024;

@@ -15,8 +15,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::sleep_until;
 
+use crate::pipe::{LinkState, Pipe};
 use crate::stub::{PipeEnd, Stub};
-use crate::toxic::{LinkState, Pipe};
 
 /// Limits the connection to `rate` KB/s.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -16,8 +16,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::kafka::aim::{Aim, KafkaPipe};
+use crate::pipe::{LinkState, Stream};
 use crate::stub::{CloseMode, PipeEnd, Stub};
-use crate::toxic::{LinkState, Stream};
 use faultlab_audit::wire::Effect;
 
 /// Kafka: the aimed requests are written by the broker and their responses lost, then the connection closed:

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::kafka::aim::{Aim, KafkaPipe};
 use crate::kafka::answer;
 use crate::kafka::names::ErrorCode;
+use crate::pipe::{LinkState, Stream};
 use crate::stub::{PipeEnd, Stub};
-use crate::toxic::{LinkState, Stream};
 use faultlab_audit::wire::Effect;
 
 /// Kafka: the client is told `error_code` for the aimed requests; upstream the request never reaches the

@@ -18,9 +18,9 @@ use tokio::time::Instant;
 
 use super::latency::Latency;
 use crate::kafka::aim::{Aim, KafkaPipe};
+use crate::pipe::LinkState;
 use crate::stub::{Chunk, PipeEnd, Stub};
 use crate::timer::sleep_until;
-use crate::toxic::LinkState;
 use faultlab_audit::wire::Effect;
 
 /// Kafka: delays the aimed requests (upstream) or their responses (downstream) only; other frames flow.

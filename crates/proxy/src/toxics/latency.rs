@@ -18,9 +18,9 @@ use rand::Rng;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::pipe::{LinkState, Pipe};
 use crate::stub::{PipeEnd, Stub};
 use crate::timer::sleep_until;
-use crate::toxic::{LinkState, Pipe};
 
 /// Delays every chunk of data by `latency` ms, give or take up to `jitter` ms.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -10,8 +10,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::pipe::{LinkState, Pipe};
 use crate::stub::{CloseMode, PipeEnd, Stub};
-use crate::toxic::{LinkState, Pipe};
 
 /// Closes the connection once `bytes` bytes have passed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

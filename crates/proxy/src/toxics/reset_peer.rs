@@ -13,8 +13,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
+use crate::pipe::{LinkState, Pipe};
 use crate::stub::{CloseMode, PipeEnd, Stub};
-use crate::toxic::{LinkState, Pipe};
 
 /// Resets the connection (TCP RST) `timeout` ms after the first data.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -16,8 +16,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
+use crate::pipe::{LinkState, Pipe};
 use crate::stub::{PipeEnd, Stub};
-use crate::toxic::{LinkState, Pipe};
 
 /// Slices data into chunks of about `average_size` bytes (give or take `size_variation`), waiting `delay` µs
 /// after each.

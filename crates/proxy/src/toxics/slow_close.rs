@@ -11,8 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::sleep;
 
+use crate::pipe::{LinkState, Pipe};
 use crate::stub::{PipeEnd, Stub};
-use crate::toxic::{LinkState, Pipe};
 
 /// Holds back the close of the connection by `delay` ms.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -13,8 +13,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::{Instant, sleep_until};
 
+use crate::pipe::{LinkState, Pipe};
 use crate::stub::{CloseMode, PipeEnd, Stub};
-use crate::toxic::{LinkState, Pipe};
 
 /// Stops all data; closes the connection after `timeout` ms, or with 0 never (until the toxic is removed,
 /// which closes it).
