@@ -98,7 +98,8 @@ pub static AIM_ATTRIBUTES: LazyLock<&'static [&'static str]> = LazyLock::new(fie
 /// The field names a derived `Deserialize` asks for, in declaration order
 /// and as renamed: the derive hands them to `deserialize_struct`, which
 /// this deserializer records and then stops at. A type that is not a
-/// struct has none.
+/// struct has none. (serde_aux's `serde_introspect` does the same; one
+/// function did not seem worth a dependency.)
 fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
     use serde::de::{Error, Visitor, value};
 
