@@ -221,13 +221,9 @@ pub(crate) enum StreamName {
 /// variant's doc comment is the help, followed by the backends that play it
 /// ([`crate::env::Backend::playing`]).
 fn backend_fault_types() -> Vec<(String, String, Option<Value>)> {
-    let faults = inline_generator().into_root_schema_for::<super::BackendFault>().to_value();
-    let branches = faults.get("oneOf").and_then(Value::as_array).cloned().unwrap_or_default();
-    branches
+    tagged_branches::<super::BackendFault>()
         .into_iter()
-        .filter_map(|mut branch| {
-            let type_schema = branch.pointer("/properties/type")?;
-            let name = type_schema.get("const").or_else(|| type_schema.pointer("/enum/0"))?.as_str()?.to_string();
+        .map(|(name, mut branch)| {
             let doc = branch.get("description").and_then(Value::as_str).map(one_line).unwrap_or_default();
             let backends = Backend::playing(&name);
             let played = if backends.len() == Backend::ALL.len() {
@@ -245,7 +241,23 @@ fn backend_fault_types() -> Vec<(String, String, Option<Value>)> {
                 }
                 attributes
             });
-            Some((name, description, attributes))
+            (name, description, attributes)
+        })
+        .collect()
+}
+
+/// The `oneOf` branches of an adjacently tagged enum's derived schema
+/// (`type` + `attributes`, as [`ToxicKind`] and [`super::BackendFault`]),
+/// each with the type name its `type` property fixes.
+fn tagged_branches<T: JsonSchema>() -> Vec<(String, Value)> {
+    let schema = inline_generator().into_root_schema_for::<T>().to_value();
+    let branches = schema.get("oneOf").and_then(Value::as_array).cloned().unwrap_or_default();
+    branches
+        .into_iter()
+        .filter_map(|branch| {
+            let type_schema = branch.pointer("/properties/type")?;
+            let name = type_schema.get("const").or_else(|| type_schema.pointer("/enum/0"))?.as_str()?.to_string();
+            Some((name, branch))
         })
         .collect()
 }
@@ -263,13 +275,9 @@ fn inline_generator() -> SchemaGenerator {
 /// [`ToxicKind`]'s order, from its derived schema (the attribute structs in
 /// `crates/proxy/src/toxics/`): the struct's doc comment is the type's help.
 pub(super) fn toxic_types() -> Vec<(String, Option<Value>, Value)> {
-    let kind = inline_generator().into_root_schema_for::<ToxicKind>().to_value();
-    let branches = kind.get("oneOf").and_then(Value::as_array).cloned().unwrap_or_default();
-    branches
+    tagged_branches::<ToxicKind>()
         .into_iter()
-        .filter_map(|mut branch| {
-            let type_schema = branch.pointer("/properties/type")?;
-            let name = type_schema.get("const").or_else(|| type_schema.pointer("/enum/0"))?.as_str()?.to_string();
+        .filter_map(|(name, mut branch)| {
             let mut attributes = branch.pointer_mut("/properties/attributes")?.take();
             let table = attributes.as_object_mut()?;
             let description = table.remove("description").as_ref().and_then(Value::as_str).map(|d| one_line(d).into());
