@@ -18,7 +18,7 @@
 //! file is stale, and rewrites it when run as
 //!
 //! ```text
-//! FAULTLAB_WRITE_SCHEMA=1 cargo test --release --test scenario schema::
+//! FAULTLAB_WRITE_SCHEMA=1 cargo test --release --test integration scenario::schema::
 //! ```
 //!
 //! # How editors pick it up

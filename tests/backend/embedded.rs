@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use faultlab::env::{Backend, FaultControl, ProxyMode, embedded};
 
-use crate::{ack_loss, through};
+use super::{ack_loss, through};
 
 /// A run with Kafka toxics: the proxy reads Kafka frames from the first
 /// connection on, every message produced through it arrives, and a toxic

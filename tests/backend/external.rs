@@ -227,7 +227,7 @@ async fn only_bootstrap_fronts_the_cluster_as_it_is_with_exact_ack_loss_counts()
         backend_config: BackendConfig { bootstrap: Some(bootstrap.clone()), ..BackendConfig::default() },
         ..Options::default()
     };
-    let report = crate::ack_loss::exact_counts_with(options, 3).await;
+    let report = super::ack_loss::exact_counts_with(options, 3).await;
     let proxy = &report.backend.proxy;
     assert!(proxy.contains(&format!("faultlab proxy in Kafka mode (in process, in front of {bootstrap})")), "{proxy}");
     assert!(proxy.contains("kafka-bootstrap") && proxy.contains("kafka-broker-"), "the front's listeners are the proxies: {proxy}");

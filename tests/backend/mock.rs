@@ -8,7 +8,7 @@ use faultlab::env::{Backend, FaultControl, ProxyMode, mock};
 use faultlab::harness::{self, Options};
 use faultlab::scenario;
 
-use crate::{ack_loss, through};
+use super::{ack_loss, through};
 
 fn mock() -> Options {
     Options { backend: Backend::Mock, ..Options::default() }

@@ -1,7 +1,7 @@
 //! One Apache Kafka broker (KRaft, combined broker and controller) as
 //! the local backend runs it, its client listener advertising itself: a
-//! cluster nobody reconfigured for a proxy. Shared by the tests/proxy and
-//! tests/backend_local.rs binaries (each includes this file).
+//! cluster nobody reconfigured for a proxy. Shared by tests/proxy/ and
+//! tests/backend_local.rs (each binary includes this file).
 
 use std::time::Duration;
 

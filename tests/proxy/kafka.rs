@@ -7,7 +7,7 @@
 //! could not if the client reached the broker directly.
 
 use crate::cli_support;
-use crate::kafka_support;
+use super::kafka_support;
 
 use kafka_support::{Fronted, apache, client, delete, front, get, post, tansu};
 

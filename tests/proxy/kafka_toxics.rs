@@ -11,7 +11,7 @@
 //! - a Kafka toxic on a proxy that forwards bytes is refused.
 
 use crate::common;
-use crate::kafka_support::{Fronted, apache, client, delete, front, post, tansu};
+use super::kafka_support::{Fronted, apache, client, delete, front, post, tansu};
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

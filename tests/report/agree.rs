@@ -4,7 +4,7 @@
 //! values. (The terminal once took the upper middle value as the median of
 //! an even count, where the others took the mean of the middle two.)
 
-use crate::report_support;
+use super::report_support;
 
 use faultlab::audit::Metric;
 use faultlab::report::{html, markdown, terminal};

@@ -1,7 +1,7 @@
 //! Comparing two saved runs.
 
 #[allow(dead_code)]
-use crate::report_support;
+use super::report_support;
 use report_support as fixture;
 
 use faultlab::check::check;

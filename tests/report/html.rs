@@ -2,7 +2,7 @@
 //! that ran, with the faults shaded and the legends naming the producers.
 
 #[allow(dead_code)]
-use crate::report_support;
+use super::report_support;
 use report_support as fixture;
 
 use faultlab::report::html;

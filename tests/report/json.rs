@@ -2,7 +2,7 @@
 //! report tests build on.
 
 #[allow(dead_code)]
-use crate::report_support;
+use super::report_support;
 
 use faultlab::report::RunReport;
 use report_support as fixture;

@@ -1,7 +1,7 @@
 //! The JUnit report, read back with quick-junit's own deserializer.
 
 #[allow(dead_code)]
-use crate::report_support;
+use super::report_support;
 use report_support as fixture;
 
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! collapsible section, and the results the fixture implies.
 
 #[allow(dead_code)]
-use crate::report_support;
+use super::report_support;
 use report_support as fixture;
 
 use faultlab::report::markdown;

@@ -2,7 +2,7 @@
 //! ledger, shown per producer in every report format, and absent when no
 //! ledger was kept.
 
-use crate::report_support;
+use super::report_support;
 
 use faultlab::audit::wire::{self, BatchAttempt, BrokerAnswer, Effect, WireFault};
 use faultlab::report::{html, markdown, terminal};

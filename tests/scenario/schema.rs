@@ -5,7 +5,7 @@
 //! To regenerate the file after changing the scenario types:
 //!
 //! ```text
-//! FAULTLAB_WRITE_SCHEMA=1 cargo test --release --test scenario schema::
+//! FAULTLAB_WRITE_SCHEMA=1 cargo test --release --test integration scenario::schema::
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use faultlab::scenario::scenario_schema;
 use serde_json::Value;
 
-const REGENERATE: &str = "FAULTLAB_WRITE_SCHEMA=1 cargo test --release --test scenario schema::";
+const REGENERATE: &str = "FAULTLAB_WRITE_SCHEMA=1 cargo test --release --test integration scenario::schema::";
 
 fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")

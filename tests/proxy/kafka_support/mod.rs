@@ -18,8 +18,7 @@ pub struct Fronted {
 
 pub async fn front(bootstrap: &str) -> Fronted {
     // The proxy's warnings (a response not rewritten, a frame refused) in the test's output.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "faultlab=info".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    crate::logs::init();
     let server = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 7).await.unwrap();
     let api = format!("http://{}", server.local_addr());
     let front = KafkaFront::start("127.0.0.1:0", bootstrap, 7, Some(server.registry())).await.unwrap();

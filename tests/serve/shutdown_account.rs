@@ -17,34 +17,21 @@
 //!   counted and printed, not asserted either way;
 //! - the topic holds nothing that was not accepted.
 
-mod serve_support;
-
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use faultlab::proxy::toxics::latency::Latency;
 use faultlab::proxy::{Stream, Toxic, ToxicKind};
 use serde_json::Value;
-use serve_support::start;
+
+use crate::serve_support::start;
 
 const TOPIC: &str = "bhf-transactions";
 const ASYNC_SENDS: usize = 400;
-
-/// The log lines serve writes, kept for the test to read.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+/// The start of every eventId this test sends: the binary's other tests
+/// log their own messages' lines too ([`crate::logs`]).
+const OURS: &str = "account-";
 
 /// One "message failed|undelivered: ..." line.
 #[derive(Debug)]
@@ -77,6 +64,9 @@ fn listed(log: &str) -> HashMap<String, Listed> {
             error: field(line, "error").into(),
         };
         let event_id = field(line, "eventId").to_string();
+        if !event_id.starts_with(OURS) {
+            continue;
+        }
         assert!(listed.insert(event_id.clone(), entry).is_none(), "{event_id} is listed twice");
     }
     listed
@@ -84,9 +74,7 @@ fn listed(log: &str) -> HashMap<String, Listed> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_accounts_for_every_accepted_message() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt().with_env_filter("faultlab::serve=info").with_ansi(false).with_writer(move || writer.clone()).init();
+    let serve_lines = crate::logs::init();
 
     let mut service = start(301, &[(TOPIC, 3)], |config| {
         config.socket_timeout = Duration::from_millis(2000);
@@ -96,7 +84,7 @@ async fn shutdown_accounts_for_every_accepted_message() {
     // Both producers exist and know the topic before the fault.
     let mut accepted: Vec<(String, String)> = Vec::new();
     for mode in ["plain", "idempotent"] {
-        let event_id = format!("warm-{mode}");
+        let event_id = format!("{OURS}warm-{mode}");
         assert_eq!(service.post("api/v1/send", &[("mode", mode), ("eventId", &event_id)]).await.status(), 200);
         accepted.push((mode.into(), event_id));
     }
@@ -109,7 +97,7 @@ async fn shutdown_accounts_for_every_accepted_message() {
     let limit = Arc::new(tokio::sync::Semaphore::new(32));
     for i in 0..ASYNC_SENDS {
         let mode = if i % 2 == 0 { "plain" } else { "idempotent" };
-        let event_id = format!("account-{i}");
+        let event_id = format!("{OURS}{i}");
         let url = service.url("api/v1/send", &[("mode", mode), ("eventId", &event_id), ("sendMode", "async")]);
         let (client, limit) = (service.client.clone(), limit.clone());
         sends.spawn(async move {
@@ -129,7 +117,7 @@ async fn shutdown_accounts_for_every_accepted_message() {
     let mut sync_sends = Vec::new();
     for i in 0..4 {
         let mode = if i % 2 == 0 { "plain" } else { "idempotent" };
-        let event_id = format!("account-sync-{i}");
+        let event_id = format!("{OURS}sync-{i}");
         let url = service.url("api/v1/send", &[("mode", mode), ("eventId", &event_id)]);
         let client = service.client.clone();
         accepted.push((mode.into(), event_id));
@@ -167,7 +155,7 @@ async fn shutdown_accounts_for_every_accepted_message() {
     for record in &records {
         *in_topic.entry(record.value["eventId"].as_str().unwrap().to_string()).or_default() += 1;
     }
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = serve_lines.text();
     let listed = listed(&log);
 
     let accepted_ids: HashMap<&str, &str> = accepted.iter().map(|(m, e)| (e.as_str(), m.as_str())).collect();

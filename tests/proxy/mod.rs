@@ -3,16 +3,7 @@
 //! clients, Kafka toxics, and the application's Toxiproxy client against
 //! the proxy's API. The proxy's own tests, which need no broker, are in
 //! crates/proxy/tests.
-//!
-//! One test binary for these files: each binary links tansu and librdkafka,
-//! and linking is the slow part of building the tests.
 
-#[path = "../cli_support/mod.rs"]
-mod cli_support;
-#[path = "../../crates/proxy/tests/common/mod.rs"]
-mod common;
-#[path = "../kafka_broker/mod.rs"]
-mod kafka_broker;
 mod kafka_support;
 
 mod client;

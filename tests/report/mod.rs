@@ -1,7 +1,4 @@
 //! The reports: JSON, Markdown, HTML, JUnit, charts, comparisons, and that they agree.
-//!
-//! One test binary for these files: each binary links tansu and librdkafka,
-//! and linking is the slow part of building the tests.
 
 mod report_support;
 
