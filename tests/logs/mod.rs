@@ -11,9 +11,9 @@
 use std::io::Write;
 use std::sync::{Mutex, OnceLock};
 
-use tracing_subscriber::{EnvFilter, Layer};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// The service's lines written so far, by every test of the binary.
 #[derive(Default)]

@@ -6,8 +6,8 @@
 //! broker listener through the Toxiproxy API stalls the producer, which it
 //! could not if the client reached the broker directly.
 
-use crate::cli_support;
 use super::kafka_support;
+use crate::cli_support;
 
 use kafka_support::{Fronted, apache, client, delete, front, get, post, tansu};
 

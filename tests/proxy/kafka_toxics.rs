@@ -10,8 +10,8 @@
 //! - kafka_latency: Produce acknowledgements wait, metadata does not;
 //! - a Kafka toxic on a proxy that forwards bytes is refused.
 
-use crate::common;
 use super::kafka_support::{Fronted, apache, client, delete, front, post, tansu};
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
