@@ -11,10 +11,10 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{ScenarioError, did_you_mean};
-use super::limits::{self, MAX_PARTITIONS, MAX_PAYLOAD_BYTES, MAX_RATE, MAX_REPEAT, MIN_RATE};
-use super::raw::{self, KEY_FORMS, RawKey, RawScenario, SettingValue};
+use super::limits::{self, MAX_REPEAT};
+use super::raw::{self, RawScenario, SettingValue};
 use super::settings;
-use super::{BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, KeyStrategy, Preset, ProducerSpec, Scenario, Workload};
+use super::{BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, Preset, ProducerSpec, Scenario, Workload};
 use crate::env::Backend;
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
@@ -108,7 +108,7 @@ impl<'i> Checker<'_, 'i> {
             Some(r) => self.int_in(&r, "repeat", 1, MAX_REPEAT)? as u32,
             None => 1,
         };
-        let workload = self.workload(raw.workload)?;
+        let workload = raw.workload;
         let client = settings(raw.client);
         let brokers = match &raw.brokers {
             Some(b) => self.int_in(b, "brokers", 1, i64::from(limits::MAX_BROKERS))? as u32,
@@ -253,52 +253,6 @@ impl<'i> Checker<'_, 'i> {
             return Err(self.err(v.span(), field, format!("`{n}` is out of range; accepted: {accepted}")));
         }
         Ok(n)
-    }
-
-    fn workload(&self, w: raw::RawWorkload) -> Result<Workload, ScenarioError> {
-        let messages = self.int_in(&w.messages, "workload.messages", 1, i64::MAX)? as u64;
-        let rate = match w.rate {
-            Some(r) => {
-                let v = *r.get_ref();
-                if !(MIN_RATE..=MAX_RATE).contains(&v) {
-                    return Err(self.err(
-                        r.span(),
-                        "workload.rate",
-                        format!(
-                            "`{}`: accepted: a number from {MIN_RATE} to {MAX_RATE} (messages per second per producer); \
-                         leave it out to send as fast as possible",
-                            if v == 0.0 || (1e-4..1e15).contains(&v.abs()) { v.to_string() } else { format!("{v:e}") }
-                        ),
-                    ));
-                }
-                Some(v)
-            }
-            None => None,
-        };
-        let partitions = match &w.partitions {
-            Some(p) => self.int_in(p, "workload.partitions", 1, MAX_PARTITIONS)? as i32,
-            None => 1,
-        };
-        let payload_bytes = match &w.payload_bytes {
-            Some(p) => self.int_in(p, "workload.payload_bytes", 0, MAX_PAYLOAD_BYTES)? as usize,
-            None => 0,
-        };
-        let key = match w.key {
-            None | Some(RawKey::EventId) => KeyStrategy::EventId,
-            Some(RawKey::Fixed(k)) => KeyStrategy::Fixed(k),
-            Some(RawKey::Spread(n)) => {
-                let v = *n.get_ref();
-                if v < 1 || v > i64::from(u32::MAX) {
-                    return Err(self.err(
-                        n.span(),
-                        "workload.key.spread",
-                        format!("`{v}` is out of range; accepted: a number of keys >= 1 (key forms: {KEY_FORMS})"),
-                    ));
-                }
-                KeyStrategy::Spread(v as u32)
-            }
-        };
-        Ok(Workload { messages, rate, partitions, key, payload_bytes })
     }
 
     /// The `[[faults]]` entry `i` in the document.

@@ -22,9 +22,11 @@ mod expect;
 pub mod kafka;
 pub mod limits;
 mod load;
+mod ranged;
 mod raw;
 mod schema;
 mod settings;
+mod workload;
 
 #[cfg(test)]
 mod tests;
@@ -45,6 +47,7 @@ pub use error::ScenarioError;
 pub use expect::{BOUND_FORMS, Bound, Expectation, Level, Metric};
 pub use load::{collect, load, parse};
 pub use schema::scenario_schema;
+pub use workload::{KeyStrategy, Workload};
 
 /// One scenario, validated.
 ///
@@ -126,44 +129,6 @@ impl Scenario {
     pub fn producer(&self, name: &str) -> Option<&ProducerSpec> {
         self.producers.iter().find(|p| p.name == name)
     }
-}
-
-/// What each producer sends.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Workload {
-    /// Per producer, >= 1.
-    pub messages: u64,
-    /// Messages per second per producer; `None` is as fast as possible.
-    pub rate: Option<f64>,
-    /// Partitions of the topic, >= 1.
-    pub partitions: i32,
-    pub key: KeyStrategy,
-    /// Extra padding bytes in each message value.
-    pub payload_bytes: usize,
-}
-
-/// How message keys are chosen. The key decides the partition, and
-/// reordering is only counted among messages with the same key.
-///
-/// Serialised as in the file: `"event-id"`, `{ fixed = "..." }`,
-/// `{ spread = 8 }`, which is also the form the file's JSON Schema gives.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[schemars(
-    rename = "Key",
-    description = "How message keys are chosen: \"event-id\", { fixed = \"<key>\" } or { spread = <number of keys> }. \
-                   The key decides the partition, and reordering is only counted among messages with the same key."
-)]
-pub enum KeyStrategy {
-    /// Each message's own unique id (the course's eventId).
-    #[default]
-    #[serde(rename = "event-id")]
-    EventId,
-    /// The same key for every message: one partition, one total order.
-    Fixed(String),
-    /// `n` keys, `key-0` .. `key-{n-1}`, chosen by sequence number % n (n >= 1).
-    #[schemars(transform = schema::spread_at_least_one)]
-    Spread(u32),
 }
 
 /// One producer: a name (used in reports and message values), a preset and

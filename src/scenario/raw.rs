@@ -22,9 +22,9 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::duration::DurationValue;
 use super::expect::{Bound, Level, Metric};
-use super::limits::{MAX_BROKERS, MAX_MESSAGES_PER_RUN, MAX_PARTITIONS, MAX_PAYLOAD_BYTES, MAX_RATE, MAX_REPEAT, MIN_RATE};
+use super::limits::{MAX_BROKERS, MAX_REPEAT};
 use super::schema::{AttributesTable, StreamName, ToxicTypeName, ZERO_DURATION_PATTERN};
-use super::{Driver, HttpSendMode, KeyStrategy, Preset};
+use super::{Driver, HttpSendMode, Preset, Workload};
 use crate::proxy::toxic::Stream;
 
 /// A faultlab scenario: what to produce, with which producer settings,
@@ -77,7 +77,7 @@ pub(super) struct RawScenario {
     )]
     pub backends: Option<Spanned<Vec<Spanned<String>>>>,
     /// What each producer sends.
-    pub workload: RawWorkload,
+    pub workload: Workload,
     /// librdkafka properties for every producer, applied after each
     /// producer's preset and before its own `settings`. Quote the names,
     /// which contain dots: "socket.timeout.ms" = 2000.
@@ -96,40 +96,6 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Vec<RawExpect>")]
     pub expect: Vec<Spanned<RawExpect>>,
-}
-
-/// What each producer sends.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Workload")]
-pub(super) struct RawWorkload {
-    /// Messages each producer sends, 1 or more; at most 2,000,000 in a run,
-    /// summed over the producers, and at most 1 GiB of payload
-    /// (messages x payload_bytes x producers).
-    #[schemars(with = "i64", range(min = 1, max = MAX_MESSAGES_PER_RUN))]
-    pub messages: Spanned<i64>,
-    /// Messages per second per producer, from 0.01 to 1,000,000, such that
-    /// the messages take at most an hour; leave it out to send as fast as
-    /// possible.
-    #[serde(default)]
-    #[schemars(with = "f64", range(min = MIN_RATE, max = MAX_RATE))]
-    pub rate: Option<Spanned<f64>>,
-    /// Partitions of each producer's topic (default 1, at most 1000).
-    #[serde(default)]
-    #[schemars(with = "i64", range(min = 1, max = MAX_PARTITIONS), extend("default" = 1))]
-    pub partitions: Option<Spanned<i64>>,
-    /// How message keys are chosen (default "event-id"). The key decides the
-    /// partition, and reordering is only counted among messages with the
-    /// same key.
-    #[serde(default)]
-    #[schemars(with = "KeyStrategy", extend("default" = "event-id"))]
-    pub key: Option<RawKey>,
-    /// Extra padding bytes in each message value (default 0, at most
-    /// 900,000: with the message's envelope, under Kafka's default 1 MB
-    /// message limit).
-    #[serde(default)]
-    #[schemars(with = "i64", range(min = 0, max = MAX_PAYLOAD_BYTES), extend("default" = 0))]
-    pub payload_bytes: Option<Spanned<i64>>,
 }
 
 /// One producer: a name (used in reports and message values), a preset and
@@ -290,59 +256,6 @@ impl RawExpect {
             (Metric::Acked, self.acked),
         ];
         all.into_iter().filter_map(|(m, b)| b.map(|b| (m, b))).collect()
-    }
-}
-
-/// `key = "event-id"`, `key = { fixed = "account-7" }` or `key = { spread = 8 }`.
-pub(super) enum RawKey {
-    EventId,
-    Fixed(String),
-    Spread(Spanned<i64>),
-}
-
-pub(super) const KEY_FORMS: &str = "\"event-id\", { fixed = \"<key>\" } or { spread = <number of keys> }";
-
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "snake_case")]
-enum KeyField {
-    Fixed,
-    Spread,
-}
-
-impl<'de> Deserialize<'de> for RawKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = RawKey;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(KEY_FORMS)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawKey, E> {
-        match v {
-            "event-id" => Ok(RawKey::EventId),
-            _ => Err(E::custom(format!("unknown key strategy `{v}`; accepted: {KEY_FORMS}"))),
-        }
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawKey, A::Error> {
-        // The field is read through a derived identifier so that an unknown
-        // name fails inside the key and keeps the key's span.
-        let key = match map.next_key::<KeyField>()? {
-            Some(KeyField::Fixed) => RawKey::Fixed(map.next_value()?),
-            Some(KeyField::Spread) => RawKey::Spread(map.next_value()?),
-            None => return Err(de::Error::custom(format!("empty key table; accepted: {KEY_FORMS}"))),
-        };
-        if map.next_key::<KeyField>()?.is_some() {
-            return Err(de::Error::custom(format!("give only one of `fixed` and `spread`; accepted: {KEY_FORMS}")));
-        }
-        Ok(key)
     }
 }
 
