@@ -26,7 +26,7 @@ use crate::run::timeline::FaultWindow;
 use crate::scenario::Scenario;
 
 /// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {

@@ -113,7 +113,7 @@ pub async fn run_once(
     let plan = plan(scenario)?;
     // http producers without a URL share one service started here, in
     // front of this run's broker; it stops when the run ends.
-    let service = match scenario.producers.iter().any(|p| p.http.as_ref().is_some_and(|h| h.url.is_none())) {
+    let service = match scenario.producers.iter().any(|p| p.http().is_some_and(|h| h.url.is_none())) {
         true => Some(EmbeddedService::start(&env.bootstrap, &scenario.client).await?),
         false => None,
     };
@@ -121,7 +121,7 @@ pub async fn run_once(
     for spec in &scenario.producers {
         let topic = topic_name(scenario, spec, run_id);
         env.create_topic(&topic, workload.partitions).await.with_context(|| format!("creating topic {topic}"))?;
-        let settings = match (&spec.http, &service) {
+        let settings = match (spec.http(), &service) {
             (Some(http), Some(service)) if http.url.is_none() => service.settings(spec.preset)?,
             // A service at a URL has its own configuration: only the mode is known.
             (Some(_), _) => spec.preset.settings().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
@@ -133,7 +133,7 @@ pub async fn run_once(
     let started = Instant::now();
     let mut running = Vec::new();
     for (spec, (name, topic, settings)) in scenario.producers.iter().zip(&producers) {
-        let producer = match (&spec.http, &service) {
+        let producer = match (spec.http(), &service) {
             (None, _) => RunProducer::Direct(RecordingProducer::new(name, &env.bootstrap, settings, started)?),
             (Some(http), service) => {
                 let base = match (&http.url, service) {

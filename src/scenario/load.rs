@@ -12,9 +12,9 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ScenarioError, did_you_mean};
 use super::limits::{self, MAX_REPEAT};
-use super::raw::{self, RawScenario, SettingValue};
+use super::raw::{self, RawScenario};
 use super::settings;
-use super::{BackendFault, Driver, Expectation, Fault, FaultKind, HttpDriver, Preset, ProducerSpec, Scenario, Workload};
+use super::{BackendFault, Driver, Expectation, Fault, FaultKind, Preset, ProducerSpec, Scenario, Workload};
 use crate::env::Backend;
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
@@ -109,7 +109,7 @@ impl<'i> Checker<'_, 'i> {
             None => 1,
         };
         let workload = raw.workload;
-        let client = settings(raw.client);
+        let client = raw.client;
         let brokers = match &raw.brokers {
             Some(b) => self.int_in(b, "brokers", 1, i64::from(limits::MAX_BROKERS))? as u32,
             None => 1,
@@ -124,30 +124,27 @@ impl<'i> Checker<'_, 'i> {
                 "at least one producer is needed: add a [[producers]] table with `name` and `preset`",
             ));
         }
-        let mut producers = Vec::new();
-        let mut first_seen: HashMap<String, Range<usize>> = HashMap::new();
-        for (i, p) in raw.producers.into_inner().into_iter().enumerate() {
-            let p = p.into_inner();
-            let name = p.name.get_ref().clone();
+        let producers = raw.producers.into_inner();
+        let mut first_seen: HashMap<&str, usize> = HashMap::new();
+        for (i, p) in producers.iter().enumerate() {
             let field = format!("producers[{i}].name");
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
+            if p.name.is_empty() || !p.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_') {
                 return Err(self.err(
-                    p.name.span(),
+                    self.span_of(&field),
                     field,
-                    format!("`{name}`: accepted: lowercase letters a-z, digits, `-` and `_` only, not empty"),
+                    format!("`{}`: accepted: lowercase letters a-z, digits, `-` and `_` only, not empty", p.name),
                 ));
             }
-            if let Some(first) = first_seen.get(&name) {
-                let (line, _) = super::error::line_column(self.text, first.start);
+            if let Some(first) = first_seen.get(p.name.as_str()) {
+                let (line, _) = super::error::line_column(self.text, self.span_of(&format!("producers[{first}].name")).start);
                 return Err(self.err(
-                    p.name.span(),
+                    self.span_of(&field),
                     field,
-                    format!("duplicate producer name `{name}` (first used on line {line}); names must be unique"),
+                    format!("duplicate producer name `{}` (first used on line {line}); names must be unique", p.name),
                 ));
             }
-            first_seen.insert(name.clone(), p.name.span());
-            let http = self.http_driver(i, &p, &client, &workload)?;
-            producers.push(ProducerSpec { name, preset: p.preset, settings: settings(p.settings), http });
+            first_seen.insert(&p.name, i);
+            self.http_driver(i, p, &client, &workload)?;
         }
 
         let mut faults = Vec::new();
@@ -541,34 +538,23 @@ fn default_fault_name(kind: &ToxicKind, stream: Stream, index: usize) -> String 
     format!("{}_{index}", Toxic::default_name(kind, stream))
 }
 
-fn settings(raw: BTreeMap<String, SettingValue>) -> BTreeMap<String, String> {
-    raw.into_iter().map(|(k, v)| (k, v.0)).collect()
-}
-
 /// The http driver's checks.
 impl<'i> Checker<'_, 'i> {
-    /// `driver`, `url` and `send_mode` of producer `i`: `None` for a direct
-    /// producer (which must not set `url` or `send_mode`).
-    fn http_driver(
-        &self,
-        i: usize,
-        p: &raw::RawProducer,
-        client: &BTreeMap<String, String>,
-        workload: &Workload,
-    ) -> Result<Option<HttpDriver>, ScenarioError> {
+    /// `driver`, `url` and `send_mode` of producer `i`: a direct producer
+    /// sets neither `url` nor `send_mode`; an http one has a mode the
+    /// service knows, no settings of its own, no padding, and a base URL.
+    fn http_driver(&self, i: usize, p: &ProducerSpec, client: &BTreeMap<String, String>, workload: &Workload) -> Result<(), ScenarioError> {
         let field = |name: &str| format!("producers[{i}].{name}");
-        let driver = p.driver.as_ref().map(|d| *d.get_ref()).unwrap_or_default();
-        if driver == Driver::Direct {
-            let misplaced = [("url", p.url.as_ref().map(|u| u.span())), ("send_mode", p.send_mode.as_ref().map(|m| m.span()))];
-            if let Some((name, Some(span))) = misplaced.into_iter().find(|(_, span)| span.is_some()) {
-                return Err(self.err(span, field(name), format!(
+        let at = |name: &str| self.span_of(&field(name));
+        if p.driver == Driver::Direct {
+            let misplaced = [("url", p.url.is_some()), ("send_mode", p.send_mode.is_some())];
+            if let Some((name, _)) = misplaced.into_iter().find(|(_, set)| *set) {
+                return Err(self.err(at(name), field(name), format!(
                     "`{name}` applies to driver = \"http\" only; accepted: add driver = \"http\" to this producer, or leave `{name}` out"
                 )));
             }
-            return Ok(None);
+            return Ok(());
         }
-        let driver_span = p.driver.as_ref().map(|d| d.span()).unwrap_or(0..0);
-        let at = |key: &str| self.producer_field_span(i, key).unwrap_or_else(|| driver_span.clone());
         if p.preset == Preset::None {
             return Err(self.err(at("preset"), field("preset"),
                 "`none` is not one of the service's modes; accepted for driver = \"http\": \"plain\" or \"idempotent\" (the service's `mode`)",
@@ -584,66 +570,44 @@ impl<'i> Checker<'_, 'i> {
             ));
         }
         if workload.payload_bytes > 0 {
-            let span = raw::lookup(self.root.get_ref(), "workload")
-                .and_then(|w| w.get_ref().as_table())
-                .and_then(|w| raw::lookup(w, "payload_bytes"))
-                .map_or_else(|| driver_span.clone(), |v| v.span());
             return Err(self.err(
-                span,
+                self.span_of("workload.payload_bytes"),
                 "workload.payload_bytes",
                 format!(
                     "producer `{}` uses driver = \"http\", and the service writes its own message value, without padding; \
                  accepted: 0, or leave `payload_bytes` out",
-                    p.name.get_ref()
+                    p.name
                 ),
             ));
         }
-        let url = match &p.url {
-            None => None,
-            Some(u) if u.get_ref() == "embedded" => None,
-            Some(u) => {
-                let text = u.get_ref();
-                let valid = url::Url::parse(text).ok().filter(|parsed| {
-                    matches!(parsed.scheme(), "http" | "https")
-                        && parsed.host().is_some()
-                        && parsed.query().is_none()
-                        && parsed.fragment().is_none()
-                });
-                if valid.is_none() {
-                    return Err(self.err(
-                        u.span(),
-                        field("url"),
-                        format!(
-                            "`{text}` is not a service's base URL; accepted: \"embedded\" (faultlab starts the service) or an \
-                         http(s) URL without query, e.g. \"http://127.0.0.1:8080\""
-                        ),
-                    ));
-                }
-                Some(text.clone())
-            }
-        };
-        if url.is_none() {
-            if let Err(e) = crate::serve::config::ServeConfig::default().with_client_settings(client) {
-                let span = raw::lookup(self.root.get_ref(), "client").map_or_else(|| driver_span.clone(), |c| c.span());
+        let url = p.url.as_deref().filter(|url| *url != "embedded");
+        if let Some(text) = url {
+            let valid = url::Url::parse(text).ok().filter(|parsed| {
+                matches!(parsed.scheme(), "http" | "https")
+                    && parsed.host().is_some()
+                    && parsed.query().is_none()
+                    && parsed.fragment().is_none()
+            });
+            if valid.is_none() {
                 return Err(self.err(
-                    span,
-                    "client",
+                    at("url"),
+                    field("url"),
                     format!(
-                        "{e} (producer `{}` uses the in-process service, which takes its producer settings from [client])",
-                        p.name.get_ref()
+                        "`{text}` is not a service's base URL; accepted: \"embedded\" (faultlab starts the service) or an \
+                     http(s) URL without query, e.g. \"http://127.0.0.1:8080\""
                     ),
                 ));
             }
         }
-        let send_mode = p.send_mode.as_ref().map(|m| *m.get_ref()).unwrap_or_default();
-        Ok(Some(HttpDriver { url, send_mode }))
-    }
-
-    /// The span of `key` in the `[[producers]]` table `i`, if it is there.
-    fn producer_field_span(&self, i: usize, key: &str) -> Option<Range<usize>> {
-        match raw::lookup(self.root.get_ref(), "producers")?.get_ref() {
-            DeValue::Array(items) => items.get(i)?.get_ref().as_table().and_then(|t| raw::lookup(t, key)).map(|v| v.span()),
-            _ => None,
+        if url.is_none() {
+            if let Err(e) = crate::serve::config::ServeConfig::default().with_client_settings(client) {
+                return Err(self.err(
+                    self.span_of("client"),
+                    "client",
+                    format!("{e} (producer `{}` uses the in-process service, which takes its producer settings from [client])", p.name),
+                ));
+            }
         }
+        Ok(())
     }
 }

@@ -22,6 +22,7 @@ mod expect;
 pub mod kafka;
 pub mod limits;
 mod load;
+mod producer;
 mod ranged;
 mod raw;
 mod schema;
@@ -46,6 +47,7 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use expect::{BOUND_FORMS, Bound, Expectation, Level, Metric};
 pub use load::{collect, load, parse};
+pub use producer::{Driver, HttpDriver, HttpSendMode, Preset, ProducerSpec};
 pub use schema::scenario_schema;
 pub use workload::{KeyStrategy, Workload};
 
@@ -128,97 +130,6 @@ impl Scenario {
     /// The producer with this name.
     pub fn producer(&self, name: &str) -> Option<&ProducerSpec> {
         self.producers.iter().find(|p| p.name == name)
-    }
-}
-
-/// One producer: a name (used in reports and message values), a preset and
-/// its own librdkafka overrides.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProducerSpec {
-    pub name: String,
-    pub preset: Preset,
-    pub settings: BTreeMap<String, String>,
-    /// `driver = "http"`: it sends through a producer service's HTTP API
-    /// instead of a librdkafka producer of its own. `None`: direct.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpDriver>,
-}
-
-/// How a producer sends its messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Driver {
-    /// A librdkafka producer inside faultlab.
-    #[default]
-    Direct,
-    /// Through a producer service's POST /api/v1/send (the course's API).
-    Http,
-}
-
-/// An http producer: which service, and how it is asked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HttpDriver {
-    /// The service's base URL; `None`: faultlab starts `faultlab serve` in
-    /// process for the run, in front of the run's broker.
-    pub url: Option<String>,
-    pub send_mode: HttpSendMode,
-}
-
-/// The service's `sendMode`: wait for the delivery in the request, or get
-/// a requestId and poll /api/v1/status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum HttpSendMode {
-    #[default]
-    Sync,
-    Async,
-}
-
-impl HttpSendMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HttpSendMode::Sync => "sync",
-            HttpSendMode::Async => "async",
-        }
-    }
-}
-
-/// The reliability settings a producer starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Preset {
-    /// acks=1, no idempotence: the course's "before".
-    Plain,
-    /// acks=all, enable.idempotence=true: the course's "after".
-    Idempotent,
-    /// No settings of its own: librdkafka's defaults plus what the file says.
-    None,
-}
-
-impl Preset {
-    pub const NAMES: &'static [&'static str] = &["plain", "idempotent", "none"];
-
-    /// The librdkafka properties this preset sets.
-    pub fn settings(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Preset::Plain => &[("acks", "1"), ("enable.idempotence", "false")],
-            Preset::Idempotent => &[("acks", "all"), ("enable.idempotence", "true")],
-            Preset::None => &[],
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Preset::Plain => "plain",
-            Preset::Idempotent => "idempotent",
-            Preset::None => "none",
-        }
-    }
-}
-
-impl std::fmt::Display for Preset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

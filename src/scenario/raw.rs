@@ -11,12 +11,11 @@
 //! "must be at least 1" rather than a message about `u64`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, IntoDeserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, IntoDeserializer, MapAccess};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
@@ -24,7 +23,7 @@ use super::duration::DurationValue;
 use super::expect::{Bound, Level, Metric};
 use super::limits::{MAX_BROKERS, MAX_REPEAT};
 use super::schema::{AttributesTable, StreamName, ToxicTypeName, ZERO_DURATION_PATTERN};
-use super::{Driver, HttpSendMode, Preset, Workload};
+use super::{ProducerSpec, Workload, settings};
 use crate::proxy::toxic::Stream;
 
 /// A faultlab scenario: what to produce, with which producer settings,
@@ -81,12 +80,13 @@ pub(super) struct RawScenario {
     /// librdkafka properties for every producer, applied after each
     /// producer's preset and before its own `settings`. Quote the names,
     /// which contain dots: "socket.timeout.ms" = 2000.
-    #[serde(default)]
-    pub client: BTreeMap<String, SettingValue>,
+    #[serde(default, deserialize_with = "settings::values")]
+    #[schemars(with = "BTreeMap<String, settings::SettingValue>")]
+    pub client: BTreeMap<String, String>,
     /// The producers, all run at the same time against the same faults
     /// (one topic each). At least one; names unique.
-    #[schemars(with = "Vec<RawProducer>", length(min = 1))]
-    pub producers: Spanned<Vec<Spanned<RawProducer>>>,
+    #[schemars(with = "Vec<ProducerSpec>", length(min = 1))]
+    pub producers: Spanned<Vec<ProducerSpec>>,
     /// Faults on the timeline, in any order; they may overlap in time.
     #[serde(default)]
     #[schemars(with = "Vec<RawFault>")]
@@ -96,45 +96,6 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Vec<RawExpect>")]
     pub expect: Vec<Spanned<RawExpect>>,
-}
-
-/// One producer: a name (used in reports and message values), a preset and
-/// its own librdkafka overrides.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Producer")]
-pub(super) struct RawProducer {
-    /// Unique among the producers: lowercase letters a-z, digits, `-` and
-    /// `_`. `[[expect]]` tables refer to it.
-    #[schemars(with = "String", extend("pattern" = "^[a-z0-9_-]+$"))]
-    pub name: Spanned<String>,
-    /// The reliability settings the producer starts from.
-    pub preset: Preset,
-    /// librdkafka properties for this producer only; they win over the
-    /// preset and `[client]`. Quote the names: { "linger.ms" = 5 }.
-    /// Not for `driver = "http"`: the service owns its producer.
-    #[serde(default)]
-    pub settings: BTreeMap<String, SettingValue>,
-    /// How it sends (default "direct": a librdkafka producer inside
-    /// faultlab). "http": each message goes through a producer service's
-    /// POST /api/v1/send (the course's API), with `preset` as its `mode`
-    /// (plain or idempotent), and is audited like a direct producer's.
-    #[serde(default)]
-    #[schemars(with = "Driver", extend("default" = "direct"))]
-    pub driver: Option<Spanned<Driver>>,
-    /// `driver = "http"` only: the service's base URL, e.g.
-    /// "http://127.0.0.1:8080", or "embedded" (the default): faultlab starts
-    /// `faultlab serve` itself for the run, in front of the run's broker,
-    /// with the `[client]` settings.
-    #[serde(default)]
-    #[schemars(with = "String", extend("default" = "embedded", "pattern" = "^(embedded|https?://.+)$"))]
-    pub url: Option<Spanned<String>>,
-    /// `driver = "http"` only: "sync" (default; the request waits for the
-    /// delivery) or "async" (202 with a requestId, then /api/v1/status is
-    /// polled until OK or ERROR).
-    #[serde(default)]
-    #[schemars(with = "HttpSendMode", extend("default" = "sync"))]
-    pub send_mode: Option<Spanned<HttpSendMode>>,
 }
 
 /// One fault: a Toxiproxy toxic (or the proxy going down) played `at`
@@ -256,63 +217,6 @@ impl RawExpect {
             (Metric::Acked, self.acked),
         ];
         all.into_iter().filter_map(|(m, b)| b.map(|b| (m, b))).collect()
-    }
-}
-
-/// A librdkafka property value. librdkafka takes strings; the file may
-/// write integers, floats and booleans too, which are kept as the string
-/// librdkafka expects (`2000` -> `"2000"`, `true` -> `"true"`).
-pub(super) struct SettingValue(pub String);
-
-impl<'de> Deserialize<'de> for SettingValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(SettingVisitor)
-    }
-}
-
-struct SettingVisitor;
-
-impl<'de> Visitor<'de> for SettingVisitor {
-    type Value = SettingValue;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string, integer, float or boolean")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<SettingValue, E> {
-        Ok(SettingValue(v.to_string()))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<SettingValue, E> {
-        Ok(SettingValue(v.to_string()))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<SettingValue, E> {
-        Ok(SettingValue(v.to_string()))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<SettingValue, E> {
-        Ok(SettingValue(v.to_string()))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<SettingValue, E> {
-        Ok(SettingValue(v.to_string()))
-    }
-
-    /// The usual cause is an unquoted dotted name, which TOML reads as
-    /// nested tables: say so.
-    fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<SettingValue, A::Error> {
-        Err(de::Error::custom(
-            "expected a string, integer, float or boolean, found a table; librdkafka property names \
-             contain dots, so quote the whole name, e.g. \"socket.timeout.ms\" = 2000",
-        ))
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, _seq: A) -> Result<SettingValue, A::Error> {
-        Err(de::Error::custom(
-            "expected a string, integer, float or boolean, found an array; write lists as librdkafka does, \
-             e.g. \"a,b\"",
-        ))
     }
 }
 

@@ -78,7 +78,8 @@ use serde_json::{Map, Value, json};
 use super::FaultKind;
 use super::duration::DurationValue;
 use super::expect::{BOUND_FORMS, Bound, Metric};
-use super::raw::{RawScenario, SettingValue};
+use super::raw::RawScenario;
+use super::settings::SettingValue;
 use crate::env::Backend;
 use crate::proxy::toxic::ToxicKind;
 

@@ -6,10 +6,15 @@
 //! (`enable.idempotence=true` with `acks=1`) exactly as it would in the
 //! run, so a file `validate` accepts never fails there for its settings.
 
+use std::collections::BTreeMap;
+use std::fmt;
+
 use rdkafka::ClientConfig;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::BaseProducer;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::limits::Exceeded;
 use super::{Preset, Scenario};
@@ -21,7 +26,7 @@ use crate::serve::config::{Mode, ServeConfig};
 /// `preset` when it has none.
 pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
     for (i, producer) in scenario.producers.iter().enumerate() {
-        let properties: Vec<(String, String)> = match &producer.http {
+        let properties: Vec<(String, String)> = match producer.http() {
             None => scenario.effective_settings(producer).into_iter().collect(),
             Some(http) if http.url.is_none() => {
                 let mode = if producer.preset == Preset::Idempotent { Mode::Idempotent } else { Mode::Plain };
@@ -105,4 +110,68 @@ mod tests {
         assert_eq!(contradiction.field.as_deref(), Some("producers[1].settings"), "{contradiction}");
         assert!(contradiction.to_string().contains("enable.idempotence"), "{contradiction}");
     }
+}
+
+/// A librdkafka property value. librdkafka takes strings; the file may
+/// write integers, floats and booleans too, which are kept as the string
+/// librdkafka expects (`2000` -> `"2000"`, `true` -> `"true"`).
+pub(super) struct SettingValue(String);
+
+impl<'de> Deserialize<'de> for SettingValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SettingVisitor)
+    }
+}
+
+struct SettingVisitor;
+
+impl<'de> Visitor<'de> for SettingVisitor {
+    type Value = SettingValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string, integer, float or boolean")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<SettingValue, E> {
+        Ok(SettingValue(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<SettingValue, E> {
+        Ok(SettingValue(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<SettingValue, E> {
+        Ok(SettingValue(v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<SettingValue, E> {
+        Ok(SettingValue(v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<SettingValue, E> {
+        Ok(SettingValue(v.to_string()))
+    }
+
+    /// The usual cause is an unquoted dotted name, which TOML reads as
+    /// nested tables: say so.
+    fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<SettingValue, A::Error> {
+        Err(de::Error::custom(
+            "expected a string, integer, float or boolean, found a table; librdkafka property names \
+             contain dots, so quote the whole name, e.g. \"socket.timeout.ms\" = 2000",
+        ))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _seq: A) -> Result<SettingValue, A::Error> {
+        Err(de::Error::custom(
+            "expected a string, integer, float or boolean, found an array; write lists as librdkafka does, \
+             e.g. \"a,b\"",
+        ))
+    }
+}
+
+/// `deserialize_with` for a table of librdkafka properties (`[client]`,
+/// a producer's `settings`): each value as the string librdkafka takes.
+pub(super) fn values<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    let values = BTreeMap::<String, SettingValue>::deserialize(d)?;
+    Ok(values.into_iter().map(|(name, value)| (name, value.0)).collect())
 }

@@ -194,7 +194,7 @@ fn check(source: &Path, text: &str) -> Result<bool, String> {
         Err(error) => return Err(format!("refused without a line: {error}")),
     };
     faultlab::run::plan(&scenario).map_err(|e| format!("validate accepted it, the run's plan refused it: {e:#}"))?;
-    for producer in scenario.producers.iter().filter(|p| p.http.is_none()) {
+    for producer in scenario.producers.iter().filter(|p| p.http().is_none()) {
         let settings: BTreeMap<String, String> = scenario.effective_settings(producer);
         let started = tokio::time::Instant::now();
         RecordingProducer::new(&producer.name, "", &settings, started)

@@ -46,7 +46,7 @@ preset = "idempotent"
 "#
     );
     let scenario = scenario::parse(&text, Path::new("inline.toml")).unwrap_or_else(|e| panic!("{e}"));
-    let http = scenario.producers[1].http.as_ref().expect("web-async is an http producer");
+    let http = scenario.producers[1].http().expect("web-async is an http producer");
     assert_eq!(http.send_mode, scenario::HttpSendMode::Async);
 
     let output = run_once(&scenario, &service.env, "t35ab1e2", None, &CancellationToken::new()).await.expect("the run completes");
