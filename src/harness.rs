@@ -101,7 +101,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
         return skipped(scenario, options.backend);
     }
     let backend = options.backend.name();
-    scenario.expectations.retain(|e| e.applies_on(backend));
+    scenario.expect.retain(|e| e.applies_on(backend));
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
     let proxy = env::ProxyMode::for_faults(&scenario.faults);
     let env = match env::start(options.backend, &options.backend_config, scenario.brokers, seed, proxy).await {
@@ -156,7 +156,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
     }
     let verdicts: Vec<_> = runs.iter().map(|r| r.verdicts.clone()).collect();
     ScenarioReport {
-        expectations: check(&scenario.expectations, &verdicts),
+        expectations: check(&scenario.expectations(), &verdicts),
         notes: options
             .backend
             .notes()
@@ -237,7 +237,7 @@ fn restrict(scenario: &Scenario, only: &[String]) -> anyhow::Result<Scenario> {
         anyhow::bail!("--only {unknown}: {} has no such producer (it has: {})", scenario.source.display(), names.join(", "));
     }
     scenario.producers.retain(|p| only.contains(&p.name));
-    scenario.expectations.retain(|e| only.contains(&e.producer));
+    scenario.expect.retain(|e| only.contains(&e.producer));
     Ok(scenario)
 }
 

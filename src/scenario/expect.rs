@@ -28,6 +28,102 @@ impl Expectation {
     }
 }
 
+// The metric fields must stay in step with [`Metric::EXPECTABLE`];
+// [`Expect::bounds`] and a test check that.
+/// What the audit should count for one producer: one or more metrics, each
+/// bounded by an integer N (exactly N) or a string "N", ">= N", "> N",
+/// "<= N", "< N" or "N..M" (inclusive range).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = super::schema::require_a_metric)]
+pub struct Expect {
+    /// The `name` of one of the `[[producers]]`.
+    pub producer: String,
+    /// What a miss means (default "required").
+    #[serde(default)]
+    #[schemars(extend("default" = "required"))]
+    pub level: Level,
+    /// The backends this expectation is checked on, e.g. ["local",
+    /// "docker"] where Apache Kafka behaves differently from the stand-ins;
+    /// leave it out to check it everywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        with = "Vec<String>",
+        extend("items" = { "enum": crate::env::Backend::names() }, "uniqueItems" = true, "minItems" = 1)
+    )]
+    pub backends: Option<Vec<String>>,
+    /// Extra copies in the topic beyond the first, per message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Bound")]
+    duplicates: Option<Bound>,
+    /// Acknowledged, yet not in the topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Bound")]
+    lost: Option<Bound>,
+    /// Reported failed, yet in the topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Bound")]
+    phantom: Option<Bound>,
+    /// Within one partition, messages that landed after one their producer
+    /// sent later (first copies only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Bound")]
+    reordered: Option<Bound>,
+    /// Messages the client gave up on cleanly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Bound")]
+    failed: Option<Bound>,
+    /// Messages the client gave up on while they were in flight: they may be
+    /// in the topic anyway (librdkafka's POSSIBLY_PERSISTED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Bound")]
+    possibly_persisted: Option<Bound>,
+    /// Acknowledged at an offset where the topic holds another message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Bound")]
+    offset_mismatch: Option<Bound>,
+    /// Messages the broker acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Bound")]
+    acked: Option<Bound>,
+}
+
+impl Expect {
+    /// The bounds given, in [`Metric::EXPECTABLE`] order.
+    pub fn bounds(&self) -> Vec<(Metric, Bound)> {
+        let all = [
+            (Metric::Duplicates, self.duplicates),
+            (Metric::Lost, self.lost),
+            (Metric::Phantom, self.phantom),
+            (Metric::Reordered, self.reordered),
+            (Metric::Failed, self.failed),
+            (Metric::PossiblyPersisted, self.possibly_persisted),
+            (Metric::OffsetMismatch, self.offset_mismatch),
+            (Metric::Acked, self.acked),
+        ];
+        all.into_iter().filter_map(|(m, b)| b.map(|b| (m, b))).collect()
+    }
+
+    /// One [`Expectation`] per bounded metric, in [`Metric::EXPECTABLE`]
+    /// order.
+    pub fn expectations(&self) -> Vec<Expectation> {
+        let mut backends: Vec<String> = Vec::new();
+        for backend in self.backends.iter().flatten() {
+            if !backends.contains(backend) {
+                backends.push(backend.clone());
+            }
+        }
+        let expectation =
+            |(metric, bound)| Expectation { producer: self.producer.clone(), metric, bound, level: self.level, backends: backends.clone() };
+        self.bounds().into_iter().map(expectation).collect()
+    }
+
+    /// Whether it is checked on `backend`.
+    pub fn applies_on(&self, backend: &str) -> bool {
+        self.backends.as_ref().is_none_or(|list| list.iter().any(|b| b == backend))
+    }
+}
+
 /// The audit counts an expectation can bound are [`Metric::EXPECTABLE`];
 /// the names are the keys of an `[[expect]]` table.
 pub use crate::audit::Metric;

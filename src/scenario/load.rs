@@ -14,7 +14,7 @@ use super::error::{ScenarioError, did_you_mean};
 use super::limits::{self, MAX_REPEAT};
 use super::raw::{self, RawScenario};
 use super::settings;
-use super::{BackendFault, Driver, Expectation, Fault, FaultKind, Preset, ProducerSpec, Scenario, Workload};
+use super::{BackendFault, Driver, Fault, FaultKind, Preset, ProducerSpec, Scenario, Workload};
 use crate::env::Backend;
 use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
@@ -155,7 +155,7 @@ impl<'i> Checker<'_, 'i> {
             }
             faults.push(fault);
         }
-        self.backends_can_play(raw.backends.as_ref(), &backends, &faults, brokers, raw.brokers.as_ref())?;
+        self.backends_can_play(&backends, &faults, brokers)?;
         let mut fault_names: HashMap<&str, usize> = HashMap::new();
         for (i, f) in faults.iter().enumerate() {
             if let Some(first) = fault_names.insert(&f.name, i) {
@@ -167,32 +167,28 @@ impl<'i> Checker<'_, 'i> {
             }
         }
 
-        let mut expectations = Vec::new();
-        for (i, e) in raw.expect.into_iter().enumerate() {
-            let (span, e) = (e.span(), e.into_inner());
-            let producer = e.producer.get_ref();
+        for (i, e) in raw.expect.iter().enumerate() {
+            let producer = &e.producer;
             if !producers.iter().any(|p| &p.name == producer) {
                 let names: Vec<&str> = producers.iter().map(|p| p.name.as_str()).collect();
                 let hint = did_you_mean(producer, names.iter().copied());
+                let field = format!("expect[{i}].producer");
                 return Err(self.err(
-                    e.producer.span(),
-                    format!("expect[{i}].producer"),
+                    self.span_of(&field),
+                    field,
                     format!("unknown producer `{producer}`{hint} accepted: the names of [[producers]]: {}", names.join(", ")),
                 ));
             }
-            let bounds = e.bounds();
-            if bounds.is_empty() {
+            if e.bounds().is_empty() {
                 let metrics: Vec<&str> = super::Metric::EXPECTABLE.iter().map(|m| m.name()).collect();
+                let field = format!("expect[{i}]");
                 return Err(self.err(
-                    span,
-                    format!("expect[{i}]"),
+                    self.span_of(&field),
+                    field,
                     format!("no metric is bounded; add at least one of: {} (e.g. duplicates = 0)", metrics.join(", ")),
                 ));
             }
-            let on = self.backends(e.backends.as_ref(), &format!("expect[{i}].backends"))?;
-            for (metric, bound) in bounds {
-                expectations.push(Expectation { producer: producer.clone(), metric, bound, level: e.level, backends: on.clone() });
-            }
+            self.backends(e.backends.as_ref(), &format!("expect[{i}].backends"))?;
         }
 
         let scenario = Scenario {
@@ -207,7 +203,7 @@ impl<'i> Checker<'_, 'i> {
             client,
             producers,
             faults,
-            expectations,
+            expect: raw.expect,
             source: self.source.to_path_buf(),
         };
         limits::check(&scenario)
@@ -386,12 +382,12 @@ impl<'i> Checker<'_, 'i> {
 /// Brokers, backends and the attributes of faults that are not toxics.
 impl<'i> Checker<'_, 'i> {
     /// `backends = [...]` (at the top, or in an `[[expect]]`, named by
-    /// `field`): known names, at least one.
-    fn backends(&self, raw: Option<&Spanned<Vec<Spanned<String>>>>, field: &str) -> Result<Vec<String>, ScenarioError> {
-        let Some(list) = raw else { return Ok(Vec::new()) };
-        if list.get_ref().is_empty() {
+    /// `field`): known names, at least one; the list without repeats.
+    fn backends(&self, list: Option<&Vec<String>>, field: &str) -> Result<Vec<String>, ScenarioError> {
+        let Some(list) = list else { return Ok(Vec::new()) };
+        if list.is_empty() {
             return Err(self.err(
-                list.span(),
+                self.span_of(field),
                 field,
                 format!(
                     "an empty list runs nowhere; accepted: one or more of {}, or leave `backends` out to run everywhere",
@@ -400,39 +396,34 @@ impl<'i> Checker<'_, 'i> {
             ));
         }
         let mut names = Vec::new();
-        for (j, name) in list.get_ref().iter().enumerate() {
-            if Backend::from_name(name.get_ref()).is_none() {
-                let hint = did_you_mean(name.get_ref(), Backend::names().into_iter());
+        for (j, name) in list.iter().enumerate() {
+            if Backend::from_name(name).is_none() {
+                let hint = did_you_mean(name, Backend::names().into_iter());
+                let field = format!("{field}[{j}]");
                 return Err(self.err(
-                    name.span(),
-                    format!("{field}[{j}]"),
-                    format!("unknown backend `{}`{hint} accepted: {}", name.get_ref(), Backend::names().join(", ")),
+                    self.span_of(&field),
+                    field,
+                    format!("unknown backend `{name}`{hint} accepted: {}", Backend::names().join(", ")),
                 ));
             }
-            if !names.contains(name.get_ref()) {
-                names.push(name.get_ref().clone());
+            if !names.contains(name) {
+                names.push(name.clone());
             }
         }
         Ok(names)
     }
 
     /// Every backend the file lists can play every fault, and has `brokers` brokers.
-    fn backends_can_play(
-        &self,
-        raw: Option<&Spanned<Vec<Spanned<String>>>>,
-        backends: &[String],
-        faults: &[Fault],
-        brokers: u32,
-        raw_brokers: Option<&Spanned<i64>>,
-    ) -> Result<(), ScenarioError> {
-        let Some(list) = raw else { return Ok(()) };
+    /// `backends` is the file's list (empty: none given); the errors point at
+    /// the fault's `type` and at `brokers`.
+    fn backends_can_play(&self, backends: &[String], faults: &[Fault], brokers: u32) -> Result<(), ScenarioError> {
         for (i, fault) in faults.iter().enumerate() {
             let able = fault.kind.backends();
             if let Some(unable) = backends.iter().find(|b| !able.contains(&b.as_str())) {
-                let span = self.fault_field_span(i, "type").unwrap_or_else(|| list.span());
+                let field = format!("faults[{i}].type");
                 return Err(self.err(
-                    span,
-                    format!("faults[{i}].type"),
+                    self.span_of(&field),
+                    field,
                     format!(
                         "`{}` cannot be played on the {unable} backend, which `backends` lists; backends that can play it: {}",
                         fault.kind.type_name(),
@@ -443,9 +434,8 @@ impl<'i> Checker<'_, 'i> {
         }
         let too_few = backends.iter().filter_map(|b| Backend::from_name(b)).find_map(|b| Some((b, b.max_brokers()?)));
         if let Some((backend, max)) = too_few.filter(|(_, max)| brokers > *max) {
-            let span = raw_brokers.map_or_else(|| list.span(), |b| b.span());
             return Err(self.err(
-                span,
+                self.span_of("brokers"),
                 "brokers",
                 format!(
                     "`{brokers}`: the {backend} backend, which `backends` lists, has {}; accepted: {}, or list only \
@@ -457,11 +447,6 @@ impl<'i> Checker<'_, 'i> {
             ));
         }
         Ok(())
-    }
-
-    /// The span of `key` in the `[[faults]]` table `i`.
-    fn fault_field_span(&self, i: usize, key: &str) -> Option<Range<usize>> {
-        self.fault_table(i)?.get_ref().as_table().and_then(|t| raw::lookup(t, key)).map(|v| v.span())
     }
 
     /// The span of `attributes.<name>` of fault `i` (the attributes table,

@@ -45,7 +45,7 @@ use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::ScenarioError;
-pub use expect::{BOUND_FORMS, Bound, Expectation, Level, Metric};
+pub use expect::{BOUND_FORMS, Bound, Expect, Expectation, Level, Metric};
 pub use load::{collect, load, parse};
 pub use producer::{Driver, HttpDriver, HttpSendMode, Preset, ProducerSpec};
 pub use schema::scenario_schema;
@@ -105,8 +105,8 @@ pub struct Scenario {
     pub producers: Vec<ProducerSpec>,
     /// In file order; they may overlap in time.
     pub faults: Vec<Fault>,
-    /// One per bounded metric of each `[[expect]]` table, in file order.
-    pub expectations: Vec<Expectation>,
+    /// The `[[expect]]` tables, in file order.
+    pub expect: Vec<Expect>,
     /// The file it came from (not part of the TOML).
     pub source: PathBuf,
 }
@@ -125,6 +125,11 @@ impl Scenario {
         settings.extend(self.client.iter().map(|(k, v)| (k.clone(), v.clone())));
         settings.extend(producer.settings.iter().map(|(k, v)| (k.clone(), v.clone())));
         settings
+    }
+
+    /// One per bounded metric of each `[[expect]]` table, in file order.
+    pub fn expectations(&self) -> Vec<Expectation> {
+        self.expect.iter().flat_map(Expect::expectations).collect()
     }
 
     /// The producer with this name.

@@ -20,7 +20,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::duration::DurationValue;
-use super::expect::{Bound, Level, Metric};
+use super::expect::Expect;
 use super::limits::{MAX_BROKERS, MAX_REPEAT};
 use super::schema::{AttributesTable, StreamName, ToxicTypeName, ZERO_DURATION_PATTERN};
 use super::{ProducerSpec, Workload, settings};
@@ -74,7 +74,7 @@ pub(super) struct RawScenario {
         with = "Vec<String>",
         extend("items" = { "enum": crate::env::Backend::names() }, "uniqueItems" = true, "minItems" = 1)
     )]
-    pub backends: Option<Spanned<Vec<Spanned<String>>>>,
+    pub backends: Option<Vec<String>>,
     /// What each producer sends.
     pub workload: Workload,
     /// librdkafka properties for every producer, applied after each
@@ -94,8 +94,7 @@ pub(super) struct RawScenario {
     /// What the audit is expected to count, per producer. A failed
     /// `required` expectation fails the run (exit code 1).
     #[serde(default)]
-    #[schemars(with = "Vec<RawExpect>")]
-    pub expect: Vec<Spanned<RawExpect>>,
+    pub expect: Vec<Expect>,
 }
 
 /// One fault: a Toxiproxy toxic (or the proxy going down) played `at`
@@ -140,84 +139,6 @@ pub(super) struct RawFault {
     #[serde(default, rename = "attributes")]
     #[schemars(with = "AttributesTable")]
     _attributes: Option<IgnoredAny>,
-}
-
-// The metric fields must stay in step with [`Metric::EXPECTABLE`];
-// [`RawExpect::bounds`] and a test check that.
-/// What the audit should count for one producer: one or more metrics, each
-/// bounded by an integer N (exactly N) or a string "N", ">= N", "> N",
-/// "<= N", "< N" or "N..M" (inclusive range).
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Expect", transform = super::schema::require_a_metric)]
-pub(super) struct RawExpect {
-    /// The `name` of one of the `[[producers]]`.
-    #[schemars(with = "String")]
-    pub producer: Spanned<String>,
-    /// What a miss means (default "required").
-    #[serde(default)]
-    #[schemars(extend("default" = "required"))]
-    pub level: Level,
-    /// The backends this expectation is checked on, e.g. ["local",
-    /// "docker"] where Apache Kafka behaves differently from the stand-ins;
-    /// leave it out to check it everywhere.
-    #[serde(default)]
-    #[schemars(
-        with = "Vec<String>",
-        extend("items" = { "enum": crate::env::Backend::names() }, "uniqueItems" = true, "minItems" = 1)
-    )]
-    pub backends: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Extra copies in the topic beyond the first, per message.
-    #[serde(default)]
-    #[schemars(with = "Bound")]
-    duplicates: Option<Bound>,
-    /// Acknowledged, yet not in the topic.
-    #[serde(default)]
-    #[schemars(with = "Bound")]
-    lost: Option<Bound>,
-    /// Reported failed, yet in the topic.
-    #[serde(default)]
-    #[schemars(with = "Bound")]
-    phantom: Option<Bound>,
-    /// Within one partition, messages that landed after one their producer
-    /// sent later (first copies only).
-    #[serde(default)]
-    #[schemars(with = "Bound")]
-    reordered: Option<Bound>,
-    /// Messages the client gave up on cleanly.
-    #[serde(default)]
-    #[schemars(with = "Bound")]
-    failed: Option<Bound>,
-    /// Messages the client gave up on while they were in flight: they may be
-    /// in the topic anyway (librdkafka's POSSIBLY_PERSISTED).
-    #[serde(default)]
-    #[schemars(with = "Bound")]
-    possibly_persisted: Option<Bound>,
-    /// Acknowledged at an offset where the topic holds another message.
-    #[serde(default)]
-    #[schemars(with = "Bound")]
-    offset_mismatch: Option<Bound>,
-    /// Messages the broker acknowledged.
-    #[serde(default)]
-    #[schemars(with = "Bound")]
-    acked: Option<Bound>,
-}
-
-impl RawExpect {
-    /// The bounds given, in [`Metric::EXPECTABLE`] order.
-    pub fn bounds(&self) -> Vec<(Metric, Bound)> {
-        let all = [
-            (Metric::Duplicates, self.duplicates),
-            (Metric::Lost, self.lost),
-            (Metric::Phantom, self.phantom),
-            (Metric::Reordered, self.reordered),
-            (Metric::Failed, self.failed),
-            (Metric::PossiblyPersisted, self.possibly_persisted),
-            (Metric::OffsetMismatch, self.offset_mismatch),
-            (Metric::Acked, self.acked),
-        ];
-        all.into_iter().filter_map(|(m, b)| b.map(|b| (m, b))).collect()
-    }
 }
 
 /// The value at `key` of a document table.

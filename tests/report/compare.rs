@@ -10,7 +10,7 @@ use faultlab::report::{RunReport, ScenarioReport, compare};
 /// Recheck the expectations after a test changed the verdicts.
 fn recheck(scenario: &mut ScenarioReport) {
     let verdicts: Vec<_> = scenario.repeats.iter().map(|r| r.verdicts.clone()).collect();
-    scenario.expectations = check(&scenario.scenario.expectations, &verdicts);
+    scenario.expectations = check(&scenario.scenario.expectations(), &verdicts);
 }
 
 /// After: plain's duplicates vanish in response-delay, the idempotent

@@ -137,10 +137,10 @@ fn capabilities_per_backend() {
 fn an_expectation_can_be_meant_for_some_backends() {
     let expect = |on: &str| base_with(&format!("[[expect]]\nproducer = \"plain\"\nlost = 0\n{on}"));
     let everywhere = parse_ok(&expect(""));
-    assert!(everywhere.expectations[0].backends.is_empty() && everywhere.expectations[0].applies_on("mock"));
+    assert!(everywhere.expectations()[0].backends.is_empty() && everywhere.expectations()[0].applies_on("mock"));
     let kafka = parse_ok(&expect("backends = [\"local\", \"docker\"]\n"));
-    assert_eq!(kafka.expectations[0].backends, ["local", "docker"]);
-    assert!(kafka.expectations[0].applies_on("local") && !kafka.expectations[0].applies_on("embedded"));
+    assert_eq!(kafka.expectations()[0].backends, ["local", "docker"]);
+    assert!(kafka.expectations()[0].applies_on("local") && !kafka.expectations()[0].applies_on("embedded"));
     let e = parse_err(&expect("backends = [\"lokal\"]\n"));
     let shown = e.to_string();
     assert_eq!(e.line, Some(11), "{shown}");

@@ -135,7 +135,8 @@ fn full_file_parses_into_the_model() {
     assert_eq!((g.name.as_str(), g.stream, g.toxicity, g.duration), ("latency_downstream_1", Stream::Downstream, 1.0, None));
     assert_eq!(g.at, Duration::from_millis(300));
 
-    let e: Vec<_> = s.expectations.iter().map(|e| (e.producer.as_str(), e.metric, e.bound, e.level)).collect();
+    let expectations = s.expectations();
+    let e: Vec<_> = expectations.iter().map(|e| (e.producer.as_str(), e.metric, e.bound, e.level)).collect();
     assert_eq!(
         e,
         [
@@ -156,7 +157,8 @@ fn full_file_round_trips_through_json() {
     assert_eq!(json["faults"][0]["at"], "2s");
     assert_eq!(json["faults"][0]["duration"], "1.5s");
     assert_eq!(json["faults"][0]["type"], "latency");
-    assert_eq!(json["expectations"][0]["bound"], ">= 1");
+    assert_eq!(json["expect"][0]["duplicates"], ">= 1");
+    assert_eq!(json["expect"][0]["level"], "demonstration");
     assert_eq!(json["workload"]["key"]["spread"], 8);
     let back: Scenario = serde_json::from_value(json).unwrap();
     assert_eq!(back, s);
@@ -167,7 +169,7 @@ fn defaults_of_a_minimal_file() {
     let s = parse_ok(BASE);
     assert_eq!((s.seed, s.repeat, s.observe.as_deref()), (None, 1, None));
     assert_eq!(s.workload, Workload { messages: 10, rate: None, partitions: 1, key: KeyStrategy::EventId, payload_bytes: 0 });
-    assert!(s.client.is_empty() && s.faults.is_empty() && s.expectations.is_empty());
+    assert!(s.client.is_empty() && s.faults.is_empty() && s.expect.is_empty());
     let s = parse_ok(&BASE.replace("messages = 10", "messages = 10\nkey = { fixed = \"account-7\" }"));
     assert_eq!(s.workload.key, KeyStrategy::Fixed("account-7".into()));
     let s = parse_ok(&BASE.replace("messages = 10", "messages = 10\nkey = \"event-id\""));
@@ -195,7 +197,7 @@ fn effective_settings_are_preset_then_client_then_producer() {
 fn every_metric_is_an_expect_key() {
     let keys: Vec<String> = Metric::EXPECTABLE.iter().map(|m| format!("{} = 0", m.name())).collect();
     let s = parse_ok(&base_with(&format!("[[expect]]\nproducer = \"plain\"\n{}\n", keys.join("\n"))));
-    let metrics: Vec<Metric> = s.expectations.iter().map(|e| e.metric).collect();
+    let metrics: Vec<Metric> = s.expectations().iter().map(|e| e.metric).collect();
     assert_eq!(metrics, Metric::EXPECTABLE);
     for m in Metric::EXPECTABLE {
         assert_eq!(Metric::from_name(m.name()), Some(m));

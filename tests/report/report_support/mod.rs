@@ -194,7 +194,7 @@ fn window(scenario: &Scenario, added_ms: u64, removed_ms: u64) -> Vec<FaultWindo
 fn scenario_report(scenario: Scenario, repeats: Vec<Repeat>, notes: Vec<String>) -> ScenarioReport {
     let verdicts: Vec<Vec<Verdict>> = repeats.iter().map(|r| r.verdicts.clone()).collect();
     ScenarioReport {
-        expectations: check(&scenario.expectations, &verdicts),
+        expectations: check(&scenario.expectations(), &verdicts),
         seed: 7,
         backend: backend(),
         repeats,
@@ -221,7 +221,7 @@ pub fn report() -> RunReport {
 
     let mut course = scenario(COURSE);
     course.producers[0].name = PIPE_PRODUCER.to_string();
-    course.expectations[0].producer = PIPE_PRODUCER.to_string();
+    course.expect[0].producer = PIPE_PRODUCER.to_string();
     let (h, o) = history(&[PIPE_PRODUCER, "idempotent"], 1000, 0..0);
     let repeats = [("run00001", 0, 1200), ("run00002", 3, 1350)]
         .into_iter()
