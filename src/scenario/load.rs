@@ -11,7 +11,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{ScenarioError, did_you_mean};
-use super::limits::{self, MAX_REPEAT};
+use super::limits;
 use super::raw::{self, RawScenario};
 use super::settings;
 use super::{BackendFault, Driver, Fault, FaultKind, Preset, ProducerSpec, Scenario, Workload};
@@ -86,34 +86,24 @@ impl<'i> Checker<'_, 'i> {
     }
 
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
-        let name = raw.name.get_ref();
+        let name = &raw.name;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
             return Err(self.err(
-                raw.name.span(),
+                self.span_of("name"),
                 "name",
                 format!("`{name}`: accepted: lowercase letters a-z, digits and `-` only, not empty (the name is used in topic names)"),
             ));
         }
-        if raw.description.get_ref().trim().is_empty() {
-            return Err(self.err(raw.description.span(), "description", "must not be empty: say in one paragraph what the scenario shows"));
+        if raw.description.trim().is_empty() {
+            return Err(self.err(
+                self.span_of("description"),
+                "description",
+                "must not be empty: say in one paragraph what the scenario shows",
+            ));
         }
-        let seed = match raw.seed {
-            Some(s) => Some(
-                u64::try_from(*s.get_ref())
-                    .map_err(|_| self.err(s.span(), "seed", format!("`{}`: accepted: an integer >= 0", s.get_ref())))?,
-            ),
-            None => None,
-        };
-        let repeat = match raw.repeat {
-            Some(r) => self.int_in(&r, "repeat", 1, MAX_REPEAT)? as u32,
-            None => 1,
-        };
         let workload = raw.workload;
         let client = raw.client;
-        let brokers = match &raw.brokers {
-            Some(b) => self.int_in(b, "brokers", 1, i64::from(limits::MAX_BROKERS))? as u32,
-            None => 1,
-        };
+        let brokers = raw.brokers;
         let backends = self.backends(raw.backends.as_ref(), "backends")?;
 
         let raw_producers = raw.producers.get_ref();
@@ -192,11 +182,11 @@ impl<'i> Checker<'_, 'i> {
         }
 
         let scenario = Scenario {
-            name: raw.name.into_inner(),
-            description: raw.description.into_inner(),
+            name: raw.name,
+            description: raw.description,
             observe: raw.observe,
-            seed,
-            repeat,
+            seed: raw.seed,
+            repeat: raw.repeat,
             brokers,
             backends,
             workload,
@@ -236,16 +226,6 @@ impl<'i> Checker<'_, 'i> {
             table = value.as_table();
         }
         span
-    }
-
-    /// An integer in `min..=max`, or an error saying which range is accepted.
-    fn int_in(&self, v: &Spanned<i64>, field: &str, min: i64, max: i64) -> Result<i64, ScenarioError> {
-        let n = *v.get_ref();
-        if n < min || n > max {
-            let accepted = if max == i64::MAX { format!("an integer >= {min}") } else { format!("an integer from {min} to {max}") };
-            return Err(self.err(v.span(), field, format!("`{n}` is out of range; accepted: {accepted}")));
-        }
-        Ok(n)
     }
 
     /// The `[[faults]]` entry `i` in the document.

@@ -24,6 +24,16 @@ where
     T::try_from(n).map_err(|_| de::Error::custom(format!("`{n}` is out of range; accepted: {}", accepted(MIN, MAX))))
 }
 
+/// [`int`] for a field the file may leave out (`#[serde(default)]`: this
+/// is called only when it is there).
+pub(super) fn some_int<'de, const MIN: i64, const MAX: i64, T, D>(d: D) -> Result<Option<T>, D::Error>
+where
+    T: TryFrom<i64>,
+    D: Deserializer<'de>,
+{
+    int::<MIN, MAX, T, D>(d).map(Some)
+}
+
 struct Int {
     min: i64,
     max: i64,

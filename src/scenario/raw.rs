@@ -22,8 +22,14 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use super::duration::DurationValue;
 use super::expect::Expect;
 use super::limits::{MAX_BROKERS, MAX_REPEAT};
+
+const MAX_BROKERS_I64: i64 = MAX_BROKERS as i64;
+
+fn one() -> u32 {
+    1
+}
 use super::schema::{AttributesTable, StreamName, ToxicTypeName, ZERO_DURATION_PATTERN};
-use super::{ProducerSpec, Workload, settings};
+use super::{ProducerSpec, Workload, ranged, settings};
 use crate::proxy::toxic::Stream;
 
 /// A faultlab scenario: what to produce, with which producer settings,
@@ -38,34 +44,34 @@ use crate::proxy::toxic::Stream;
 pub(super) struct RawScenario {
     /// The scenario's name: lowercase letters a-z, digits and `-`, not empty
     /// (it is used in topic names). E.g. "response-delay".
-    #[schemars(with = "String", extend("pattern" = "^[a-z0-9-]+$"))]
-    pub name: Spanned<String>,
+    #[schemars(extend("pattern" = "^[a-z0-9-]+$"))]
+    pub name: String,
     /// One paragraph saying what the scenario shows. Not empty.
-    #[schemars(with = "String", extend("pattern" = "\\S"))]
-    pub description: Spanned<String>,
+    #[schemars(extend("pattern" = "\\S"))]
+    pub description: String,
     /// What to look at in the report (printed with it).
     #[serde(default)]
     #[schemars(with = "String")]
     pub observe: Option<String>,
     /// Seed for every random choice (an integer >= 0); `--seed` overrides it.
     /// Without one a random seed is used, which the report shows.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "ranged::some_int::<0, { i64::MAX }, _, _>")]
     #[schemars(with = "i64", range(min = 0))]
-    pub seed: Option<Spanned<i64>>,
+    pub seed: Option<u64>,
     /// How many times to run the scenario (default 1, at most 100); each
     /// repeat is audited on its own. `--repeat` overrides it.
-    #[serde(default)]
+    #[serde(default = "one", deserialize_with = "ranged::int::<1, MAX_REPEAT, _, _>")]
     #[schemars(with = "i64", range(min = 1, max = MAX_REPEAT), extend("default" = 1))]
-    pub repeat: Option<Spanned<i64>>,
+    pub repeat: u32,
     /// Brokers in the cluster, 1 to 9 (default 1). The mock, docker and
     /// local backends start this many, numbered 1 to `brokers`; with 3 or
     /// more, docker and local topics get replication factor 3 and
     /// min.insync.replicas=2.
     /// The embedded backend has one broker only; the external backend uses
     /// your cluster as it is.
-    #[serde(default)]
+    #[serde(default = "one", deserialize_with = "ranged::int::<1, MAX_BROKERS_I64, _, _>")]
     #[schemars(with = "i64", range(min = 1, max = MAX_BROKERS), extend("default" = 1))]
-    pub brokers: Option<Spanned<i64>>,
+    pub brokers: u32,
     /// The backends this scenario is meant for, e.g. ["mock", "docker"]
     /// for broker faults; on any other backend it is skipped with a note,
     /// not failed. Leave it out to run everywhere.
