@@ -378,7 +378,7 @@ impl<'i> Checker<'_, 'i> {
         let mut names = Vec::new();
         for (j, name) in list.iter().enumerate() {
             if Backend::from_name(name).is_none() {
-                let hint = did_you_mean(name, Backend::names().into_iter());
+                let hint = did_you_mean(name, Backend::names());
                 let field = format!("{field}[{j}]");
                 return Err(self.err(
                     self.span_of(&field),
@@ -564,14 +564,14 @@ impl<'i> Checker<'_, 'i> {
                 ));
             }
         }
-        if url.is_none() {
-            if let Err(e) = crate::serve::config::ServeConfig::default().with_client_settings(client) {
-                return Err(self.err(
-                    self.span_of("client"),
-                    "client",
-                    format!("{e} (producer `{}` uses the in-process service, which takes its producer settings from [client])", p.name),
-                ));
-            }
+        if url.is_none()
+            && let Err(e) = crate::serve::config::ServeConfig::default().with_client_settings(client)
+        {
+            return Err(self.err(
+                self.span_of("client"),
+                "client",
+                format!("{e} (producer `{}` uses the in-process service, which takes its producer settings from [client])", p.name),
+            ));
         }
         Ok(())
     }

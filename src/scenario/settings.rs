@@ -76,42 +76,6 @@ fn try_create(properties: &[(String, String)]) -> Result<(), KafkaError> {
     config.create::<BaseProducer>().map(drop)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    #[test]
-    fn librdkafka_refuses_what_the_run_would() {
-        assert!(try_create(&props(&[("acks", "all"), ("enable.idempotence", "true")])).is_ok());
-        assert!(matches!(try_create(&props(&[("linger.ms", "soon")])), Err(KafkaError::ClientConfig(..))));
-        assert!(matches!(try_create(&props(&[("no.such.setting", "1")])), Err(KafkaError::ClientConfig(..))));
-        let contradiction = try_create(&props(&[("acks", "1"), ("enable.idempotence", "true")]));
-        assert!(matches!(contradiction, Err(KafkaError::ClientCreation(_))), "{contradiction:?}");
-    }
-
-    #[test]
-    fn a_bad_setting_is_named_where_it_is_written() {
-        let text = |settings: &str| {
-            format!(
-                "name = \"s\"\ndescription = \"d\"\n[workload]\nmessages = 1\n[client]\n\"socket.timeout.ms\" = 2000\n\
-                 [[producers]]\nname = \"p\"\npreset = \"plain\"\n[[producers]]\nname = \"i\"\npreset = \"idempotent\"\n{settings}\n"
-            )
-        };
-        let load = |settings: &str| super::super::parse(&text(settings), std::path::Path::new("s.toml"));
-        assert!(load("").is_ok());
-        let bad = load("settings = { \"linger.ms\" = \"soon\" }").unwrap_err();
-        assert_eq!(bad.field.as_deref(), Some("producers[1].settings.\"linger.ms\""), "{bad}");
-        assert_eq!((bad.line, bad.column), (Some(13), Some(28)), "{bad}");
-        let contradiction = load("settings = { acks = \"1\" }").unwrap_err();
-        assert_eq!(contradiction.field.as_deref(), Some("producers[1].settings"), "{contradiction}");
-        assert!(contradiction.to_string().contains("enable.idempotence"), "{contradiction}");
-    }
-}
-
 /// A librdkafka property value. librdkafka takes strings; the file may
 /// write integers, floats and booleans too, which are kept as the string
 /// librdkafka expects (`2000` -> `"2000"`, `true` -> `"true"`).
@@ -174,4 +138,40 @@ impl<'de> Visitor<'de> for SettingVisitor {
 pub(super) fn values<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
     let values = BTreeMap::<String, SettingValue>::deserialize(d)?;
     Ok(values.into_iter().map(|(name, value)| (name, value.0)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn librdkafka_refuses_what_the_run_would() {
+        assert!(try_create(&props(&[("acks", "all"), ("enable.idempotence", "true")])).is_ok());
+        assert!(matches!(try_create(&props(&[("linger.ms", "soon")])), Err(KafkaError::ClientConfig(..))));
+        assert!(matches!(try_create(&props(&[("no.such.setting", "1")])), Err(KafkaError::ClientConfig(..))));
+        let contradiction = try_create(&props(&[("acks", "1"), ("enable.idempotence", "true")]));
+        assert!(matches!(contradiction, Err(KafkaError::ClientCreation(_))), "{contradiction:?}");
+    }
+
+    #[test]
+    fn a_bad_setting_is_named_where_it_is_written() {
+        let text = |settings: &str| {
+            format!(
+                "name = \"s\"\ndescription = \"d\"\n[workload]\nmessages = 1\n[client]\n\"socket.timeout.ms\" = 2000\n\
+                 [[producers]]\nname = \"p\"\npreset = \"plain\"\n[[producers]]\nname = \"i\"\npreset = \"idempotent\"\n{settings}\n"
+            )
+        };
+        let load = |settings: &str| super::super::parse(&text(settings), std::path::Path::new("s.toml"));
+        assert!(load("").is_ok());
+        let bad = load("settings = { \"linger.ms\" = \"soon\" }").unwrap_err();
+        assert_eq!(bad.field.as_deref(), Some("producers[1].settings.\"linger.ms\""), "{bad}");
+        assert_eq!((bad.line, bad.column), (Some(13), Some(28)), "{bad}");
+        let contradiction = load("settings = { acks = \"1\" }").unwrap_err();
+        assert_eq!(contradiction.field.as_deref(), Some("producers[1].settings"), "{contradiction}");
+        assert!(contradiction.to_string().contains("enable.idempotence"), "{contradiction}");
+    }
 }
