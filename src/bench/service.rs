@@ -184,7 +184,7 @@ async fn measure_direct(producer: &FutureProducer, send_mode: SendMode, clients:
                     }
                     sent += 1;
                     // Let the other clients in, as an HTTP round trip would.
-                    if sent % 64 == 0 {
+                    if sent.is_multiple_of(64) {
                         tokio::task::yield_now().await;
                     }
                 }

@@ -87,7 +87,7 @@ fn render_scenario(out: &mut String, old: &ScenarioReport, new: &ScenarioReport)
     table.push_record(std::iter::once("ack ms p99".to_string()).chain(p99));
     let _ = writeln!(out, "{}", table.build().with(Style::rounded()));
 
-    let key = |e: &ExpectationResult| (e.producer.clone(), e.metric.clone(), e.expected.clone());
+    let key = |e: &ExpectationResult| (e.producer.clone(), e.metric, e.expected.clone());
     let mut lines = Vec::new();
     for e in &new.expectations {
         match old.expectations.iter().find(|o| key(o) == key(e)) {

@@ -176,10 +176,8 @@ pub async fn run_once(
     if let Some(service) = service {
         // Every request has its answer by now (unless interrupted: then the
         // service is dropped, which stops it without waiting).
-        if !interrupted {
-            if let Err(error) = service.stop().await {
-                tracing::warn!("{error:#}");
-            }
+        if !interrupted && let Err(error) = service.stop().await {
+            tracing::warn!("{error:#}");
         }
     }
     let observed = read_back(env, &runs, run_id, workload.partitions).await?;

@@ -443,18 +443,18 @@ impl<'i> Checker<'_, 'i> {
     /// file: brokers and partitions in range, at least one error to answer.
     fn backend_fault(&self, i: usize, fault: &BackendFault, brokers: u32, partitions: i32) -> Result<(), ScenarioError> {
         let field = |name: &str| format!("faults[{i}].attributes.{name}");
-        if let Some(broker) = fault.broker() {
-            if broker < 1 || broker as u32 > brokers {
-                return Err(self.err(
-                    self.attribute_span(i, "broker"),
-                    field("broker"),
-                    format!(
-                        "there is no broker {broker}: the scenario has {brokers} broker{} (`brokers = {brokers}`), numbered from 1; \
+        if let Some(broker) = fault.broker()
+            && (broker < 1 || broker as u32 > brokers)
+        {
+            return Err(self.err(
+                self.attribute_span(i, "broker"),
+                field("broker"),
+                format!(
+                    "there is no broker {broker}: the scenario has {brokers} broker{} (`brokers = {brokers}`), numbered from 1; \
                      accepted: 1 to {brokers}, or raise `brokers`",
-                        if brokers == 1 { "" } else { "s" }
-                    ),
-                ));
-            }
+                    if brokers == 1 { "" } else { "s" }
+                ),
+            ));
         }
         match fault {
             BackendFault::LeaderChange(change) => {
