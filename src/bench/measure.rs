@@ -60,14 +60,11 @@ pub fn quantile_us(histogram: &Histogram<u64>, q: f64) -> f64 {
     histogram.value_at_quantile(q) as f64 / 1000.0
 }
 
-/// The median of some samples (0 for none).
-pub fn median(mut samples: Vec<f64>) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    samples.sort_by(|a, b| a.total_cmp(b));
-    let mid = samples.len() / 2;
-    if samples.len().is_multiple_of(2) { (samples[mid - 1] + samples[mid]) / 2.0 } else { samples[mid] }
+/// The median of some samples (0 for none): the reports' one median
+/// ([`crate::report::common::median_f64`]), so a bench and a report never
+/// disagree on what a median of an even count is.
+pub fn median(samples: Vec<f64>) -> f64 {
+    crate::report::common::median_f64(samples).unwrap_or(0.0)
 }
 
 /// Bytes per second as MB/s or GB/s (decimal).

@@ -4,7 +4,7 @@
 //! saved run (versioned by [`SCHEMA_VERSION`]).
 
 mod charts;
-mod common;
+pub(crate) mod common;
 pub mod compare;
 pub mod html;
 pub mod json;
