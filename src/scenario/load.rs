@@ -412,8 +412,8 @@ impl<'i> Checker<'_, 'i> {
                 ));
             }
         }
-        let too_few = backends.iter().filter_map(|b| Backend::from_name(b)).find_map(|b| Some((b, b.max_brokers()?)));
-        if let Some((backend, max)) = too_few.filter(|(_, max)| brokers > *max) {
+        let limits = backends.iter().filter_map(|b| Backend::from_name(b)).filter_map(|b| Some((b, b.max_brokers()?)));
+        if let Some((backend, max)) = limits.into_iter().find(|(_, max)| brokers > *max) {
             return Err(self.err(
                 self.span_of("brokers"),
                 "brokers",

@@ -115,6 +115,8 @@ fn brokers_and_backends_mistakes() {
         &["`broker_pause` cannot be played on the mock backend", "backends that can play it: docker"],
     );
     assert_error(&with("brokers = 3\nbackends = [\"embedded\", \"mock\"]\n", ""), 1, "brokers", &["embedded backend", "one broker"]);
+    // Whichever place the backend with too few brokers has in the list.
+    assert_error(&with("brokers = 3\nbackends = [\"mock\", \"embedded\"]\n", ""), 1, "brokers", &["embedded backend", "one broker"]);
 }
 
 #[test]
