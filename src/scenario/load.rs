@@ -412,8 +412,8 @@ impl<'i> Checker<'_, 'i> {
                 ));
             }
         }
-        let limits = backends.iter().filter_map(|b| Backend::from_name(b)).filter_map(|b| Some((b, b.max_brokers()?)));
-        if let Some((backend, max)) = limits.into_iter().find(|(_, max)| brokers > *max) {
+        let mut limits = backends.iter().filter_map(|b| Backend::from_name(b)).filter_map(|b| Some((b, b.max_brokers()?)));
+        if let Some((backend, max)) = limits.find(|(_, max)| brokers > *max) {
             return Err(self.err(
                 self.span_of("brokers"),
                 "brokers",
