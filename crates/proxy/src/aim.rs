@@ -22,20 +22,20 @@ impl Aim {
     /// `every` choose.
     pub fn picks(&self, chunk: &Chunk, stub: &mut Stub, state: &LinkState) -> bool {
         let Some(frame) = &chunk.frame else { return false };
-        if frame.api_key != self.api_key.0 || !self.from_aimed_client(state) || !self.writes_to_aimed_partition(&chunk.data, frame) {
+        if frame.api_key != self.api_key.0 || !self.aims_at_client_of(state) || !self.writes_to_aimed_partition(&chunk.data, frame) {
             return false;
         }
         let k = state.matched.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let chosen = match (self.nth, self.first, self.every) {
             (n, _, _) if n > 0 => k == n,
             (_, n, _) if n > 0 => k <= n,
-            (_, _, n) if n > 0 => k % n == 0,
+            (_, _, n) if n > 0 => k.is_multiple_of(n),
             _ => true,
         };
         chosen && (self.probability >= 1.0 || stub.rng.random::<f64>() < self.probability)
     }
 
-    fn from_aimed_client(&self, state: &LinkState) -> bool {
+    fn aims_at_client_of(&self, state: &LinkState) -> bool {
         self.client_id.is_empty() || state.session.as_ref().and_then(|s| s.client_id()) == Some(self.client_id.as_str())
     }
 }
