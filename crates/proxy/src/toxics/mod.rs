@@ -26,6 +26,10 @@ use crate::stub::{CloseMode, PipeEnd, Stub};
 /// a line `module: Variant(Attributes)` is the toxic's `pub mod` and its
 /// variant, so a new toxic is its module file and one line in the list,
 /// never an arm in each method.
+///
+/// rustfmt does not follow a `mod` a macro declares, so `cargo fmt` leaves
+/// the toxics' files alone: `rustfmt --edition 2024 --check
+/// crates/proxy/src/toxics/*.rs` checks them.
 macro_rules! toxic_kinds {
     ($(#[$meta:meta])* pub enum ToxicKind { $($(#[$variant_meta:meta])* $module:ident: $variant:ident($attributes:ty),)* }) => {
         $(pub mod $module;)*
