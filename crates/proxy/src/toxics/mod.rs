@@ -20,6 +20,9 @@ use tokio::time::Instant;
 use crate::aim::Aimed;
 use crate::pipe::{LinkState, Pipe, Stream};
 use crate::stub::{CloseMode, PipeEnd, Stub};
+// For the doc of `ToxicKind`, which the JSON Schema carries word for word.
+#[allow(unused_imports)]
+use crate::toxics;
 
 /// Declares each toxic's module and [`ToxicKind`] from one list, and
 /// writes the methods that hand a call to the variant's value ([`Pipe`]):
@@ -81,7 +84,7 @@ macro_rules! toxic_kinds {
 
 toxic_kinds! {
     /// The toxic types and their attributes (Toxiproxy's names, units and
-    /// defaults; one module each here, declared by its line below, whose attribute type
+    /// defaults; one module each under [`toxics`], whose attribute type
     /// implements [`Pipe`]). The scenario file's schema is generated from
     /// this enum: each attribute struct's doc comment is its type's help, its
     /// fields' docs the attributes' help, and its `#[schemars(range(..))]` the
