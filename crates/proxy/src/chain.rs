@@ -26,11 +26,11 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
-use super::connection::Connection;
-use super::stub::{CloseMode, PipeEnd, Queued, Stub};
-use super::toxic::{LinkState, Stream, Toxic};
-use super::toxics::noop;
-use super::{ToxicEntry, ToxicSet};
+use crate::connection::Connection;
+use crate::pipe::{LinkState, Stream};
+use crate::stub::{CloseMode, PipeEnd, Queued, Stub};
+use crate::toxic::{Toxic, ToxicEntry, ToxicSet};
+use crate::toxics::noop;
 
 /// What the chain of one link needs.
 pub(super) struct Setup {

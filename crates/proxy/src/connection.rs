@@ -20,7 +20,9 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::toxic::Stream;
+use crate::session::Session;
+use crate::stream::Stream;
+use crate::sync::lock;
 
 /// The two sockets of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,21 +62,11 @@ pub(super) struct Connection {
     applied: [AtomicU64; 2],
     settle: Arc<Notify>,
     /// In Kafka mode, what the two links know of the requests in flight.
-    pub kafka: Option<Arc<super::kafka::Session>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+    pub kafka: Option<Arc<Session>>,
 }
 
 impl Connection {
-    pub fn new(
-        client: TcpStream,
-        server: TcpStream,
-        rng: SmallRng,
-        settle: Arc<Notify>,
-        kafka: Option<Arc<super::kafka::Session>>,
-    ) -> Arc<Self> {
+    pub fn new(client: TcpStream, server: TcpStream, rng: SmallRng, settle: Arc<Notify>, kafka: Option<Arc<Session>>) -> Arc<Self> {
         let socket = |stream| Socket { stream: Mutex::new(Some(Arc::new(stream))), closed: CancellationToken::new() };
         Arc::new(Connection {
             sockets: [socket(client), socket(server)],

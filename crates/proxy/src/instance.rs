@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use rand::SeedableRng;
@@ -13,8 +13,12 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::connection::Connection;
-use super::{ProxyError, Toxic, ToxicEntry, ToxicSet};
+use crate::connection::Connection;
+use crate::error::ProxyError;
+use crate::protocol::Ledger;
+use crate::session::Front;
+use crate::sync::lock;
+use crate::toxic::{Toxic, ToxicEntry, ToxicSet};
 
 /// How long [`Proxy::settled`] waits for links at most: a link can be held
 /// up by a reset_peer toxic that is counting down (Toxiproxy's API call
@@ -42,10 +46,11 @@ pub(super) struct Inner {
     pub settle: Arc<Notify>,
     /// Woken when a connection is gone.
     pub gone: Notify,
-    /// Set once for a Kafka-mode proxy: its connections read frames.
-    pub kafka: OnceLock<Weak<super::kafka::Front>>,
+    /// Set once for a Kafka-mode proxy: its connections read frames, and
+    /// those of a front's listener know the front.
+    pub kafka: OnceLock<Option<Weak<dyn Front>>>,
     /// Where a Kafka-mode proxy records its Produce batch attempts, if anywhere.
-    pub ledger: OnceLock<Arc<super::kafka::Ledger>>,
+    pub ledger: OnceLock<Arc<Ledger>>,
 }
 
 pub(super) struct Config {
@@ -61,10 +66,6 @@ pub(super) struct Config {
 pub(super) struct Acceptor {
     pub stop: CancellationToken,
     pub task: JoinHandle<()>,
-}
-
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Drop for Inner {
@@ -100,16 +101,9 @@ impl Proxy {
         }
     }
 
-    /// Listen on `listen` (port 0 picks a free port) and forward to `upstream`.
-    pub async fn start(name: &str, listen: &str, upstream: &str, seed: u64) -> Result<Proxy, super::ListenError> {
-        let proxy = Proxy::new(name, listen, upstream, seed);
-        proxy.enable().await?;
-        Ok(proxy)
-    }
-
     /// Make this proxy's connections from now on Kafka-mode ones (once).
-    pub(super) fn set_kafka(&self, front: Weak<super::kafka::Front>) {
-        let _ = self.inner.kafka.set(front);
+    pub(crate) fn set_kafka(&self, front: Weak<dyn Front>) {
+        let _ = self.inner.kafka.set(Some(front));
     }
 
     /// Make this proxy's connections from now on read Kafka frames, for a
@@ -117,12 +111,12 @@ impl Proxy {
     /// them, and no response is rewritten (there is no front). Once; a
     /// proxy already in Kafka mode stays as it is.
     pub fn set_kafka_framing(&self) {
-        let _ = self.inner.kafka.set(Weak::new());
+        let _ = self.inner.kafka.set(None);
     }
 
     /// Record every Produce batch attempt of this proxy's Kafka-mode
     /// connections from now on in `ledger` (once).
-    pub fn keep_ledger(&self, ledger: Arc<super::kafka::Ledger>) {
+    pub fn keep_ledger(&self, ledger: Arc<Ledger>) {
         let _ = self.inner.ledger.set(ledger);
     }
 

@@ -10,85 +10,68 @@
 //!
 //! Toxiproxy's Go source is the specification; where this proxy differs on
 //! purpose, the module that differs says so.
+//!
+//! # Layers
+//!
+//! Each module uses only modules listed before it here, bottom to top (the
+//! `layers` test reads every `crate::`/`super::` path of src/ and fails on
+//! an edge that goes up or sideways into a later module, or on a module
+//! missing from this list):
+//!
+//! - `sync`: the std mutex lock every module takes
+//! - `timer`: the precise sleep of the latency toxics
+//! - `stream`: upstream and downstream
+//! - `error`: the errors of toxic operations
+//! - `protocol`: Kafka's frames, names, the aim's attributes, made-up answers, the ledger
+//! - `stub`: chunks and one toxic's place in a chain
+//! - `session`: what the two links of a Kafka connection share; response rewriting
+//! - `pipe`: what a toxic sees of a link (`Pipe`, `LinkState`)
+//! - `aim`: which frames a Kafka toxic picks; `Aimed`
+//! - `toxics`: one module per toxic, and their one list (`ToxicKind`)
+//! - `toxic`: a named toxic on a stream; a proxy's set of toxics
+//! - `connection`: one client connection and its server connection
+//! - `splice`: the fast path of a link without toxics
+//! - `chain`: a link's chain of toxics, changed while data flows
+//! - `link`: one direction of one connection
+//! - `instance`: a proxy and its toxics
+//! - `listener`: listening, enabling, serving connections
+//! - `registry`: named proxies
+//! - `kafka`: the Kafka front (a cluster behind one bootstrap listener), and Kafka mode's public names
+//! - `api`: Toxiproxy's HTTP API
+//! - `tests`, `layers`: this crate's unit tests
 
+/// Public as `kafka::aim` (the Kafka toxics' attributes).
+pub mod aim;
 pub mod api;
 mod chain;
 mod connection;
+mod error;
 mod instance;
 pub mod kafka;
 mod link;
 mod listener;
 pub mod pipe;
+mod protocol;
 pub mod registry;
+mod session;
 /// Public for `faultlab bench`, which measures the forwarder's limit with it.
 pub mod splice;
+mod stream;
 pub mod stub;
+mod sync;
 /// Public for `faultlab bench`, which measures its overshoot against tokio's.
 pub mod timer;
 pub mod toxic;
 pub mod toxics;
 
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
-
+pub use error::ProxyError;
 pub use instance::Proxy;
 pub use listener::ListenError;
 pub use registry::{ProxySpec, Registry, RegistryError};
 pub use stub::CloseMode;
 pub use toxic::{Stream, Toxic, ToxicKind};
 
-/// Errors of the proxy's toxic operations, worded like Toxiproxy's.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ProxyError {
-    #[error("toxic already exists")]
-    ToxicExists,
-    #[error("toxic not found")]
-    ToxicNotFound,
-    #[error("invalid toxicity: {0} (accepted: 0.0 to 1.0)")]
-    InvalidToxicity(String),
-    /// An attribute value the toxic cannot run with; the text names it.
-    #[error("invalid attribute: {0}")]
-    InvalidAttribute(String),
-    /// A Kafka toxic on a proxy that forwards bytes, not Kafka frames.
-    #[error(
-        "{0} acts on Kafka requests, and proxy {1} forwards bytes: put it on a proxy in Kafka mode (the \
-         kafka-bootstrap and kafka-broker-<id> proxies of `faultlab proxy --kafka`)"
-    )]
-    NotKafka(&'static str, String),
-}
-
-/// The toxics of a proxy as its links see them: every change bumps the
-/// version, and each toxic keeps the id it was added with, so a link can
-/// tell a toxic that stayed from one removed and added again.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ToxicSet {
-    version: u64,
-    next_id: u64,
-    entries: Vec<ToxicEntry>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct ToxicEntry {
-    id: u64,
-    toxic: Toxic,
-    /// The requests a Kafka toxic has matched so far, on every connection
-    /// (`kafka::aim`): kept across updates, new when the toxic is added.
-    matched: Arc<AtomicU64>,
-}
-
-/// Two entries are the same toxic with the same settings; the count of
-/// matched requests is state, not a setting.
-impl PartialEq for ToxicEntry {
-    fn eq(&self, other: &ToxicEntry) -> bool {
-        self.id == other.id && self.toxic == other.toxic
-    }
-}
-
-impl ToxicSet {
-    fn for_stream(&self, stream: Stream) -> Vec<ToxicEntry> {
-        self.entries.iter().filter(|e| e.toxic.stream == stream).cloned().collect()
-    }
-}
-
+#[cfg(test)]
+mod layers;
 #[cfg(test)]
 mod tests;

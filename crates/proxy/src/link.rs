@@ -35,12 +35,12 @@ use tokio_util::sync::CancellationToken;
 
 use futures::future::Either;
 
-use super::ToxicSet;
-use super::connection::{Connection, Side};
-use super::splice::{self, Handover};
-use super::stub::{Chunk, Queued};
-use super::toxic::Stream;
-use super::{chain, kafka};
+use crate::chain;
+use crate::connection::{Connection, Side};
+use crate::splice::{self, Handover};
+use crate::stream::Stream;
+use crate::stub::{Chunk, Queued};
+use crate::toxic::ToxicSet;
 
 /// Largest single read, and so the largest chunk a toxic sees.
 const READ_SIZE: usize = 32 * 1024;
@@ -70,7 +70,9 @@ pub(super) async fn run(connection: Arc<Connection>, stream: Stream, mut toxics:
     let (tail_tx, tail_rx) = mpsc::unbounded_channel();
     let reader = match kafka {
         None => Either::Left(read_loop(source, connection.closed(source_side), head_tx)),
-        Some(session) => Either::Right(kafka::read_loop(source, connection.closed(source_side), head_tx, stream, session, LINK_BUDGET)),
+        Some(session) => {
+            Either::Right(crate::session::read_loop(source, connection.closed(source_side), head_tx, stream, session, LINK_BUDGET))
+        }
     };
     let chain = chain::run(head_rx, tail_tx, chain::Setup { stream, toxics, rng, connection: connection.clone() });
     let writer = async {

@@ -17,11 +17,12 @@ use rand::{Rng, SeedableRng};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use super::Proxy;
-use super::connection::Connection;
-use super::instance::{Acceptor, Inner, lock};
-use super::toxic::Stream;
-use super::{kafka, link};
+use crate::connection::Connection;
+use crate::instance::{Acceptor, Inner, Proxy};
+use crate::link;
+use crate::session::Session;
+use crate::stream::Stream;
+use crate::sync::lock;
 
 /// How long disabling waits for the closed connections' tasks to finish.
 const CLOSE_LIMIT: Duration = Duration::from_secs(2);
@@ -39,6 +40,13 @@ pub enum ListenError {
 }
 
 impl Proxy {
+    /// Listen on `listen` (port 0 picks a free port) and forward to `upstream`.
+    pub async fn start(name: &str, listen: &str, upstream: &str, seed: u64) -> Result<Proxy, ListenError> {
+        let proxy = Proxy::new(name, listen, upstream, seed);
+        proxy.enable().await?;
+        Ok(proxy)
+    }
+
     /// Start listening, if not already.
     pub async fn enable(&self) -> Result<(), ListenError> {
         let _lifecycle = self.inner.lifecycle.lock().await;
@@ -201,7 +209,7 @@ async fn serve(client: TcpStream, upstream: String, proxy: Weak<Inner>, stop: Ca
     // Kafka mode only: a plain proxy's accept path is unchanged.
     let kafka = inner.kafka.get().map(|front| {
         let local = client.local_addr().map(|a| a.ip()).unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
-        kafka::Session::new(&inner.name, front.clone(), local, id, inner.ledger.get().cloned())
+        Session::new(&inner.name, front.clone(), local, id, inner.ledger.get().cloned())
     });
     let (connection_rng, upstream_rng, downstream_rng) = {
         let mut rng = lock(&inner.rng);

@@ -1,54 +1,21 @@
 //! What a toxic sees of a link and what it must do: the stream it sits on,
 //! the state it keeps on a link across restarts of its pipe, and the
 //! [`Pipe`] trait every toxic's attribute type implements. Below
-//! [`super::toxic`] (the list of toxics), so a toxic's module imports this,
-//! never the list it is part of.
+//! [`crate::toxics`] (the toxics and their list, `ToxicKind`), so a toxic's
+//! module imports this, never the list it is part of.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use super::stub::{CloseMode, PipeEnd, Stub};
-
-/// Which way the bytes flow. Toxiproxy's words: upstream is client to
-/// server (requests), downstream is server to client (responses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Stream {
-    Upstream,
-    #[default]
-    Downstream,
-}
-
-impl Stream {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stream::Upstream => "upstream",
-            Stream::Downstream => "downstream",
-        }
-    }
-
-    /// Toxiproxy's parsing: either word, in any case.
-    pub fn parse(text: &str) -> Option<Stream> {
-        match text.to_ascii_lowercase().as_str() {
-            "upstream" => Some(Stream::Upstream),
-            "downstream" => Some(Stream::Downstream),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Stream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::session::Session;
+pub use crate::stream::Stream;
+use crate::stub::{CloseMode, PipeEnd, Stub};
 
 /// What every toxic's attribute type does: run over one link's chunk
 /// stream, and say which values and streams it cannot act on. Only `pipe`
-/// is required; the rest default to "nothing special". [`super::toxic::ToxicKind`] hands
+/// is required; the rest default to "nothing special". [`crate::toxics::ToxicKind`] hands
 /// each call to its variant's value (static dispatch, no boxing).
 pub trait Pipe {
     /// Run this toxic over one link's chunk stream until it is interrupted,
@@ -88,5 +55,5 @@ pub struct LinkState {
     pub matched: Arc<AtomicU64>,
     /// Kafka mode: the connection's session, through which a toxic answers
     /// a request itself.
-    pub(crate) session: Option<Arc<super::kafka::Session>>,
+    pub(crate) session: Option<Arc<Session>>,
 }

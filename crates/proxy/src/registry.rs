@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::kafka::Ledger;
-use super::listener::resolve;
-use super::{ListenError, Proxy};
+use crate::instance::Proxy;
+use crate::listener::{ListenError, resolve};
+use crate::protocol::Ledger;
 
 /// A proxy as the API creates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,7 +162,7 @@ impl Registry {
 
 /// The seed of the proxy `name` among proxies seeded from `seed`: each
 /// proxy rolls its own toxicity dice, the same for the same name and seed.
-pub(super) fn seed_for(seed: u64, name: &str) -> u64 {
+pub(crate) fn seed_for(seed: u64, name: &str) -> u64 {
     // FNV-1a: stable across runs and platforms, unlike std's hasher.
     let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
     seed ^ hash

@@ -22,7 +22,7 @@ pub struct Chunk {
     pub(super) budget: Option<OwnedSemaphorePermit>,
     /// In Kafka mode, the frame this chunk is (a toxic that splits a chunk
     /// leaves it on every piece); None for plain TCP.
-    pub frame: Option<super::kafka::FrameInfo>,
+    pub frame: Option<crate::protocol::FrameInfo>,
 }
 
 impl Chunk {

@@ -1,65 +1,45 @@
 //! Kafka mode: a proxy that reads Kafka's frames instead of bytes, and
 //! fronts a whole cluster from one bootstrap address.
 //!
-//! A Kafka-mode link reads whole frames ([`frame`]), one chunk per frame,
-//! each chunk knowing its API key, version and correlation id
-//! ([`FrameInfo`]); toxics then see frames, and plain TCP toxics work on
-//! them unchanged. The upstream link (client to broker) records each
-//! request's correlation id in its connection's [`Session`]; the
-//! downstream link matches each response to its request by that id
-//! (requests are pipelined: several may be outstanding; a Produce with
-//! `acks=0` has none). Kafka-mode links never take the splice fast path.
+//! A Kafka-mode link reads whole frames ([`crate::protocol::frame`]), one
+//! chunk per frame, each chunk knowing its API key, version and correlation
+//! id ([`FrameInfo`]); toxics then see frames, and plain TCP toxics work on
+//! them unchanged. The two links of a connection share its
+//! [`Session`](crate::session::Session), which matches each response to its
+//! request. Kafka-mode links never take the splice fast path.
 //!
 //! Responses that name brokers (Metadata, FindCoordinator,
 //! DescribeCluster) are decoded, every broker's address is replaced by a
-//! faultlab listener for that broker ([`Front`]), created on first sight,
-//! and re-encoded ([`rewrite`]; so is ApiVersions when a broker offers
-//! a version of those beyond the codec's); so a client that bootstraps to the proxy
-//! keeps going through it, with the cluster's `advertised.listeners`
-//! untouched. Every other frame is forwarded byte for byte.
+//! faultlab listener for that broker, created on first sight by the front
+//! ([`KafkaFront`]), and re-encoded ([`crate::session::rewrite`]; so is
+//! ApiVersions when a broker offers a version of those beyond the codec's);
+//! so a client that bootstraps to the proxy keeps going through it, with
+//! the cluster's `advertised.listeners` untouched. Every other frame is
+//! forwarded byte for byte.
+//!
+//! This module is the front, the top of Kafka mode: it makes proxies, in
+//! the registry when there is one. The pieces the links use are below them
+//! (`protocol`, `session`, `aim`; lib.rs lists the layers) and re-exported
+//! here.
 //!
 //! docs/kafka-proxy.md is the design note.
 
-pub mod aim;
-pub mod answer;
-mod frame;
-mod ledger;
-pub mod names;
-mod reader;
-mod rewrite;
-
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use bytes::Bytes;
-use tokio::sync::mpsc::{UnboundedSender, WeakUnboundedSender};
+use futures::future::BoxFuture;
 
-use super::instance::lock;
-use super::stub::{Chunk, Queued};
-use super::{Proxy, ProxySpec, Registry};
+use crate::instance::Proxy;
+use crate::registry::{ProxySpec, Registry, seed_for};
+use crate::session;
+use crate::sync::lock;
 
-pub use frame::{FrameError, MAX_FRAME};
-pub use ledger::Ledger;
-pub(super) use reader::read_loop;
-
-/// The API keys whose responses name brokers and are rewritten.
-pub const METADATA: i16 = 3;
-pub const FIND_COORDINATOR: i16 = 10;
-pub const DESCRIBE_CLUSTER: i16 = 60;
-/// Rewritten only to keep clients to versions the codec reads.
-pub const API_VERSIONS: i16 = 18;
-pub use frame::PRODUCE;
-
-/// What a chunk of a Kafka-mode link is: one whole frame. For a response,
-/// the API key and version are its request's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FrameInfo {
-    pub api_key: i16,
-    pub api_version: i16,
-    pub correlation_id: i32,
-    pub response: bool,
-}
+// Kafka mode in one place for its users: the pieces below the link, under
+// the names they always had here.
+pub use crate::aim;
+pub use crate::protocol::{API_VERSIONS, DESCRIBE_CLUSTER, FIND_COORDINATOR, FrameError, FrameInfo, Ledger, MAX_FRAME, METADATA, PRODUCE};
+pub use crate::protocol::{answer, names};
 
 /// The name of the listener for broker `node_id`.
 pub fn broker_proxy_name(node_id: i32) -> String {
@@ -73,11 +53,12 @@ pub const BOOTSTRAP_PROXY: &str = "kafka-bootstrap";
 /// per broker seen in a response. Every listener stops when it is dropped
 /// (those in a [`Registry`] stay listed there, disabled).
 pub struct KafkaFront {
-    front: Arc<Front>,
+    front: Arc<Cluster>,
 }
 
-/// What every Kafka-mode proxy of one front shares.
-pub(crate) struct Front {
+/// What every Kafka-mode proxy of one front shares; its sessions see it as
+/// a [`session::Front`].
+struct Cluster {
     /// Where broker listeners bind: the bootstrap listener's address.
     bind_ip: IpAddr,
     seed: u64,
@@ -104,8 +85,8 @@ impl KafkaFront {
             );
         }
         let bootstrap_proxy = new_proxy(registry.as_deref(), BOOTSTRAP_PROXY, listen, bootstrap, seed).await?;
-        let bind_ip = super::listener::resolve(listen).await?.ip();
-        let front = Arc::new(Front {
+        let bind_ip = crate::listener::resolve(listen).await?.ip();
+        let front = Arc::new(Cluster {
             bind_ip,
             seed,
             registry,
@@ -115,7 +96,7 @@ impl KafkaFront {
             versions: Mutex::new(Default::default()),
             ledger: OnceLock::new(),
         });
-        bootstrap_proxy.set_kafka(Arc::downgrade(&front));
+        bootstrap_proxy.set_kafka(Arc::downgrade(&front) as std::sync::Weak<dyn session::Front>);
         bootstrap_proxy.enable().await?;
         Ok(KafkaFront { front })
     }
@@ -169,28 +150,28 @@ async fn new_proxy(registry: Option<&Registry>, name: &str, listen: &str, upstre
     let spec = ProxySpec { name: name.into(), listen: listen.into(), upstream: upstream.into(), enabled: false };
     Ok(match registry {
         Some(registry) => registry.create(spec).await?,
-        None => Proxy::new(name, listen, upstream, super::registry::seed_for(seed, name)),
+        None => Proxy::new(name, listen, upstream, seed_for(seed, name)),
     })
 }
 
-impl Front {
+impl session::Front for Cluster {
     fn count(&self, proxy: &str, api_key: i16, api_version: i16) {
         *lock(&self.requests).entry((proxy.to_string(), api_key)).or_default() += 1;
         lock(&self.versions).insert((api_key, api_version));
     }
 
-    /// The port of the listener for broker `node_id`, which the broker
-    /// advertises at `advertised` (`host:port`): created on first sight,
-    /// then reused. If the broker's address changes, its listener's
-    /// upstream follows (connections open through it are closed; the port
-    /// stays). None if no listener could be made (the address is left).
-    async fn listener_for(self: &Arc<Self>, node_id: i32, advertised: String) -> Option<u16> {
+    /// Created on first sight, then reused. If the broker's address
+    /// changes, its listener's upstream follows (connections open through
+    /// it are closed; the port stays). None if no listener could be made
+    /// (the address is left).
+    fn listener_for(self: Arc<Self>, node_id: i32, advertised: String) -> BoxFuture<'static, Option<u16>> {
         // In a task of its own: the link asking may be closed meanwhile,
         // and a listener half made would be lost.
-        let front = self.clone();
-        tokio::spawn(front.make_listener(node_id, advertised)).await.ok().flatten()
+        Box::pin(async move { tokio::spawn(self.make_listener(node_id, advertised)).await.ok().flatten() })
     }
+}
 
+impl Cluster {
     /// Boxed as `Send`: making a listener starts a proxy whose links may
     /// make listeners, a cycle the compiler cannot prove `Send` through.
     fn make_listener(self: Arc<Self>, node_id: i32, advertised: String) -> futures::future::BoxFuture<'static, Option<u16>> {
@@ -219,7 +200,7 @@ impl Front {
         let listen = SocketAddr::new(self.bind_ip, 0).to_string();
         let made = async {
             let proxy = new_proxy(self.registry.as_deref(), &name, &listen, &advertised, self.seed).await?;
-            proxy.set_kafka(Arc::downgrade(&self));
+            proxy.set_kafka(Arc::downgrade(&self) as std::sync::Weak<dyn session::Front>);
             if let Some(ledger) = self.ledger.get() {
                 proxy.keep_ledger(ledger.clone());
             }
@@ -237,124 +218,6 @@ impl Front {
                 tracing::error!("no listener for Kafka broker {node_id} ({advertised}), clients will reach it directly: {e:#}");
                 None
             }
-        }
-    }
-}
-
-/// What the two links of one Kafka-mode connection share.
-pub(crate) struct Session {
-    proxy: String,
-    front: Weak<Front>,
-    /// The address the client reached this proxy at: the one rewritten
-    /// responses advertise, so a client reaches the broker listeners the
-    /// way it reached this one.
-    advertise: IpAddr,
-    /// Requests waiting for their response, in the order they were read:
-    /// a broker answers a connection's requests in that order, and an
-    /// answer the proxy makes up (`kafka_error`) keeps its request's place.
-    pending: Mutex<VecDeque<Pending>>,
-    /// The downstream chain's head, where responses enter: answers the
-    /// proxy makes up go in there too. Weak, so that the chain still ends
-    /// when the downstream reader drops its own sender.
-    responses: Mutex<Option<WeakUnboundedSender<Queued>>>,
-    /// The client id of the connection's first request: a client keeps
-    /// one per connection (librdkafka, the Java client).
-    client_id: OnceLock<Option<String>>,
-    /// The connection's number on its proxy, and the ledger its Produce
-    /// batches go in, if the proxy keeps one.
-    connection: u64,
-    ledger: Option<Arc<Ledger>>,
-}
-
-#[derive(Debug)]
-struct Pending {
-    correlation_id: i32,
-    api_key: i16,
-    api_version: i16,
-    /// The response the proxy made up for it, waiting for its turn.
-    answer: Option<Bytes>,
-}
-
-impl std::fmt::Debug for Session {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("proxy", &self.proxy).field("pending", &lock(&self.pending).len()).finish_non_exhaustive()
-    }
-}
-
-impl Session {
-    /// The session of connection number `connection` of `proxy`, which
-    /// records its Produce batches in `ledger` if there is one.
-    pub(crate) fn new(proxy: &str, front: Weak<Front>, advertise: IpAddr, connection: u64, ledger: Option<Arc<Ledger>>) -> Arc<Session> {
-        Arc::new(Session {
-            proxy: proxy.to_string(),
-            front,
-            advertise,
-            pending: Mutex::default(),
-            responses: Mutex::default(),
-            client_id: OnceLock::new(),
-            connection,
-            ledger,
-        })
-    }
-
-    /// Note a Kafka toxic's effect on the request `correlation_id` (its
-    /// partitions `aimed` names) in the ledger, if the proxy keeps one.
-    pub fn note(&self, correlation_id: i32, aimed: &aim::Aim, toxic: &str, effect: faultlab_audit::wire::Effect) {
-        if let Some(ledger) = &self.ledger {
-            let fault = faultlab_audit::wire::WireFault { toxic: toxic.into(), effect };
-            ledger.note(&self.proxy, self.connection, correlation_id, aimed, fault);
-        }
-    }
-
-    /// The `client.id` the connection's client gave, once it has sent a request.
-    pub fn client_id(&self) -> Option<&str> {
-        self.client_id.get().and_then(Option::as_deref)
-    }
-
-    /// Answer the request `correlation_id` with `response` instead of the
-    /// broker (which never saw it): delivered once every response before
-    /// it has been. False if no such request waits for a response.
-    pub fn answer(&self, correlation_id: i32, response: Bytes) -> bool {
-        let mut pending = lock(&self.pending);
-        let Some(request) = pending.iter_mut().find(|p| p.correlation_id == correlation_id) else { return false };
-        request.answer = Some(response);
-        if let Some(head) = lock(&self.responses).as_ref().and_then(WeakUnboundedSender::upgrade) {
-            deliver_answers(&mut pending, &head);
-        }
-        true
-    }
-
-    /// The downstream link starts: its chain's head is where made-up
-    /// answers go.
-    fn responses_enter(&self, head: &UnboundedSender<Queued>) {
-        *lock(&self.responses) = Some(head.downgrade());
-        deliver_answers(&mut lock(&self.pending), head);
-    }
-
-    /// Put a response read from the broker into the downstream chain, and
-    /// then any made-up answer whose turn has come; under one lock, so an
-    /// answer never overtakes a response due before it.
-    fn deliver(&self, chunk: Chunk, head: &UnboundedSender<Queued>) -> Result<(), ()> {
-        let mut pending = lock(&self.pending);
-        if let Some(frame) = &chunk.frame
-            && let Some(i) = pending.iter().position(|p| p.correlation_id == frame.correlation_id)
-        {
-            pending.remove(i);
-        }
-        head.send(Box::new(chunk)).map_err(drop)?;
-        deliver_answers(&mut pending, head);
-        Ok(())
-    }
-}
-
-/// Send the made-up answers at the front of `pending`.
-fn deliver_answers(pending: &mut VecDeque<Pending>, head: &UnboundedSender<Queued>) {
-    while pending.front().is_some_and(|p| p.answer.is_some()) {
-        let Some(Pending { correlation_id, api_key, api_version, answer: Some(answer) }) = pending.pop_front() else { return };
-        let mut chunk = Chunk::new(answer, tokio::time::Instant::now());
-        chunk.frame = Some(FrameInfo { api_key, api_version, correlation_id, response: true });
-        if head.send(Box::new(chunk)).is_err() {
-            return;
         }
     }
 }

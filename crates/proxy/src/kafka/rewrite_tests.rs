@@ -9,6 +9,12 @@ use tansu_sans_io::metadata_response::MetadataResponseBroker;
 use tansu_sans_io::{ApiVersionsResponse, Body, DescribeClusterResponse, FindCoordinatorResponse, Frame, Header, MetadataResponse};
 
 use super::*;
+use crate::session::rewrite;
+
+/// The front as its sessions see it.
+fn sessions_view(front: &KafkaFront) -> Arc<dyn session::Front> {
+    front.front.clone()
+}
 
 async fn front() -> KafkaFront {
     KafkaFront::start("127.0.0.1:0", "127.0.0.1:9", 1, None).await.unwrap()
@@ -36,7 +42,16 @@ async fn rewritten(front: &KafkaFront, body: Body, api_key: i16, version: i16) -
     // differs from the broker's only in the addresses.
     let decoded = Frame::response_from_bytes(&encoded[..], api_key, version).unwrap();
     assert_eq!(Frame::response(decoded.header, decoded.body, api_key, version).unwrap(), encoded, "v{version} round trip");
-    let out = rewrite::rewrite(&encoded, api_key, version, &front.front, "127.0.0.1".parse().unwrap()).await.unwrap().unwrap();
+    let out = crate::session::rewrite::rewrite(
+        &encoded,
+        api_key,
+        version,
+        &(front.front.clone() as Arc<dyn session::Front>),
+        "127.0.0.1".parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     // The size prefix is the new length.
     assert_eq!(i32::from_be_bytes(out[..4].try_into().unwrap()) as usize, out.len() - 4);
     Frame::response_from_bytes(&out[..], api_key, version).unwrap()
@@ -108,7 +123,7 @@ async fn describe_cluster_brokers_are_readdressed() {
 async fn a_response_that_does_not_decode_is_an_error_not_a_panic() {
     let front = front().await;
     let garbage = Bytes::from_static(&[0, 0, 0, 6, 0, 0, 0, 1, 0xff, 0xff]);
-    assert!(rewrite::rewrite(&garbage, METADATA, 12, &front.front, "127.0.0.1".parse().unwrap()).await.is_err());
+    assert!(rewrite::rewrite(&garbage, METADATA, 12, &sessions_view(&front), "127.0.0.1".parse().unwrap()).await.is_err());
     assert!(front.brokers().await.is_empty());
 }
 
@@ -132,14 +147,14 @@ async fn api_versions_are_lowered_to_the_codecs_only_where_needed() {
     // Metadata 13 (Apache Kafka 4.1) is beyond the codec: lowered to 12,
     // the other APIs as the broker offered them.
     let offered = Bytes::from(api_versions(13));
-    let out = rewrite::rewrite(&offered, API_VERSIONS, 3, &front.front, advertise).await.unwrap().expect("rewritten");
+    let out = rewrite::rewrite(&offered, API_VERSIONS, 3, &sessions_view(&front), advertise).await.unwrap().expect("rewritten");
     assert_eq!(out.len(), offered.len());
     assert_eq!(out, Bytes::from(api_versions(12)));
     // Nothing to lower: forwarded as it is.
     let fine = Bytes::from(api_versions(12));
-    assert_eq!(rewrite::rewrite(&fine, API_VERSIONS, 3, &front.front, advertise).await.unwrap(), None);
+    assert_eq!(rewrite::rewrite(&fine, API_VERSIONS, 3, &sessions_view(&front), advertise).await.unwrap(), None);
     // A version beyond the codec is refused, not misread.
     let metadata13 = Frame::response(Header::Response { correlation_id: 1 }, metadata(&[(1, "b", 1)]).into(), METADATA, 12).unwrap();
-    let refused = rewrite::rewrite(&metadata13, METADATA, 13, &front.front, advertise).await.unwrap_err();
+    let refused = rewrite::rewrite(&metadata13, METADATA, 13, &sessions_view(&front), advertise).await.unwrap_err();
     assert!(refused.contains("version 13"), "{refused}");
 }

@@ -10,12 +10,12 @@
 //! producer's broker sees the same producer id and sequence and answers
 //! with the first write's offset. It acts on responses, so it goes on the
 //! downstream stream; which requests' responses is its aim
-//! ([`crate::kafka::aim`]).
+//! ([`crate::aim`]).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::kafka::aim::{Aim, KafkaPipe};
+use crate::aim::{Aim, KafkaPipe};
 use crate::pipe::{LinkState, Stream};
 use crate::stub::{CloseMode, PipeEnd, Stub};
 use faultlab_audit::wire::Effect;

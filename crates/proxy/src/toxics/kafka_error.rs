@@ -17,10 +17,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::kafka::aim::{Aim, KafkaPipe};
-use crate::kafka::answer;
-use crate::kafka::names::ErrorCode;
+use crate::aim::{Aim, KafkaPipe};
 use crate::pipe::{LinkState, Stream};
+use crate::protocol::answer;
+use crate::protocol::names::ErrorCode;
 use crate::stub::{PipeEnd, Stub};
 use faultlab_audit::wire::Effect;
 

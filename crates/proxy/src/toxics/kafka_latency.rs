@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::latency::Latency;
-use crate::kafka::aim::{Aim, KafkaPipe};
+use crate::aim::{Aim, KafkaPipe};
 use crate::pipe::LinkState;
 use crate::stub::{Chunk, PipeEnd, Stub};
 use crate::timer::sleep_until;

@@ -1,27 +1,129 @@
-//! One file per toxic. Each is a pipe over a chunk stream: it reads chunks
-//! from its [`Stub`](super::stub::Stub)'s input, does its harm, and writes
-//! to its output; the [`link`](super::link) chains them.
+//! One file per toxic, and their one list, [`ToxicKind`] (at the
+//! `toxic_kinds!` below: a new toxic is its file and one line there). Each
+//! is a pipe over a chunk stream: it reads chunks from its
+//! [`Stub`](super::stub::Stub)'s input, does its harm, and writes to its
+//! output; the [`link`](super::link) chains them.
 //!
 //! The contract every pipe keeps: when interrupted it puts back what it
 //! holds ([`Stub::unread`](super::stub::Stub::unread)) and returns
 //! [`PipeEnd::Interrupted`](super::stub::PipeEnd::Interrupted), so a change
 //! to the chain never loses, reorders or hurries a byte.
 
-pub mod bandwidth;
-pub mod kafka_ack_loss;
-pub mod kafka_error;
-pub mod kafka_latency;
-pub mod latency;
-pub mod limit_data;
+// Not a toxic of the list: the chain's head, which every link has.
 pub mod noop;
-pub mod reset_peer;
-pub mod slicer;
-pub mod slow_close;
-pub mod timeout;
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
+
+use crate::aim::Aimed;
+use crate::pipe::{LinkState, Pipe, Stream};
+use crate::stub::{CloseMode, PipeEnd, Stub};
+// For the doc of `ToxicKind`, which the JSON Schema carries word for word.
+#[allow(unused_imports)]
+use crate::toxics;
+
+/// Declares each toxic's module and [`ToxicKind`] from one list, and
+/// writes the methods that hand a call to the variant's value ([`Pipe`]):
+/// a line `module: Variant(Attributes)` is the toxic's `pub mod` and its
+/// variant, so a new toxic is its module file and one line in the list,
+/// never an arm in each method.
+///
+/// rustfmt does not follow a `mod` a macro declares, so `cargo fmt` leaves
+/// the toxics' files alone: `rustfmt --edition 2024 --check
+/// crates/proxy/src/toxics/*.rs` checks them.
+macro_rules! toxic_kinds {
+    ($(#[$meta:meta])* pub enum ToxicKind { $($(#[$variant_meta:meta])* $module:ident: $variant:ident($attributes:ty),)* }) => {
+        $(pub mod $module;)*
+
+        $(#[$meta])*
+        pub enum ToxicKind {
+            $($(#[$variant_meta])* $variant($attributes),)*
+        }
+
+        impl ToxicKind {
+            /// Reject attribute values that Toxiproxy cannot run (its goroutine
+            /// panics or spins on them). The message names the attribute and what
+            /// would be accepted. Every other value means what it means in Go
+            /// (negative delays are no delay, and so on).
+            pub fn validate(&self) -> Result<(), String> {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::validate(t),)*
+                }
+            }
+
+            /// Reject a toxic on a stream where it cannot act: a lost
+            /// acknowledgement is a response's; an error the proxy answers itself
+            /// is for the APIs it can answer ([`kafka_error`]).
+            pub fn validate_stream(&self, stream: Stream) -> Result<(), String> {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::validate_stream(t, stream),)*
+                }
+            }
+
+            /// Run this toxic over one link's chunk stream until it is interrupted,
+            /// its input ends, or it closes the stream.
+            pub async fn pipe(&self, stub: &mut Stub, state: &mut LinkState) -> PipeEnd {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::pipe(t, stub, state).await,)*
+                }
+            }
+
+            /// What removing this toxic does to a connection it applied to. Most
+            /// toxics just stop; Toxiproxy's timeout toxic (its `Cleanup`) closes
+            /// the stream it was holding.
+            pub fn on_removed(&self) -> Option<CloseMode> {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::on_removed(t),)*
+                }
+            }
+        }
+    };
+}
+
+toxic_kinds! {
+    /// The toxic types and their attributes (Toxiproxy's names, units and
+    /// defaults; one module each under [`toxics`], whose attribute type
+    /// implements [`Pipe`]). The scenario file's schema is generated from
+    /// this enum: each attribute struct's doc comment is its type's help, its
+    /// fields' docs the attributes' help, and its `#[schemars(range(..))]` the
+    /// minimums [`ToxicKind::validate`] enforces. The type names are the
+    /// variants' in snake case, for serde and strum alike.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema, strum::IntoStaticStr, strum::VariantNames)]
+    #[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
+    #[strum(serialize_all = "snake_case")]
+    pub enum ToxicKind {
+        latency: Latency(latency::Latency),
+        bandwidth: Bandwidth(bandwidth::Bandwidth),
+        slow_close: SlowClose(slow_close::SlowClose),
+        timeout: Timeout(timeout::Timeout),
+        reset_peer: ResetPeer(reset_peer::ResetPeer),
+        slicer: Slicer(slicer::Slicer),
+        limit_data: LimitData(limit_data::LimitData),
+        // Kafka toxics: they act on Kafka requests and responses, and need a
+        // proxy that reads Kafka frames.
+        kafka_ack_loss: KafkaAckLoss(Aimed<kafka_ack_loss::AckLoss>),
+        kafka_error: KafkaError(Aimed<kafka_error::KafkaError>),
+        kafka_latency: KafkaLatency(Aimed<kafka_latency::KafkaLatency>),
+    }
+}
+
+impl ToxicKind {
+    /// Every type name accepted, for error messages, in the enum's order.
+    pub const TYPE_NAMES: &'static [&'static str] = <ToxicKind as strum::VariantNames>::VARIANTS;
+
+    pub fn type_name(&self) -> &'static str {
+        self.into()
+    }
+
+    /// Whether this toxic works on Kafka requests and responses, not bytes:
+    /// it needs a proxy in Kafka mode (`faultlab proxy --kafka`, or one
+    /// made with `Proxy::set_kafka_framing`), which Toxiproxy has not.
+    pub fn is_kafka(&self) -> bool {
+        self.type_name().starts_with("kafka_")
+    }
+}
 
 /// Go's `time.Duration(ms) * time.Millisecond` for a toxic attribute: a
 /// negative value is no time at all.

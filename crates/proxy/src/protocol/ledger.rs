@@ -16,7 +16,7 @@ use bytes::Bytes;
 use tansu_sans_io::{Body, Frame};
 
 use super::aim::Aim;
-use crate::instance::lock;
+use crate::sync::lock;
 use faultlab_audit::wire::{BatchAttempt, BrokerAnswer, WireFault};
 
 /// Attempts kept at most; beyond, the ledger stops and says so once (a
@@ -44,7 +44,7 @@ impl Ledger {
     }
 
     /// A Produce request read from the client on `connection` of `proxy`.
-    pub(super) fn request(&self, proxy: &str, connection: u64, client_id: &str, correlation_id: i32, frame: &Bytes) {
+    pub(crate) fn request(&self, proxy: &str, connection: u64, client_id: &str, correlation_id: i32, frame: &Bytes) {
         let body = match Frame::request_from_bytes(&frame[..]) {
             Ok(decoded) => decoded.body,
             Err(e) => return tracing::debug!("proxy {proxy}: a Produce request did not decode, not in the ledger: {e}"),
@@ -82,7 +82,7 @@ impl Ledger {
     }
 
     /// The broker's response to a Produce request.
-    pub(super) fn response(&self, proxy: &str, connection: u64, correlation_id: i32, api_version: i16, frame: &Bytes) {
+    pub(crate) fn response(&self, proxy: &str, connection: u64, correlation_id: i32, api_version: i16, frame: &Bytes) {
         let mut entries = lock(&self.inner);
         let Some(indices) = entries.requests.get(&(proxy.to_string(), connection, correlation_id)).cloned() else { return };
         let body = match Frame::response_from_bytes(&frame[..], super::PRODUCE, api_version) {

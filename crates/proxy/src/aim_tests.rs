@@ -10,6 +10,7 @@ use tansu_sans_io::{Frame, Header, ProduceRequest};
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::protocol::FrameInfo;
 use crate::toxic::{Stream, ToxicKind};
 use crate::toxics::kafka_latency::KafkaLatency;
 
@@ -136,7 +137,7 @@ fn client_id_aims_at_the_connections_of_one_client() {
     let (output, _out) = mpsc::unbounded_channel();
     let mut stub = Stub::new(input, output, SmallRng::seed_from_u64(7));
     let on_connection_of = |client: Option<&str>| {
-        let session = crate::kafka::Session::new("p", std::sync::Weak::new(), std::net::Ipv4Addr::LOCALHOST.into(), 0, None);
+        let session = crate::session::Session::new("p", None, std::net::Ipv4Addr::LOCALHOST.into(), 0, None);
         session.client_id.get_or_init(|| client.map(String::from));
         LinkState { session: Some(session), ..LinkState::default() }
     };

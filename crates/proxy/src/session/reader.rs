@@ -8,11 +8,12 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::frame::{self, Framer};
-use super::{FrameInfo, Pending, Session, rewrite};
-use crate::instance::lock;
-use crate::pipe::Stream;
+use super::{Pending, Session, rewrite};
+use crate::protocol::FrameInfo;
+use crate::protocol::frame::{self, Framer};
+use crate::stream::Stream;
 use crate::stub::{Chunk, Queued};
+use crate::sync::lock;
 
 /// Read as the byte reader does, at most this much at once.
 const READ_SIZE: usize = 32 * 1024;
@@ -103,7 +104,7 @@ impl Session {
         if let (Some(ledger), frame::PRODUCE) = (&self.ledger, header.api_key) {
             ledger.request(&self.proxy, self.connection, client_id.as_deref().unwrap_or_default(), header.correlation_id, frame);
         }
-        if let Some(front) = self.front.upgrade() {
+        if let Some(front) = self.front.as_ref().and_then(std::sync::Weak::upgrade) {
             front.count(&self.proxy, header.api_key, header.api_version);
         }
         if frame::expects_response(frame, &header) != Some(false) {
@@ -131,7 +132,7 @@ impl Session {
         if !rewrite::rewritten(api_key) {
             return (frame, info);
         }
-        let Some(front) = self.front.upgrade() else {
+        let Some(front) = self.front.as_ref().and_then(std::sync::Weak::upgrade) else {
             return (frame, info);
         };
         match rewrite::rewrite(&frame, api_key, api_version, &front, self.advertise).await {

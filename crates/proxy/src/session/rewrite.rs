@@ -23,7 +23,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use tansu_sans_io::{Body, Frame, RootMessageMeta};
 
-use super::{API_VERSIONS, DESCRIBE_CLUSTER, FIND_COORDINATOR, Front, METADATA};
+use super::Front;
+use crate::protocol::{API_VERSIONS, DESCRIBE_CLUSTER, FIND_COORDINATOR, METADATA};
 
 /// The APIs whose responses name brokers.
 const NAMES_BROKERS: [i16; 3] = [METADATA, FIND_COORDINATOR, DESCRIBE_CLUSTER];
@@ -41,11 +42,11 @@ fn codec_max(api_key: i16) -> Option<i16> {
 /// The response `frame` (size prefix included) with every broker address
 /// replaced by its listener's, re-encoded with its new size.
 /// Ok(None) when the response needs no change.
-pub(super) async fn rewrite(
+pub(crate) async fn rewrite(
     frame: &Bytes,
     api_key: i16,
     api_version: i16,
-    front: &Arc<Front>,
+    front: &Arc<dyn Front>,
     advertise: IpAddr,
 ) -> Result<Option<Bytes>, String> {
     match codec_max(api_key) {
@@ -101,12 +102,12 @@ pub(super) async fn rewrite(
 
 /// A broker's address as the client should see it: its listener's. An
 /// error response's placeholder (node -1, empty host) is left as it is.
-async fn readdress(front: &Arc<Front>, node_id: i32, host: String, port: i32, advertise: IpAddr) -> (String, i32) {
+async fn readdress(front: &Arc<dyn Front>, node_id: i32, host: String, port: i32, advertise: IpAddr) -> (String, i32) {
     if node_id < 0 || host.is_empty() {
         return (host, port);
     }
     let advertised = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-    match front.listener_for(node_id, advertised).await {
+    match front.clone().listener_for(node_id, advertised).await {
         Some(listen_port) => (advertise.to_string(), i32::from(listen_port)),
         None => (host, port),
     }
