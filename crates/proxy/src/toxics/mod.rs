@@ -1,5 +1,5 @@
-//! One file per toxic, and their one list, [`ToxicKind`] (at the
-//! `toxic_kinds!` below: a new toxic is its file and one line there). Each
+//! One file per toxic, and their one list, [`ToxicKind`]: a new toxic is
+//! its file, its `pub mod` line and its variant line, both here. Each
 //! is a pipe over a chunk stream: it reads chunks from its
 //! [`Stub`](super::stub::Stub)'s input, does its harm, and writes to its
 //! output; the [`link`](super::link) chains them.
@@ -9,8 +9,20 @@
 //! [`PipeEnd::Interrupted`](super::stub::PipeEnd::Interrupted), so a change
 //! to the chain never loses, reorders or hurries a byte.
 
+// Declared here, not by `toxic_kinds!`, because rustfmt (`cargo fmt`)
+// does not follow a `mod` a macro declares.
+pub mod bandwidth;
+pub mod kafka_ack_loss;
+pub mod kafka_error;
+pub mod kafka_latency;
+pub mod latency;
+pub mod limit_data;
 // Not a toxic of the list: the chain's head, which every link has.
 pub mod noop;
+pub mod reset_peer;
+pub mod slicer;
+pub mod slow_close;
+pub mod timeout;
 
 use std::time::Duration;
 
@@ -24,19 +36,11 @@ use crate::stub::{CloseMode, PipeEnd, Stub};
 #[allow(unused_imports)]
 use crate::toxics;
 
-/// Declares each toxic's module and [`ToxicKind`] from one list, and
-/// writes the methods that hand a call to the variant's value ([`Pipe`]):
-/// a line `module: Variant(Attributes)` is the toxic's `pub mod` and its
-/// variant, so a new toxic is its module file and one line in the list,
-/// never an arm in each method.
-///
-/// rustfmt does not follow a `mod` a macro declares, so `cargo fmt` leaves
-/// the toxics' files alone: `rustfmt --edition 2024 --check
-/// crates/proxy/src/toxics/*.rs` checks them.
+/// Declares [`ToxicKind`] and writes the methods that hand a call to the
+/// variant's value ([`Pipe`]), so a new toxic is one variant line, never
+/// an arm in each method.
 macro_rules! toxic_kinds {
-    ($(#[$meta:meta])* pub enum ToxicKind { $($(#[$variant_meta:meta])* $module:ident: $variant:ident($attributes:ty),)* }) => {
-        $(pub mod $module;)*
-
+    ($(#[$meta:meta])* pub enum ToxicKind { $($(#[$variant_meta:meta])* $variant:ident($attributes:ty),)* }) => {
         $(#[$meta])*
         pub enum ToxicKind {
             $($(#[$variant_meta])* $variant($attributes),)*
@@ -94,18 +98,18 @@ toxic_kinds! {
     #[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
     #[strum(serialize_all = "snake_case")]
     pub enum ToxicKind {
-        latency: Latency(latency::Latency),
-        bandwidth: Bandwidth(bandwidth::Bandwidth),
-        slow_close: SlowClose(slow_close::SlowClose),
-        timeout: Timeout(timeout::Timeout),
-        reset_peer: ResetPeer(reset_peer::ResetPeer),
-        slicer: Slicer(slicer::Slicer),
-        limit_data: LimitData(limit_data::LimitData),
+        Latency(latency::Latency),
+        Bandwidth(bandwidth::Bandwidth),
+        SlowClose(slow_close::SlowClose),
+        Timeout(timeout::Timeout),
+        ResetPeer(reset_peer::ResetPeer),
+        Slicer(slicer::Slicer),
+        LimitData(limit_data::LimitData),
         // Kafka toxics: they act on Kafka requests and responses, and need a
         // proxy that reads Kafka frames.
-        kafka_ack_loss: KafkaAckLoss(Aimed<kafka_ack_loss::AckLoss>),
-        kafka_error: KafkaError(Aimed<kafka_error::KafkaError>),
-        kafka_latency: KafkaLatency(Aimed<kafka_latency::KafkaLatency>),
+        KafkaAckLoss(Aimed<kafka_ack_loss::AckLoss>),
+        KafkaError(Aimed<kafka_error::KafkaError>),
+        KafkaLatency(Aimed<kafka_latency::KafkaLatency>),
     }
 }
 
