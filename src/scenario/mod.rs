@@ -13,8 +13,9 @@
 //! known toxic types) holds for a `Scenario` built by it. They also
 //! serialise (durations as `"1.5s"`, bounds as `">= 1"`) so a report can
 //! embed the scenario it ran, and deserialise from that form so a saved
-//! report can be read back; the TOML file itself is read through the
-//! private raw types in `load.rs`, which carry source spans.
+//! report can be read back. The file is read into these types, except the
+//! top-level table and each fault, which `raw.rs` reads first (see there
+//! why); `load.rs` then checks what needs more than one value.
 
 mod duration;
 mod error;

@@ -1,14 +1,15 @@
-//! The file as written: serde types with source spans.
-//!
-//! These mirror the TOML one to one, and are also what the file format's
-//! JSON Schema is derived from (see [`super::schema`]): their doc comments
-//! are the help an editor shows, so they are written for the person editing
-//! the file. `deny_unknown_fields` is on every table, so a misspelt key is an error (with a suggestion) rather than silently
-//! ignored. Values that need checks serde cannot express (`messages >= 1`,
-//! unique names, a known producer) are `Spanned`, so [`super::load`] can
-//! point at them after deserialisation. Integers are read as `i64` (TOML's
-//! own integer type) and range-checked there, so `messages = -1` gets
-//! "must be at least 1" rather than a message about `u64`.
+//! The two parts of the file that keep a form of their own: the top-level
+//! table ([`RawScenario`]) and a fault ([`RawFault`]). Everything inside
+//! them is read straight into the types the run uses (`Workload`,
+//! `ProducerSpec`, `Expect`), and the JSON Schema derives from these types
+//! and those (see [`super::schema`]): their doc comments are the help an
+//! editor shows. A fault's `attributes` are read against its `type` from
+//! the document itself ([`tagged`]) so their errors keep their spans;
+//! toml hands a table's keys over sorted, so serde alone would see
+//! `attributes` before `type`. `deny_unknown_fields` is on every table, so
+//! a misspelt key is an error (with a suggestion) rather than silently
+//! ignored. Numbers are range-checked as they are read
+//! ([`super::ranged`]); the checks across values are in [`super::load`].
 
 use std::collections::BTreeMap;
 
