@@ -106,15 +106,14 @@ impl<'i> Checker<'_, 'i> {
         let brokers = raw.brokers;
         let backends = self.backends(raw.backends.as_ref(), "backends")?;
 
-        let raw_producers = raw.producers.get_ref();
-        if raw_producers.is_empty() {
+        if raw.producers.is_empty() {
             return Err(self.err(
-                raw.producers.span(),
+                self.span_of("producers"),
                 "producers",
                 "at least one producer is needed: add a [[producers]] table with `name` and `preset`",
             ));
         }
-        let producers = raw.producers.into_inner();
+        let producers = raw.producers;
         let mut first_seen: HashMap<&str, usize> = HashMap::new();
         for (i, p) in producers.iter().enumerate() {
             let field = format!("producers[{i}].name");
@@ -149,8 +148,7 @@ impl<'i> Checker<'_, 'i> {
         let mut fault_names: HashMap<&str, usize> = HashMap::new();
         for (i, f) in faults.iter().enumerate() {
             if let Some(first) = fault_names.insert(&f.name, i) {
-                let span = self.fault_span(i);
-                return Err(self.err(span, format!("faults[{i}].name"), format!(
+                return Err(self.err(self.span_of(&format!("faults[{i}]")), format!("faults[{i}].name"), format!(
                     "duplicate fault name `{}` (also faults[{first}]); names must be unique because the proxy identifies toxics by name",
                     f.name
                 )));
@@ -236,10 +234,6 @@ impl<'i> Checker<'_, 'i> {
         }
     }
 
-    fn fault_span(&self, i: usize) -> Range<usize> {
-        self.fault_table(i).map(|t| t.span()).unwrap_or(0..0)
-    }
-
     fn fault(&self, i: usize, f: Spanned<raw::RawFault>) -> Result<Fault, ScenarioError> {
         let (fault_span, f) = (f.span(), f.into_inner());
         let type_name = f.kind.get_ref();
@@ -308,7 +302,6 @@ impl<'i> Checker<'_, 'i> {
             return Ok(Fault { name, kind: FaultKind::Backend(kind), stream, toxicity, at: f.at.0, duration });
         }
         let attributes = document_attributes.unwrap_or_else(|| Spanned::new(fault_span.clone(), DeValue::Table(DeTable::new())));
-        let attributes_doc = attributes.clone();
         let kind = raw::tagged::<ToxicKind>(type_name, Some(attributes)).map_err(|e| {
             let mut err = ScenarioError::from_toml(self.source, self.text, Some(self.root), &e, fault_span.clone());
             let base = format!("faults[{i}]");
@@ -319,8 +312,8 @@ impl<'i> Checker<'_, 'i> {
         })?;
         // Values the proxy cannot run (a negative bandwidth, a slicer
         // without a size) are refused here, before anything starts.
-        kind.validate().map_err(|message| self.attribute_error(i, &attributes_doc, &message))?;
-        kind.validate_stream(stream).map_err(|message| self.attribute_error(i, &attributes_doc, &message))?;
+        kind.validate().map_err(|message| self.attribute_error(i, &message))?;
+        kind.validate_stream(stream).map_err(|message| self.attribute_error(i, &message))?;
 
         let name = self.fault_name(i, f.name, || default_fault_name(&kind, stream, i))?;
         Ok(Fault { name, kind: FaultKind::Toxic(kind), stream, toxicity, at: f.at.0, duration })
@@ -345,17 +338,17 @@ impl<'i> Checker<'_, 'i> {
     /// An error from [`ToxicKind::validate`], at the attribute it names
     /// (`attributes.rate: ...`) when it is in the file, else at the
     /// `attributes` table (or the fault, when the table is left out).
-    fn attribute_error(&self, i: usize, attributes: &Spanned<DeValue<'i>>, message: &str) -> ScenarioError {
+    fn attribute_error(&self, i: usize, message: &str) -> ScenarioError {
         let named = message
             .split_once(": ")
             .and_then(|(head, rest)| Some((head.strip_prefix("attributes.")?, rest)))
             .filter(|(name, _)| !name.is_empty() && !name.contains(' '));
         let base = format!("faults[{i}].attributes");
         let Some((name, rest)) = named else {
-            return self.err(attributes.span(), base, message);
+            return self.err(self.span_of(&base), base, message);
         };
-        let span = attributes.get_ref().as_table().and_then(|t| raw::lookup(t, name)).map_or_else(|| attributes.span(), |v| v.span());
-        self.err(span, format!("{base}.{name}"), rest)
+        let field = format!("{base}.{name}");
+        self.err(self.span_of(&field), field, rest)
     }
 }
 
@@ -429,16 +422,6 @@ impl<'i> Checker<'_, 'i> {
         Ok(())
     }
 
-    /// The span of `attributes.<name>` of fault `i` (the attributes table,
-    /// or the fault, when it is not there).
-    fn attribute_span(&self, i: usize, name: &str) -> Range<usize> {
-        let attributes = self.fault_table(i).and_then(|t| t.get_ref().as_table()).and_then(|t| raw::lookup(t, "attributes"));
-        attributes
-            .and_then(|a| a.get_ref().as_table().and_then(|t| raw::lookup(t, name)).map(|v| v.span()))
-            .or_else(|| attributes.map(|a| a.span()))
-            .unwrap_or_else(|| self.fault_span(i))
-    }
-
     /// Checks of a backend fault's attributes that need the rest of the
     /// file: brokers and partitions in range, at least one error to answer.
     fn backend_fault(&self, i: usize, fault: &BackendFault, brokers: u32, partitions: i32) -> Result<(), ScenarioError> {
@@ -447,7 +430,7 @@ impl<'i> Checker<'_, 'i> {
             && (broker < 1 || broker as u32 > brokers)
         {
             return Err(self.err(
-                self.attribute_span(i, "broker"),
+                self.span_of(&field("broker")),
                 field("broker"),
                 format!(
                     "there is no broker {broker}: the scenario has {brokers} broker{} (`brokers = {brokers}`), numbered from 1; \
@@ -460,7 +443,7 @@ impl<'i> Checker<'_, 'i> {
             BackendFault::LeaderChange(change) => {
                 if let Some(p) = change.partition.filter(|p| *p < 0 || *p >= partitions) {
                     return Err(self.err(
-                        self.attribute_span(i, "partition"),
+                        self.span_of(&field("partition")),
                         field("partition"),
                         format!(
                             "there is no partition {p}: the topic has {partitions} (`workload.partitions`); accepted: 0 to {}, \
@@ -472,7 +455,7 @@ impl<'i> Checker<'_, 'i> {
             }
             BackendFault::RequestErrors(req) if req.errors.is_empty() => {
                 return Err(self.err(
-                    self.attribute_span(i, "errors"),
+                    self.span_of(&field("errors")),
                     field("errors"),
                     "no errors to answer with; accepted: one or more error names, e.g. [\"not_leader_or_follower\"]",
                 ));

@@ -92,8 +92,8 @@ pub(super) struct RawScenario {
     pub client: BTreeMap<String, String>,
     /// The producers, all run at the same time against the same faults
     /// (one topic each). At least one; names unique.
-    #[schemars(with = "Vec<ProducerSpec>", length(min = 1))]
-    pub producers: Spanned<Vec<ProducerSpec>>,
+    #[schemars(length(min = 1))]
+    pub producers: Vec<ProducerSpec>,
     /// Faults on the timeline, in any order; they may overlap in time.
     #[serde(default)]
     #[schemars(with = "Vec<RawFault>")]
