@@ -107,12 +107,7 @@ impl Expect {
     /// One [`Expectation`] per bounded metric, in [`Metric::EXPECTABLE`]
     /// order.
     pub fn expectations(&self) -> Vec<Expectation> {
-        let mut backends: Vec<String> = Vec::new();
-        for backend in self.backends.iter().flatten() {
-            if !backends.contains(backend) {
-                backends.push(backend.clone());
-            }
-        }
+        let backends = self.backends.clone().unwrap_or_default();
         let expectation =
             |(metric, bound)| Expectation { producer: self.producer.clone(), metric, bound, level: self.level, backends: backends.clone() };
         self.bounds().into_iter().map(expectation).collect()

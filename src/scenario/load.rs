@@ -155,7 +155,8 @@ impl<'i> Checker<'_, 'i> {
             }
         }
 
-        for (i, e) in raw.expect.iter().enumerate() {
+        let mut expect = raw.expect;
+        for (i, e) in expect.iter_mut().enumerate() {
             let producer = &e.producer;
             if !producers.iter().any(|p| &p.name == producer) {
                 let names: Vec<&str> = producers.iter().map(|p| p.name.as_str()).collect();
@@ -176,7 +177,10 @@ impl<'i> Checker<'_, 'i> {
                     format!("no metric is bounded; add at least one of: {} (e.g. duplicates = 0)", metrics.join(", ")),
                 ));
             }
-            self.backends(e.backends.as_ref(), &format!("expect[{i}].backends"))?;
+            let on = self.backends(e.backends.as_ref(), &format!("expect[{i}].backends"))?;
+            if e.backends.is_some() {
+                e.backends = Some(on);
+            }
         }
 
         let scenario = Scenario {
@@ -191,7 +195,7 @@ impl<'i> Checker<'_, 'i> {
             client,
             producers,
             faults,
-            expect: raw.expect,
+            expect,
             source: self.source.to_path_buf(),
         };
         limits::check(&scenario)

@@ -142,6 +142,8 @@ fn an_expectation_can_be_meant_for_some_backends() {
     assert!(everywhere.expectations()[0].backends.is_empty() && everywhere.expectations()[0].applies_on("mock"));
     let kafka = parse_ok(&expect("backends = [\"local\", \"docker\"]\n"));
     assert_eq!(kafka.expectations()[0].backends, ["local", "docker"]);
+    let repeated = parse_ok(&expect("backends = [\"local\", \"local\"]\n"));
+    assert_eq!(repeated.expectations()[0].backends, ["local"], "repeats are dropped");
     assert!(kafka.expectations()[0].applies_on("local") && !kafka.expectations()[0].applies_on("embedded"));
     let e = parse_err(&expect("backends = [\"lokal\"]\n"));
     let shown = e.to_string();
