@@ -14,6 +14,11 @@ fn accepted(min: i64, max: i64) -> String {
     if max == i64::MAX { format!("an integer >= {min}") } else { format!("an integer from {min} to {max}") }
 }
 
+/// The error for `n` outside `min..=max`.
+fn out_of_range(n: impl fmt::Display, min: i64, max: i64) -> String {
+    format!("`{n}` is out of range; accepted: {}", accepted(min, max))
+}
+
 /// An integer in `MIN..=MAX`, as `T` (which must hold that range).
 pub(super) fn int<'de, const MIN: i64, const MAX: i64, T, D>(d: D) -> Result<T, D::Error>
 where
@@ -21,7 +26,7 @@ where
     D: Deserializer<'de>,
 {
     let n = d.deserialize_i64(Int { min: MIN, max: MAX })?;
-    T::try_from(n).map_err(|_| de::Error::custom(format!("`{n}` is out of range; accepted: {}", accepted(MIN, MAX))))
+    T::try_from(n).map_err(|_| de::Error::custom(out_of_range(n, MIN, MAX)))
 }
 
 /// [`int`] for a field the file may leave out (`#[serde(default)]`: this
@@ -48,7 +53,7 @@ impl Visitor<'_> for Int {
 
     fn visit_i64<E: de::Error>(self, n: i64) -> Result<i64, E> {
         if n < self.min || n > self.max {
-            return Err(E::custom(format!("`{n}` is out of range; accepted: {}", accepted(self.min, self.max))));
+            return Err(E::custom(out_of_range(n, self.min, self.max)));
         }
         Ok(n)
     }
@@ -57,7 +62,7 @@ impl Visitor<'_> for Int {
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<i64, E> {
         match i64::try_from(n) {
             Ok(n) => self.visit_i64(n),
-            Err(_) => Err(E::custom(format!("`{n}` is out of range; accepted: {}", accepted(self.min, self.max)))),
+            Err(_) => Err(E::custom(out_of_range(n, self.min, self.max))),
         }
     }
 }
