@@ -169,6 +169,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
         seed,
         backend: env.info.clone(),
         repeats: runs,
+        source: scenario.source.clone(),
         scenario,
         error,
     }
@@ -209,6 +210,7 @@ fn nothing_ran(scenario: Scenario, backend: Backend, seed: u64) -> ScenarioRepor
             client: format!("librdkafka {}", env::librdkafka_version()),
         },
         repeats: Vec::new(),
+        source: scenario.source.clone(),
         scenario,
         error: None,
     }

@@ -26,7 +26,7 @@ use crate::run::timeline::FaultWindow;
 use crate::scenario::Scenario;
 
 /// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
@@ -94,6 +94,8 @@ impl RunOutcome {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
+    /// The file the scenario came from.
+    pub source: std::path::PathBuf,
     pub scenario: Scenario,
     pub seed: u64,
     pub backend: BackendInfo,

@@ -18,8 +18,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serializer};
 
 /// The units accepted, with their length in nanoseconds.
 const UNITS: &[(&str, u128)] =
@@ -114,36 +114,6 @@ fn with_fraction(value: u128, unit: u128, digits: usize, suffix: &str) -> String
     }
     let fraction = format!("{rest:0digits$}");
     format!("{whole}.{}{suffix}", fraction.trim_end_matches('0'))
-}
-
-/// Serde helpers: a [`Duration`] as its string form (`"1.5s"`), so reports
-/// show what the scenario file said.
-pub mod as_string {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format_duration(*d))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        Ok(DurationValue::deserialize(d)?.0)
-    }
-}
-
-/// Like [`as_string`], for `Option<Duration>` (absent or null is `None`).
-pub mod option_as_string {
-    use super::*;
-
-    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&format_duration(*d)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        Ok(Option::<DurationValue>::deserialize(d)?.map(|v| v.0))
-    }
 }
 
 /// A duration read from a scenario file or a report. Its errors say what

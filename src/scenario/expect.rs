@@ -46,11 +46,8 @@ pub struct Expect {
     /// The backends this expectation is checked on, e.g. ["local",
     /// "docker"] where Apache Kafka behaves differently from the stand-ins;
     /// leave it out to check it everywhere.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(
-        with = "Vec<String>",
-        extend("items" = { "enum": crate::env::Backend::names() }, "uniqueItems" = true, "minItems" = 1)
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::backends::some")]
+    #[schemars(with = "super::backends::Backends")]
     pub backends: Option<Vec<String>>,
     /// Extra copies in the topic beyond the first, per message.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
-//! Reading scenario files: TOML syntax, then the raw serde types, then the
-//! checks serde cannot express. Each step stops at its first error, which
-//! names the file, line, column and field.
+//! Reading scenario files: TOML syntax, then the types the run uses
+//! (each value checked as it is read), then the checks that need more than
+//! one value. Each step stops at its first error, which names the file,
+//! line, column and field.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -12,11 +13,9 @@ use toml::de::{DeTable, DeValue};
 
 use super::error::{ScenarioError, did_you_mean};
 use super::limits;
-use super::raw::{self, RawScenario};
 use super::settings;
 use super::{BackendFault, Driver, Fault, FaultKind, Preset, ProducerSpec, Scenario, Workload};
 use crate::env::Backend;
-use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
 
 /// Read and validate one scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -40,9 +39,27 @@ pub fn parse(text: &str, source: &Path) -> Result<Scenario, ScenarioError> {
     if let Some(e) = syntax_errors.first() {
         return Err(ScenarioError::from_toml(source, text, Some(&root), e, 0..0));
     }
-    let raw = RawScenario::deserialize(toml::de::Deserializer::from(root.clone()))
+    let mut document = root.clone();
+    type_first(&mut document);
+    let mut scenario = Scenario::deserialize(toml::de::Deserializer::from(document))
         .map_err(|e| ScenarioError::from_toml(source, text, Some(&root), &e, 0..0))?;
-    Checker { text, source, root: &root }.scenario(raw)
+    scenario.source = source.to_path_buf();
+    Checker { text, source, root: &root }.scenario(&scenario)?;
+    Ok(scenario)
+}
+
+/// Put `type` first in each `[[faults]]` table, so a fault's attributes
+/// and a toxic's own keys are read knowing the type (`super::fault`). The
+/// document keeps the file's order (toml's `preserve_order`), so this is
+/// the one key that moves.
+fn type_first(root: &mut Spanned<DeTable<'_>>) {
+    let Some(DeValue::Array(faults)) = root.get_mut().get_mut("faults").map(Spanned::get_mut) else { return };
+    for fault in faults.iter_mut() {
+        if let DeValue::Table(table) = fault.get_mut() {
+            let (typed, rest): (Vec<_>, Vec<_>) = std::mem::take(table).into_iter().partition(|(key, _)| key.get_ref() == "type");
+            table.extend(typed.into_iter().chain(rest));
+        }
+    }
 }
 
 /// The files to run: files as given, directories replaced by their `*.toml`
@@ -85,8 +102,8 @@ impl<'i> Checker<'_, 'i> {
         ScenarioError::at(self.source, self.text, span, field, message)
     }
 
-    fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
-        let name = &raw.name;
+    fn scenario(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        let name = &scenario.name;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
             return Err(self.err(
                 self.span_of("name"),
@@ -94,26 +111,30 @@ impl<'i> Checker<'_, 'i> {
                 format!("`{name}`: accepted: lowercase letters a-z, digits and `-` only, not empty (the name is used in topic names)"),
             ));
         }
-        if raw.description.trim().is_empty() {
+        if scenario.description.trim().is_empty() {
             return Err(self.err(
                 self.span_of("description"),
                 "description",
                 "must not be empty: say in one paragraph what the scenario shows",
             ));
         }
-        let workload = raw.workload;
-        let client = raw.client;
-        let brokers = raw.brokers;
-        let backends = self.backends(raw.backends.as_ref(), "backends")?;
+        self.producers(scenario)?;
+        self.faults(scenario)?;
+        self.expect(scenario)?;
+        limits::check(scenario).and_then(|()| settings::check(scenario)).map_err(|e| self.err(self.span_of(&e.field), e.field, e.message))
+    }
 
-        if raw.producers.is_empty() {
+    /// At least one producer; names of the right form, unique; the http
+    /// driver's rules.
+    fn producers(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        let producers = &scenario.producers;
+        if producers.is_empty() {
             return Err(self.err(
                 self.span_of("producers"),
                 "producers",
                 "at least one producer is needed: add a [[producers]] table with `name` and `preset`",
             ));
         }
-        let producers = raw.producers;
         let mut first_seen: HashMap<&str, usize> = HashMap::new();
         for (i, p) in producers.iter().enumerate() {
             let field = format!("producers[{i}].name");
@@ -133,20 +154,31 @@ impl<'i> Checker<'_, 'i> {
                 ));
             }
             first_seen.insert(&p.name, i);
-            self.http_driver(i, p, &client, &workload)?;
+            self.http_driver(i, p, &scenario.client, &scenario.workload)?;
         }
+        Ok(())
+    }
 
-        let mut faults = Vec::new();
-        for (i, f) in raw.faults.into_iter().enumerate() {
-            let fault = self.fault(i, f)?;
-            if let FaultKind::Backend(backend_fault) = &fault.kind {
-                self.backend_fault(i, backend_fault, brokers, workload.partitions)?;
+    /// Values a toxic cannot run with, brokers and partitions of backend
+    /// faults, what the listed backends can play, unique names.
+    fn faults(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        for (i, fault) in scenario.faults.iter().enumerate() {
+            match &fault.kind {
+                // Values the proxy cannot run (a negative bandwidth, a
+                // slicer without a size) are refused here, before anything
+                // starts.
+                FaultKind::Toxic(kind) => kind
+                    .validate()
+                    .and_then(|()| kind.validate_stream(fault.stream))
+                    .map_err(|message| self.attribute_error(i, &message))?,
+                FaultKind::Backend(backend_fault) => {
+                    self.backend_fault(i, backend_fault, scenario.brokers, scenario.workload.partitions)?
+                }
             }
-            faults.push(fault);
         }
-        self.backends_can_play(&backends, &faults, brokers)?;
+        self.backends_can_play(&scenario.backends, &scenario.faults, scenario.brokers)?;
         let mut fault_names: HashMap<&str, usize> = HashMap::new();
-        for (i, f) in faults.iter().enumerate() {
+        for (i, f) in scenario.faults.iter().enumerate() {
             if let Some(first) = fault_names.insert(&f.name, i) {
                 return Err(self.err(self.span_of(&format!("faults[{i}]")), format!("faults[{i}].name"), format!(
                     "duplicate fault name `{}` (also faults[{first}]); names must be unique because the proxy identifies toxics by name",
@@ -154,9 +186,13 @@ impl<'i> Checker<'_, 'i> {
                 )));
             }
         }
+        Ok(())
+    }
 
-        let mut expect = raw.expect;
-        for (i, e) in expect.iter_mut().enumerate() {
+    /// Each `[[expect]]` names a producer and bounds a metric.
+    fn expect(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        let producers = &scenario.producers;
+        for (i, e) in scenario.expect.iter().enumerate() {
             let producer = &e.producer;
             if !producers.iter().any(|p| &p.name == producer) {
                 let names: Vec<&str> = producers.iter().map(|p| p.name.as_str()).collect();
@@ -177,31 +213,8 @@ impl<'i> Checker<'_, 'i> {
                     format!("no metric is bounded; add at least one of: {} (e.g. duplicates = 0)", metrics.join(", ")),
                 ));
             }
-            let on = self.backends(e.backends.as_ref(), &format!("expect[{i}].backends"))?;
-            if e.backends.is_some() {
-                e.backends = Some(on);
-            }
         }
-
-        let scenario = Scenario {
-            name: raw.name,
-            description: raw.description,
-            observe: raw.observe,
-            seed: raw.seed,
-            repeat: raw.repeat,
-            brokers,
-            backends,
-            workload,
-            client,
-            producers,
-            faults,
-            expect,
-            source: self.source.to_path_buf(),
-        };
-        limits::check(&scenario)
-            .and_then(|()| settings::check(&scenario))
-            .map_err(|e| self.err(self.span_of(&e.field), e.field, e.message))?;
-        Ok(scenario)
+        Ok(())
     }
 
     /// The span of a field named as errors name it (`workload.messages`,
@@ -215,7 +228,7 @@ impl<'i> Checker<'_, 'i> {
                 Some((key, rest)) => (key, rest.trim_end_matches(']').parse::<usize>().ok()),
                 None => (part.as_str(), None),
             };
-            let Some(found) = table.and_then(|t| raw::lookup(t, key)) else { break };
+            let Some(found) = table.and_then(|t| lookup(t, key)) else { break };
             let (mut at, mut value) = (found.span(), found.get_ref());
             if let (Some(i), DeValue::Array(items)) = (index, value) {
                 let Some(item) = items.get(i) else {
@@ -228,113 +241,6 @@ impl<'i> Checker<'_, 'i> {
             table = value.as_table();
         }
         span
-    }
-
-    /// The `[[faults]]` entry `i` in the document.
-    fn fault_table(&self, i: usize) -> Option<&Spanned<DeValue<'i>>> {
-        match raw::lookup(self.root.get_ref(), "faults")?.get_ref() {
-            DeValue::Array(items) => items.get(i),
-            _ => None,
-        }
-    }
-
-    fn fault(&self, i: usize, f: Spanned<raw::RawFault>) -> Result<Fault, ScenarioError> {
-        let (fault_span, f) = (f.span(), f.into_inner());
-        let type_name = f.kind.get_ref();
-        if !FaultKind::type_names().any(|t| t == type_name) {
-            let hint = did_you_mean(type_name, FaultKind::type_names());
-            let accepted: Vec<&str> = FaultKind::type_names().collect();
-            return Err(self.err(
-                f.kind.span(),
-                format!("faults[{i}].type"),
-                format!("unknown fault type `{type_name}`{hint} accepted: {}", accepted.join(", ")),
-            ));
-        }
-        let is_toxic = ToxicKind::TYPE_NAMES.contains(&type_name.as_str());
-        if !is_toxic {
-            // Stream and toxicity are about a toxic's bytes; on anything
-            // else they would be silently ignored, so they are refused.
-            let misplaced = [("stream", f.stream.as_ref().map(|s| s.span())), ("toxicity", f.toxicity.as_ref().map(|t| t.span()))];
-            if let Some((field, Some(span))) = misplaced.into_iter().find(|(_, span)| span.is_some()) {
-                return Err(self.err(
-                    span,
-                    format!("faults[{i}].{field}"),
-                    format!(
-                        "`{field}` applies to toxics only, and `{type_name}` is not one; accepted: leave it out \
-                     (toxics: {})",
-                        ToxicKind::TYPE_NAMES.join(", ")
-                    ),
-                ));
-            }
-        }
-        let stream = f.stream.as_ref().map(|s| *s.get_ref()).unwrap_or_default();
-        let toxicity = match &f.toxicity {
-            Some(t) => {
-                let v = *t.get_ref();
-                if !(0.0..=1.0).contains(&v) {
-                    return Err(self.err(
-                        t.span(),
-                        format!("faults[{i}].toxicity"),
-                        format!(
-                            "`{v}` is out of range; accepted: a number from 0.0 to 1.0 (the probability that a connection is affected)"
-                        ),
-                    ));
-                }
-                v as f32
-            }
-            None => 1.0,
-        };
-        let duration = match &f.duration {
-            Some(d) if d.get_ref().0.is_zero() => {
-                return Err(self.err(d.span(), format!("faults[{i}].duration"), 
-                    "a fault cannot last 0s; accepted: a duration > 0 such as \"3s\", or leave `duration` out to keep the fault until producing ends",
-                ));
-            }
-            Some(d) => Some(d.get_ref().0),
-            None => None,
-        };
-
-        // The attributes as they are in the document (with their spans); an
-        // absent table is an empty one, so every attribute takes its default.
-        let document_attributes =
-            self.fault_table(i).and_then(|t| t.get_ref().as_table()).and_then(|t| raw::lookup(t, "attributes")).cloned();
-        let absent = document_attributes.is_none();
-        if !is_toxic {
-            let kind = raw::tagged::<BackendFault>(type_name, document_attributes)
-                .map_err(|e| ScenarioError::from_toml(self.source, self.text, Some(self.root), &e, fault_span.clone()))?;
-            let name = self.fault_name(i, f.name, || format!("{type_name}_{i}"))?;
-            return Ok(Fault { name, kind: FaultKind::Backend(kind), stream, toxicity, at: f.at.0, duration });
-        }
-        let attributes = document_attributes.unwrap_or_else(|| Spanned::new(fault_span.clone(), DeValue::Table(DeTable::new())));
-        let kind = raw::tagged::<ToxicKind>(type_name, Some(attributes)).map_err(|e| {
-            let mut err = ScenarioError::from_toml(self.source, self.text, Some(self.root), &e, fault_span.clone());
-            let base = format!("faults[{i}]");
-            if let Some(field) = err.field.as_mut().filter(|f| absent && f.starts_with(&base) && !f.contains(".attributes")) {
-                *field = format!("{base}.attributes{}", &field[base.len()..]);
-            }
-            err
-        })?;
-        // Values the proxy cannot run (a negative bandwidth, a slicer
-        // without a size) are refused here, before anything starts.
-        kind.validate().map_err(|message| self.attribute_error(i, &message))?;
-        kind.validate_stream(stream).map_err(|message| self.attribute_error(i, &message))?;
-
-        let name = self.fault_name(i, f.name, || default_fault_name(&kind, stream, i))?;
-        Ok(Fault { name, kind: FaultKind::Toxic(kind), stream, toxicity, at: f.at.0, duration })
-    }
-
-    /// The fault's `name`, or `default()` when the file leaves it out.
-    fn fault_name(&self, i: usize, name: Option<Spanned<String>>, default: impl FnOnce() -> String) -> Result<String, ScenarioError> {
-        match name {
-            Some(n) if n.get_ref().trim().is_empty() => Err(self.err(
-                n.span(),
-                format!("faults[{i}].name"),
-                "must not be empty; leave it out for the default `<type>_<stream>_<index>` (toxics) or \
-                 `<type>_<index>`",
-            )),
-            Some(n) => Ok(n.into_inner()),
-            None => Ok(default()),
-        }
     }
 }
 
@@ -358,38 +264,6 @@ impl<'i> Checker<'_, 'i> {
 
 /// Brokers, backends and the attributes of faults that are not toxics.
 impl<'i> Checker<'_, 'i> {
-    /// `backends = [...]` (at the top, or in an `[[expect]]`, named by
-    /// `field`): known names, at least one; the list without repeats.
-    fn backends(&self, list: Option<&Vec<String>>, field: &str) -> Result<Vec<String>, ScenarioError> {
-        let Some(list) = list else { return Ok(Vec::new()) };
-        if list.is_empty() {
-            return Err(self.err(
-                self.span_of(field),
-                field,
-                format!(
-                    "an empty list runs nowhere; accepted: one or more of {}, or leave `backends` out to run everywhere",
-                    Backend::names().join(", ")
-                ),
-            ));
-        }
-        let mut names = Vec::new();
-        for (j, name) in list.iter().enumerate() {
-            if Backend::from_name(name).is_none() {
-                let hint = did_you_mean(name, Backend::names());
-                let field = format!("{field}[{j}]");
-                return Err(self.err(
-                    self.span_of(&field),
-                    field,
-                    format!("unknown backend `{name}`{hint} accepted: {}", Backend::names().join(", ")),
-                ));
-            }
-            if !names.contains(name) {
-                names.push(name.clone());
-            }
-        }
-        Ok(names)
-    }
-
     /// Every backend the file lists can play every fault, and has `brokers` brokers.
     /// `backends` is the file's list (empty: none given); the errors point at
     /// the fault's `type` and at `brokers`.
@@ -470,6 +344,11 @@ impl<'i> Checker<'_, 'i> {
     }
 }
 
+/// The value at `key` of a document table.
+fn lookup<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
+    table.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
+}
+
 /// The keys of a field path: split at dots outside quotes, quotes removed.
 fn field_parts(field: &str) -> Vec<String> {
     let (mut parts, mut part, mut quoted) = (Vec::new(), String::new(), false);
@@ -482,12 +361,6 @@ fn field_parts(field: &str) -> Vec<String> {
     }
     parts.push(part);
     parts
-}
-
-/// `<type>_<stream>_<index>`: Toxiproxy's default name plus the fault's
-/// 0-based index, so two faults of one type on one stream can overlap.
-fn default_fault_name(kind: &ToxicKind, stream: Stream, index: usize) -> String {
-    format!("{}_{index}", Toxic::default_name(kind, stream))
 }
 
 /// The http driver's checks.

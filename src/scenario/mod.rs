@@ -8,24 +8,60 @@
 //! people who edit these files (students, instructors, CI maintainers) are
 //! not expected to read Rust.
 //!
-//! The types here are the validated model: every invariant checked in
-//! [`load`] (at least one producer, unique names, bounds that can hold,
-//! known toxic types) holds for a `Scenario` built by it. They also
-//! serialise (durations as `"1.5s"`, bounds as `">= 1"`) so a report can
-//! embed the scenario it ran, and deserialise from that form so a saved
-//! report can be read back. The file is read into these types, except the
-//! top-level table and each fault, which `raw.rs` reads first (see there
-//! why); `load.rs` then checks what needs more than one value.
+//! The file is read straight into the types the run uses ([`Scenario`],
+//! [`Workload`], [`ProducerSpec`], [`Fault`], [`Expect`]), and the JSON
+//! Schema derives from the same types ([`scenario_schema`]): their doc
+//! comments are the help an editor shows. A number's range is checked as
+//! it is read (`ranged`), a fault's attributes against its type
+//! (`fault`), so those errors point at the value; `load.rs` checks what
+//! needs more than one value. Every invariant it checks (at least one
+//! producer, unique names, bounds that can hold) holds for a `Scenario`
+//! built by [`load`]. The types also serialise (durations as `"1.5s"`,
+//! bounds as `">= 1"`) so a report can embed the scenario it ran, and read
+//! that form back.
+//!
+//! A scenario file:
+//!
+//! ```toml
+//! name = "response-delay"      # required, [a-z0-9-] (used in topic names)
+//! description = "One paragraph."
+//! observe = "What to look at in the report."   # optional
+//! seed = 42                    # optional
+//! repeat = 1                   # optional, default 1
+//! brokers = 1                  # optional, default 1 (mock and docker)
+//! backends = ["mock"]          # optional: skipped on other backends
+//!
+//! [workload]
+//! messages = 1000
+//!
+//! [client]                     # librdkafka properties for every producer
+//! "socket.timeout.ms" = 2000
+//!
+//! [[producers]]
+//! name = "plain"
+//! preset = "plain"
+//!
+//! [[faults]]
+//! type = "latency"
+//! at = "2s"
+//! duration = "3s"
+//! attributes = { latency = 3000 }
+//!
+//! [[expect]]
+//! producer = "plain"
+//! duplicates = ">= 1"
+//! ```
 
+mod backends;
 mod duration;
 mod error;
 mod expect;
+mod fault;
 pub mod kafka;
 pub mod limits;
 mod load;
 mod producer;
 mod ranged;
-mod raw;
 mod schema;
 mod settings;
 mod workload;
@@ -35,84 +71,97 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use strum::{IntoStaticStr, VariantNames};
 
 use crate::env::Backend;
-use crate::proxy::toxic::{Stream, Toxic, ToxicKind};
+use limits::{MAX_BROKERS, MAX_REPEAT};
 
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use expect::{BOUND_FORMS, Bound, Expect, Expectation, Level, Metric};
+pub use fault::{Fault, FaultKind};
 pub use load::{collect, load, parse};
 pub use producer::{Driver, HttpDriver, HttpSendMode, Preset, ProducerSpec};
 pub use schema::scenario_schema;
 pub use workload::{KeyStrategy, Workload};
 
-/// One scenario, validated.
-///
-/// ```toml
-/// name = "response-delay"      # required, [a-z0-9-] (used in topic names)
-/// description = "One paragraph."
-/// observe = "What to look at in the report."   # optional
-/// seed = 42                    # optional
-/// repeat = 1                   # optional, default 1
-/// brokers = 1                  # optional, default 1 (mock and docker)
-/// backends = ["mock"]          # optional: skipped on other backends
-///
-/// [workload]
-/// messages = 1000
-///
-/// [client]                     # librdkafka properties for every producer
-/// "socket.timeout.ms" = 2000
-///
-/// [[producers]]
-/// name = "plain"
-/// preset = "plain"
-///
-/// [[faults]]
-/// type = "latency"
-/// at = "2s"
-/// duration = "3s"
-/// attributes = { latency = 3000 }
-///
-/// [[expect]]
-/// producer = "plain"
-/// duplicates = ">= 1"
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A faultlab scenario: what to produce, with which producer settings,
+/// under which faults, and what the audit is expected to count. Run it with
+/// `faultlab run FILE`; check it with `faultlab validate FILE`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "faultlab scenario",
+    extend("x-taplo" = { "initKeys": ["name", "description", "workload", "producers"] })
+)]
 pub struct Scenario {
+    /// The scenario's name: lowercase letters a-z, digits and `-`, not empty
+    /// (it is used in topic names). E.g. "response-delay".
+    #[schemars(extend("pattern" = "^[a-z0-9-]+$"))]
     pub name: String,
+    /// One paragraph saying what the scenario shows. Not empty.
+    #[schemars(extend("pattern" = "\\S"))]
     pub description: String,
+    /// What to look at in the report (printed with it).
+    #[serde(default)]
+    #[schemars(with = "String")]
     pub observe: Option<String>,
+    /// Seed for every random choice (an integer >= 0); `--seed` overrides it.
+    /// Without one a random seed is used, which the report shows.
+    #[serde(default, deserialize_with = "ranged::some_int::<0, { i64::MAX }, _, _>")]
+    #[schemars(with = "i64", range(min = 0))]
     pub seed: Option<u64>,
-    /// How many times to run it (>= 1); each repeat is audited on its own.
+    /// How many times to run the scenario (default 1, at most 100); each
+    /// repeat is audited on its own. `--repeat` overrides it.
+    #[serde(default = "one", deserialize_with = "ranged::int::<1, MAX_REPEAT, _, _>")]
+    #[schemars(with = "i64", range(min = 1, max = MAX_REPEAT), extend("default" = 1))]
     pub repeat: u32,
-    /// Brokers in the cluster (>= 1, default 1); the mock and docker
-    /// backends start this many, numbered from 1.
-    #[serde(default = "one_broker")]
+    /// Brokers in the cluster, 1 to 9 (default 1). The mock, docker and
+    /// local backends start this many, numbered 1 to `brokers`; with 3 or
+    /// more, docker and local topics get replication factor 3 and
+    /// min.insync.replicas=2.
+    /// The embedded backend has one broker only; the external backend uses
+    /// your cluster as it is.
+    #[serde(default = "one", deserialize_with = "ranged::int::<1, MAX_BROKERS_I64, _, _>")]
+    #[schemars(with = "i64", range(min = 1, max = MAX_BROKERS), extend("default" = 1))]
     pub brokers: u32,
-    /// The backends the scenario is meant for (`backends = ["mock"]`);
-    /// empty: every backend. On another one it is skipped, not failed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The backends this scenario is meant for, e.g. ["mock", "docker"]
+    /// for broker faults; on any other backend it is skipped with a note,
+    /// not failed. Leave it out to run everywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "backends::list")]
+    #[schemars(with = "backends::Backends")]
     pub backends: Vec<String>,
+    /// What each producer sends.
     pub workload: Workload,
-    /// librdkafka properties applied to every producer, values as strings.
+    /// librdkafka properties for every producer, applied after each
+    /// producer's preset and before its own `settings`. Quote the names,
+    /// which contain dots: "socket.timeout.ms" = 2000.
+    #[serde(default, deserialize_with = "settings::values")]
+    #[schemars(with = "BTreeMap<String, settings::SettingValue>")]
     pub client: BTreeMap<String, String>,
-    /// At least one, names unique.
+    /// The producers, all run at the same time against the same faults
+    /// (one topic each). At least one; names unique.
+    #[schemars(length(min = 1))]
     pub producers: Vec<ProducerSpec>,
-    /// In file order; they may overlap in time.
+    /// Faults on the timeline, in any order; they may overlap in time.
+    #[serde(default, deserialize_with = "fault::list")]
     pub faults: Vec<Fault>,
-    /// The `[[expect]]` tables, in file order.
+    /// What the audit is expected to count, per producer. A failed
+    /// `required` expectation fails the run (exit code 1).
+    #[serde(default)]
     pub expect: Vec<Expect>,
-    /// The file it came from (not part of the TOML).
+    /// The file it came from: not part of the file (a report writes it
+    /// next to the scenario).
+    #[serde(skip)]
     pub source: PathBuf,
 }
 
-fn one_broker() -> u32 {
+const MAX_BROKERS_I64: i64 = limits::MAX_BROKERS as i64;
+
+fn one() -> u32 {
     1
 }
 
@@ -139,85 +188,9 @@ impl Scenario {
     }
 }
 
-/// One fault on the timeline: played `at` its time after producing starts
-/// and undone after `duration` (or left until producing ends).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Fault {
-    /// Unique in the scenario; default `<type>_<stream>_<index>` for a
-    /// toxic, `<type>_<index>` otherwise.
-    pub name: String,
-    /// Serialised as Toxiproxy does: `"type"` and `"attributes"`.
-    #[serde(flatten)]
-    pub kind: FaultKind,
-    /// Toxics only: which direction it affects.
-    pub stream: Stream,
-    /// Toxics only: 0.0..=1.0, rolled per connection.
-    pub toxicity: f32,
-    #[serde(with = "duration::as_string")]
-    pub at: Duration,
-    /// `None`: until the end of producing.
-    #[serde(default, with = "duration::option_as_string")]
-    pub duration: Option<Duration>,
-}
-
-impl Fault {
-    /// The toxic to add to the proxy, when the fault is one.
-    pub fn toxic(&self) -> Option<Toxic> {
-        match &self.kind {
-            FaultKind::Toxic(kind) => Some(self.toxic_of(kind)),
-            FaultKind::Backend(_) => None,
-        }
-    }
-
-    /// The toxic of this fault when its kind is `kind`.
-    pub fn toxic_of(&self, kind: &ToxicKind) -> Toxic {
-        Toxic { name: self.name.clone(), stream: self.stream, toxicity: self.toxicity, kind: kind.clone() }
-    }
-
-    /// When the fault is undone, if it is.
-    pub fn until(&self) -> Option<Duration> {
-        self.duration.map(|d| self.at.saturating_add(d))
-    }
-
-    /// `latency downstream, toxicity 0.5` or `proxy_down`: the fault's
-    /// type and, for a toxic, where it applies.
-    pub fn describe(&self) -> String {
-        match &self.kind {
-            FaultKind::Toxic(kind) if self.toxicity < 1.0 => {
-                format!("{} {}, toxicity {}", kind.type_name(), self.stream, self.toxicity)
-            }
-            FaultKind::Toxic(kind) => format!("{} {}", kind.type_name(), self.stream),
-            FaultKind::Backend(fault) => fault.type_name().to_string(),
-        }
-    }
-}
-
-/// What a fault does: a toxic on one stream of the proxy, or something the
-/// environment itself plays (the proxy going down).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum FaultKind {
-    Toxic(ToxicKind),
-    Backend(BackendFault),
-}
-
-impl FaultKind {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            FaultKind::Toxic(kind) => kind.type_name(),
-            FaultKind::Backend(fault) => fault.type_name(),
-        }
-    }
-
-    /// Every fault `type` a scenario may name.
-    pub fn type_names() -> impl Iterator<Item = &'static str> {
-        ToxicKind::TYPE_NAMES.iter().chain(BackendFault::TYPE_NAMES).copied()
-    }
-}
-
 /// Faults that are not toxics: the environment plays them by acting on the
 /// proxy or the broker rather than on the bytes of a stream. Tagged like
-/// [`ToxicKind`] (`type`, then `attributes`), so a file writes both alike.
+/// [`crate::proxy::toxic::ToxicKind`] (`type`, then `attributes`), so a file writes both alike.
 ///
 /// Brokers are numbered from 1 to the scenario's `brokers`, as both the
 /// mock (its broker ids) and the Docker backend (`KAFKA_NODE_ID`, container

@@ -29,14 +29,34 @@ where
     T::try_from(n).map_err(|_| de::Error::custom(out_of_range(n, MIN, MAX)))
 }
 
-/// [`int`] for a field the file may leave out (`#[serde(default)]`: this
-/// is called only when it is there).
+/// [`int`] for a field the file may leave out (`#[serde(default)]`); a
+/// report writes it as null.
 pub(super) fn some_int<'de, const MIN: i64, const MAX: i64, T, D>(d: D) -> Result<Option<T>, D::Error>
 where
     T: TryFrom<i64>,
     D: Deserializer<'de>,
 {
-    int::<MIN, MAX, T, D>(d).map(Some)
+    let n = d.deserialize_option(Optional(Int { min: MIN, max: MAX }))?;
+    n.map(|n| T::try_from(n).map_err(|_| de::Error::custom(out_of_range(n, MIN, MAX)))).transpose()
+}
+
+/// An [`Int`] or nothing.
+struct Optional(Int);
+
+impl<'de> Visitor<'de> for Optional {
+    type Value = Option<i64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<i64>, D::Error> {
+        d.deserialize_i64(self.0).map(Some)
+    }
 }
 
 struct Int {

@@ -3,9 +3,9 @@
 //! Editors complete and check TOML against a JSON Schema: the TOML is read
 //! as the JSON value it maps to (tables are objects, arrays are arrays) and
 //! that value is checked against the schema. This schema is derived with
-//! `schemars` from the raw types in `raw.rs`, which are the file as written
-//! (the same types [`super::load`] deserialises), so it cannot drift from
-//! the parser: field names, which fields are required, `deny_unknown_fields`
+//! `schemars` from the types the file is read into ([`Scenario`] and the
+//! types of its fields, the same types [`super::load`] deserialises), so
+//! it cannot drift from the parser: field names, which fields are required, `deny_unknown_fields`
 //! (`"additionalProperties": false`) and the doc comments (the hover help)
 //! all come from there. What serde cannot see (a duration's syntax, a
 //! bound's forms, ranges) is added here or with `#[schemars(...)]`
@@ -76,9 +76,9 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, js
 use serde_json::{Map, Value, json};
 
 use super::FaultKind;
+use super::Scenario;
 use super::duration::DurationValue;
 use super::expect::{BOUND_FORMS, Bound, Metric};
-use super::raw::RawScenario;
 use super::settings::SettingValue;
 use crate::env::Backend;
 use crate::proxy::toxic::ToxicKind;
@@ -88,7 +88,7 @@ use crate::proxy::toxic::ToxicKind;
 pub fn scenario_schema() -> Value {
     let mut settings = SchemaSettings::draft07();
     settings.transforms.push(Box::new(RecursiveTransform(for_toml)));
-    settings.into_generator().into_root_schema_for::<RawScenario>().to_value()
+    settings.into_generator().into_root_schema_for::<Scenario>().to_value()
 }
 
 /// Drop what means nothing in TOML: `"default": null` (schemars' default
@@ -201,6 +201,24 @@ impl JsonSchema for AttributesTable {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({ "type": "object" })
     }
+}
+
+/// A fault's `type` and `attributes` as the schema shows them (a
+/// [`super::Fault`]'s `kind`, flattened); [`toxic_variants`] then says
+/// which attributes each type accepts. Never constructed: it only carries
+/// the schema.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub(crate) struct FaultTypeAndAttributes {
+    /// The toxic type (Toxiproxy's names), or `proxy_down`; it decides
+    /// which `attributes` are accepted.
+    #[schemars(rename = "type", with = "ToxicTypeName")]
+    kind: (),
+    /// The toxic's attributes, with Toxiproxy's names and units (mostly
+    /// milliseconds); which are accepted depends on `type`. Leave out any
+    /// to take its default.
+    #[schemars(default, with = "AttributesTable")]
+    attributes: (),
 }
 
 /// The file's view of [`crate::proxy::toxic::Stream`], which lives in the

@@ -283,3 +283,40 @@ fn unknown_fault_type_lists_toxics_and_proxy_down() {
         &["did you mean `proxy_down`?", "latency", "limit_data, kafka_ack_loss", "kafka_latency, proxy_down"],
     );
 }
+
+#[test]
+fn a_fault_is_read_whatever_the_order_of_its_keys() {
+    // `type` last: the attributes and a toxic's own keys are still read
+    // against it, and their errors still point at them.
+    let text = base_with("[[faults]]\nattributes = { latncy = 3000 }\nat = \"1s\"\ntype = \"latency\"\n");
+    assert_error(&text, 9, "faults[0].attributes.latncy", &["did you mean `latency`?"]);
+    let text = base_with("[[faults]]\nstream = \"upstream\"\nat = \"1s\"\ntype = \"proxy_down\"\n");
+    assert_error(&text, 9, "faults[0].stream", &["applies to toxics only", "`proxy_down` is not one"]);
+    let s = parse_ok(&base_with("[[faults]]\nattributes = { latency = 5 }\nstream = \"upstream\"\nat = \"1s\"\ntype = \"latency\"\n"));
+    assert_eq!(s.faults[0].toxic().map(|t| (t.stream, t.kind)), Some((Stream::Upstream, latency(5))));
+}
+
+fn latency(latency: i64) -> ToxicKind {
+    ToxicKind::Latency(crate::proxy::toxics::latency::Latency { latency, jitter: 0 })
+}
+
+#[test]
+fn a_saved_fault_is_read_as_strictly_as_a_file() {
+    // A report's JSON may put the attributes before the type: they wait for it.
+    let fault = serde_json::json!({ "attributes": { "latency": 5 }, "type": "latency", "name": "l", "at": "1s", "stream": "upstream" });
+    let fault: Fault = serde_json::from_value(fault).unwrap();
+    assert_eq!((fault.kind, fault.stream, fault.toxicity, fault.duration), (FaultKind::Toxic(latency(5)), Stream::Upstream, 1.0, None));
+    // What a file may not say, a report may not either.
+    let refused = [
+        (serde_json::json!({ "type": "proxy_down", "name": "p", "at": "1s", "stream": "upstream" }), "applies to toxics only"),
+        (serde_json::json!({ "toxicity": 0.5, "type": "proxy_down", "name": "p", "at": "1s" }), "applies to toxics only"),
+        (serde_json::json!({ "type": "latency", "name": "l", "at": "1s", "duration": "0s" }), "cannot last 0s"),
+        (serde_json::json!({ "type": "latency", "at": "1s" }), "missing field `name`"),
+        (serde_json::json!({ "type": "latncy", "name": "l", "at": "1s" }), "did you mean `latency`?"),
+        (serde_json::json!({ "type": "latency", "name": "l", "at": "1s", "colour": 1 }), "unknown field `colour`"),
+    ];
+    for (json, words) in refused {
+        let e = serde_json::from_value::<Fault>(json.clone()).unwrap_err().to_string();
+        assert!(e.contains(words), "{json}: {e}");
+    }
+}

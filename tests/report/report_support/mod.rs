@@ -199,6 +199,7 @@ fn scenario_report(scenario: Scenario, repeats: Vec<Repeat>, notes: Vec<String>)
         backend: backend(),
         repeats,
         notes,
+        source: scenario.source.clone(),
         scenario,
         error: None,
     }
