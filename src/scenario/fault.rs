@@ -96,6 +96,17 @@ impl Fault {
             FaultKind::Backend(fault) => fault.type_name().to_string(),
         }
     }
+
+    /// The name a fault gets when the file gives none: for a toxic
+    /// `<type>_<stream>_<index>`, Toxiproxy's default name plus the fault's
+    /// 0-based index, so two faults of one type on one stream can overlap;
+    /// otherwise `<type>_<index>`.
+    fn default_name(kind: &FaultKind, stream: Stream, index: usize) -> String {
+        match kind {
+            FaultKind::Toxic(kind) => format!("{}_{index}", Toxic::default_name(kind, stream)),
+            FaultKind::Backend(fault) => format!("{}_{index}", fault.type_name()),
+        }
+    }
 }
 
 /// What a fault does: a toxic on one stream of the proxy, or something the
@@ -134,19 +145,6 @@ impl FaultKind {
         }
         let attributes = attributes.map_or(Attributes::Empty, Attributes::Given);
         ToxicKind::deserialize(tagged(Some(attributes))).map(FaultKind::Toxic)
-    }
-}
-
-impl Fault {
-    /// The name a fault gets when the file gives none: for a toxic
-    /// `<type>_<stream>_<index>`, Toxiproxy's default name plus the fault's
-    /// 0-based index, so two faults of one type on one stream can overlap;
-    /// otherwise `<type>_<index>`.
-    fn default_name(kind: &FaultKind, stream: Stream, index: usize) -> String {
-        match kind {
-            FaultKind::Toxic(kind) => format!("{}_{index}", Toxic::default_name(kind, stream)),
-            FaultKind::Backend(fault) => format!("{}_{index}", fault.type_name()),
-        }
     }
 }
 
