@@ -21,6 +21,7 @@ pub mod check;
 pub mod cli;
 pub mod env;
 pub mod harness;
+mod hint;
 pub mod report;
 pub mod run;
 pub mod scenario;
