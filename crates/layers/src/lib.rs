@@ -22,117 +22,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod tokens;
+
+use tokens::{Token, tokens};
+
 /// One use of another layer: where it is written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Edge {
     from: String,
     to: String,
     at: String,
-}
-
-#[derive(Debug, PartialEq)]
-enum Token {
-    Ident(String),
-    Path,
-    Open,
-    Close,
-    Comma,
-    Semicolon,
-    Other,
-}
-
-/// The tokens of Rust source that matter here, with the line of each;
-/// comments, strings and characters are dropped.
-fn tokens(source: &str) -> Vec<(Token, usize)> {
-    let chars: Vec<char> = source.chars().collect();
-    let (mut out, mut i, mut line) = (Vec::new(), 0, 1);
-    let at = |i: usize| chars.get(i).copied().unwrap_or('\0');
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            line += usize::from(c == '\n');
-            i += 1;
-        } else if c == '/' && at(i + 1) == '/' {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && at(i + 1) == '*' {
-            let mut depth = 0;
-            while i < chars.len() {
-                if chars[i] == '/' && at(i + 1) == '*' {
-                    depth += 1;
-                    i += 2;
-                } else if chars[i] == '*' && at(i + 1) == '/' {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    line += usize::from(chars[i] == '\n');
-                    i += 1;
-                }
-            }
-        } else if c == '"' || ((c == 'r' || c == 'b') && matches!((at(i + 1), at(i + 2)), ('"', _) | ('#', _) | ('r', '"') | ('r', '#'))) {
-            // A string: plain, byte, or raw with any number of #.
-            let mut j = i;
-            while chars[j] != '"' && chars[j] != '#' {
-                j += 1;
-            }
-            let raw = j > i && chars[j - 1] == 'r';
-            let hashes = chars[j..].iter().take_while(|&&h| h == '#').count();
-            if !raw && hashes > 0 {
-                // `r#ident`, `b#`...: not a string.
-                out.push((Token::Other, line));
-                i += 1;
-                continue;
-            }
-            i = j + hashes + 1;
-            while i < chars.len() {
-                if !raw && chars[i] == '\\' {
-                    i += 2;
-                    continue;
-                }
-                line += usize::from(chars[i] == '\n');
-                if chars[i] == '"' && (0..hashes).all(|k| at(i + 1 + k) == '#') {
-                    i += 1 + hashes;
-                    break;
-                }
-                i += 1;
-            }
-        } else if c == '\'' {
-            // A character literal, or a lifetime (left as nothing).
-            if at(i + 1) == '\\' {
-                i += 2;
-                while i < chars.len() && chars[i] != '\'' {
-                    i += 1;
-                }
-                i += 1;
-            } else if at(i + 2) == '\'' {
-                i += 3;
-            } else {
-                i += 1;
-            }
-        } else if c.is_alphabetic() || c == '_' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                i += 1;
-            }
-            out.push((Token::Ident(chars[start..i].iter().collect()), line));
-        } else {
-            let token = match c {
-                ':' if at(i + 1) == ':' => Token::Path,
-                '{' => Token::Open,
-                '}' => Token::Close,
-                ',' => Token::Comma,
-                ';' => Token::Semicolon,
-                _ => Token::Other,
-            };
-            i += if token == Token::Path { 2 } else { 1 };
-            out.push((token, line));
-        }
-    }
-    out
 }
 
 /// Every path that starts at token `i` (just after `crate::`/`super::`),
