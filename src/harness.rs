@@ -103,7 +103,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
     let backend = options.backend.name();
     scenario.expect.retain(|e| e.applies_on(backend));
     let repeats = options.repeat.unwrap_or(scenario.repeat).max(1);
-    let proxy = env::ProxyMode::for_faults(&scenario.faults);
+    let proxy = env::ProxyMode::for_toxics(scenario.faults.iter().filter_map(crate::scenario::Fault::toxic));
     let env = match env::start(options.backend, &options.backend_config, scenario.brokers, seed, proxy).await {
         Ok(env) => env,
         Err(e) => return not_run(scenario, options.backend, seed, format!("starting the {} backend: {e:#}", options.backend.name())),
@@ -304,11 +304,15 @@ mod tests {
     fn only_a_kafka_toxic_asks_for_kafka_frames() {
         let fault = |t: &str, a: &str| format!("[[faults]]\ntype = \"{t}\"\nat = \"1s\"\n{a}");
         let plain = scenario("", &[fault("latency", ""), fault("proxy_down", "")].concat());
-        assert_eq!(env::ProxyMode::for_faults(&plain.faults), env::ProxyMode::Bytes);
-        assert_eq!(env::ProxyMode::for_faults(&[]), env::ProxyMode::Bytes);
+        assert_eq!(env::ProxyMode::for_toxics(plain.faults.iter().filter_map(crate::scenario::Fault::toxic)), env::ProxyMode::Bytes);
+        assert_eq!(env::ProxyMode::for_toxics(std::iter::empty()), env::ProxyMode::Bytes);
         for kafka in ["kafka_ack_loss", "kafka_error", "kafka_latency"] {
             let s = scenario("", &[fault("latency", ""), fault(kafka, "")].concat());
-            assert_eq!(env::ProxyMode::for_faults(&s.faults), env::ProxyMode::KafkaFrames, "{kafka}");
+            assert_eq!(
+                env::ProxyMode::for_toxics(s.faults.iter().filter_map(crate::scenario::Fault::toxic)),
+                env::ProxyMode::KafkaFrames,
+                "{kafka}"
+            );
         }
     }
 

@@ -11,6 +11,30 @@
 //! ```
 //! [`harness`] strings these together for whole scenario files;
 //! docs/architecture.md says where each concept lives.
+//!
+//! # Layers
+//!
+//! Each module uses only modules listed before it here, bottom to top (the
+//! `layers` test reads every `crate::`/`super::` path of src/ and fails on
+//! a cycle, on an edge that goes up or sideways into a later module, or on
+//! a module missing from this list; `serve::config` is a layer apart from
+//! the rest of `serve`). The audit and the proxy are crates of their own,
+//! below all of these.
+//!
+//! - `hint`: the accepted name nearest to a mistyped one
+//! - `toxiproxy`: the client of Toxiproxy's HTTP API
+//! - `serve::config`: the producer service's settings and its librdkafka modes
+//! - `env`: the backends, their environments and the faults they play
+//! - `scenario`: the scenario file format, validated
+//! - `serve`: the producer service (`faultlab serve`)
+//! - `run`: producing under faults, and reading the topic back
+//! - `check`: expectations against the verdicts
+//! - `report`: terminal, JSON, Markdown, JUnit and HTML reports
+//! - `harness`: whole scenario files, from loading to reports
+//! - `up`: an environment left running for a user
+//! - `bench`: the proxy's and the service's benchmarks
+//! - `cli`: the command line, turned into the config structs above
+//! - `layers`: this list's test
 
 /// The audit is its own crate (crates/audit): pure, it depends on nothing here.
 pub use faultlab_audit as audit;
@@ -21,12 +45,16 @@ pub mod check;
 pub mod cli;
 pub mod env;
 pub mod harness;
+mod hint;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod serve;
 pub mod toxiproxy;
 pub mod up;
+
+#[cfg(test)]
+mod layers;
 
 /// An HTTP client for faultlab's own HTTP calls (Toxiproxy API, the producer
 /// service). tansu's dependencies build reqwest with `rustls-no-provider`,

@@ -4,12 +4,15 @@
 //! module (`env/<name>.rs` or `env/<name>/`).
 //!
 //! Adding a backend is a variant here (with an arm in each method), its
-//! module, and an arm in [`super::start`]: the scenario checks, the
-//! command line's `--backend`, the JSON Schema and the reports take their
-//! names and abilities from here. This module imports nothing else of the
-//! crate, so the scenario layer below `env` can read it without a cycle.
+//! module, an arm in [`super::start`], and its name in the `BACKENDS` of
+//! each backend fault it plays (`env/fault/<fault>.rs`): the scenario
+//! checks, the command line's `--backend`, the JSON Schema and the reports
+//! take their names and abilities from here. Which backend faults a
+//! backend plays is the faults' own declaration ([`BackendFault::PLAYED_BY`]).
 
 use serde::{Deserialize, Serialize};
+
+use super::fault::BackendFault;
 
 /// The most brokers any backend starts (mock, docker and local: node ids 1
 /// to 9, one KRaft quorum; see `env::kraft`). A scenario's `brokers` limit
@@ -84,14 +87,7 @@ impl Backend {
     /// Whether it can play a backend fault of this type (a scenario's
     /// `type`, e.g. "broker_down"); toxics play on every backend.
     pub fn plays(self, fault_type: &str) -> bool {
-        match fault_type {
-            "proxy_down" => true,
-            "broker_down" | "broker_rtt" => matches!(self, Backend::Mock | Backend::Docker | Backend::Local),
-            "broker_pause" => matches!(self, Backend::Docker | Backend::Local),
-            "leader_change" => matches!(self, Backend::Mock | Backend::Local),
-            "request_errors" => self == Backend::Mock,
-            _ => false,
-        }
+        BackendFault::played_by(fault_type).contains(&self)
     }
 
     /// Whether it can play Kafka toxics (`kafka_ack_loss`, `kafka_error`,

@@ -19,16 +19,17 @@ use std::ffi::{CStr, CString};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
+use futures::future::BoxFuture;
 use rdkafka::ClientConfig;
 use rdkafka::bindings as rd;
 use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::types::RDKafkaType;
 use strum::VariantArray;
 
+use super::fault::Stage;
+use super::fault::kafka::{ErrorName, RequestType};
 use super::{Admin, BackendInfo, Environment, FaultControl, ProxyMode, librdkafka_version};
 use crate::proxy::{Proxy, Toxic};
-use crate::scenario::BackendFault;
-use crate::scenario::kafka::{ErrorName, RequestType};
 
 /// A librdkafka mock cluster. Its brokers are numbered 1 to `brokers`.
 ///
@@ -231,55 +232,6 @@ impl MockFaults {
         Ok(())
     }
 
-    pub async fn begin(&self, fault: &BackendFault) -> anyhow::Result<()> {
-        match fault {
-            BackendFault::ProxyDown => {
-                for proxy in &self.proxies {
-                    proxy.disable().await;
-                }
-                Ok(())
-            }
-            BackendFault::BrokerDown(target) => self.cluster.broker_down(target.broker),
-            BackendFault::BrokerRtt(rtt) => self.cluster.broker_rtt(rtt.broker, rtt.rtt),
-            BackendFault::RequestErrors(req) => {
-                let codes: Vec<_> = req.errors.iter().map(|e| error_code(*e)).collect();
-                self.cluster.push_request_errors(req.request.api_key(), &codes);
-                Ok(())
-            }
-            BackendFault::LeaderChange(change) => {
-                for (topic, partition) in self.cluster.leaders().into_keys() {
-                    if change.partition.is_none_or(|p| p == partition) {
-                        self.cluster.set_leader(&topic, partition, change.broker)?;
-                    }
-                }
-                Ok(())
-            }
-            BackendFault::BrokerPause(_) => bail!("the mock backend cannot play {} (docker can)", fault.type_name()),
-        }
-    }
-
-    pub async fn end(&self, fault: &BackendFault) -> anyhow::Result<()> {
-        match fault {
-            BackendFault::ProxyDown => self.enable_proxies().await,
-            BackendFault::BrokerDown(target) => self.cluster.broker_up(target.broker),
-            BackendFault::BrokerRtt(rtt) => self.cluster.broker_rtt(rtt.broker, 0),
-            BackendFault::RequestErrors(req) => {
-                self.cluster.clear_request_errors(req.request.api_key());
-                Ok(())
-            }
-            // Back to where create_topic put each leader.
-            BackendFault::LeaderChange(change) => {
-                for (topic, partition) in self.cluster.leaders().into_keys() {
-                    if change.partition.is_none_or(|p| p == partition) {
-                        self.cluster.set_leader(&topic, partition, partition % self.cluster.brokers() + 1)?;
-                    }
-                }
-                Ok(())
-            }
-            BackendFault::BrokerPause(_) => Ok(()),
-        }
-    }
-
     /// Remove every toxic, bring every proxy and broker back up, undo
     /// round-trip times and stacked request errors.
     pub async fn clear(&self) -> anyhow::Result<()> {
@@ -300,6 +252,81 @@ impl MockFaults {
             proxy.enable().await.map_err(|e| anyhow::anyhow!("bringing the proxy {} back up: {e}", proxy.name()))?;
         }
         Ok(())
+    }
+}
+
+/// The mock's own fault API: brokers down and up, round-trip times,
+/// request errors, leaders; it cannot freeze a broker.
+impl Stage for MockFaults {
+    fn cannot(&self, fault: &str) -> anyhow::Error {
+        anyhow::anyhow!("the mock backend cannot play {fault} (docker can)")
+    }
+
+    fn proxies_down(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async {
+            for proxy in &self.proxies {
+                proxy.disable().await;
+            }
+            Ok(())
+        })
+    }
+
+    fn proxies_up(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(self.enable_proxies())
+    }
+
+    fn stop_broker(&self, _: &str, broker: i32) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move { self.cluster.broker_down(broker) })
+    }
+
+    fn start_broker(&self, _: &str, broker: i32) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move { self.cluster.broker_up(broker) })
+    }
+
+    fn delay_responses(&self, _: &str, broker: i32, rtt_ms: u32) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move { self.cluster.broker_rtt(broker, rtt_ms) })
+    }
+
+    fn undelay_responses(&self, _: &str, broker: i32, _: u32) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move { self.cluster.broker_rtt(broker, 0) })
+    }
+
+    fn move_leaders(&self, _: &str, broker: i32, partition: Option<i32>) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            for (topic, p) in self.cluster.leaders().into_keys() {
+                if partition.is_none_or(|wanted| wanted == p) {
+                    self.cluster.set_leader(&topic, p, broker)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Back to where `create_topic` put each leader.
+    fn restore_leaders(&self, _: &str, partition: Option<i32>) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            for (topic, p) in self.cluster.leaders().into_keys() {
+                if partition.is_none_or(|wanted| wanted == p) {
+                    self.cluster.set_leader(&topic, p, p % self.cluster.brokers() + 1)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn push_request_errors(&self, _: &str, request: RequestType, errors: &[ErrorName]) -> BoxFuture<'_, anyhow::Result<()>> {
+        let codes: Vec<_> = errors.iter().map(|e| error_code(*e)).collect();
+        Box::pin(async move {
+            self.cluster.push_request_errors(request.api_key(), &codes);
+            Ok(())
+        })
+    }
+
+    fn clear_request_errors(&self, _: &str, request: RequestType) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            self.cluster.clear_request_errors(request.api_key());
+            Ok(())
+        })
     }
 }
 

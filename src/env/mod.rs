@@ -6,7 +6,7 @@ pub mod backend;
 pub mod docker;
 pub mod embedded;
 pub mod external;
-pub mod faults;
+pub mod fault;
 mod in_process;
 pub mod kraft;
 pub mod local;
@@ -20,8 +20,10 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use serde::{Deserialize, Serialize};
 
+use crate::proxy::Toxic;
+
 pub use backend::Backend;
-pub use faults::FaultControl;
+pub use fault::FaultControl;
 
 /// What a run ran on, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,9 +149,11 @@ pub enum ProxyMode {
 }
 
 impl ProxyMode {
-    /// The mode `faults` need: Kafka frames if one of them is a Kafka toxic.
-    pub fn for_faults(faults: &[crate::scenario::Fault]) -> ProxyMode {
-        let kafka = faults.iter().any(|f| matches!(&f.kind, crate::scenario::FaultKind::Toxic(kind) if kind.is_kafka()));
+    /// The mode a run's `toxics` need: Kafka frames if one of them is a
+    /// Kafka toxic. (Toxics, not the scenario's faults: the environment sits
+    /// below the scenario and does not know its types.)
+    pub fn for_toxics(toxics: impl IntoIterator<Item = Toxic>) -> ProxyMode {
+        let kafka = toxics.into_iter().any(|toxic| toxic.kind.is_kafka());
         if kafka { ProxyMode::KafkaFrames } else { ProxyMode::Bytes }
     }
 }

@@ -57,7 +57,6 @@ mod duration;
 mod error;
 mod expect;
 mod fault;
-pub mod kafka;
 pub mod limits;
 mod load;
 mod producer;
@@ -74,11 +73,14 @@ use std::path::PathBuf;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use strum::{IntoStaticStr, VariantNames};
 
 use crate::env::Backend;
 use limits::{MAX_BROKERS, MAX_REPEAT};
 
+/// Backend faults (one module each) and their Kafka names live in the
+/// environment, which plays them; the file format names them from here.
+pub use crate::env::fault::kafka;
+pub use crate::env::fault::{BackendFault, BrokerRtt, BrokerTarget, LeaderChange, RequestErrors};
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::ScenarioError;
 pub use expect::{BOUND_FORMS, Bound, Expect, Expectation, Level, Metric};
@@ -185,117 +187,6 @@ impl Scenario {
     /// The producer with this name.
     pub fn producer(&self, name: &str) -> Option<&ProducerSpec> {
         self.producers.iter().find(|p| p.name == name)
-    }
-}
-
-/// Faults that are not toxics: the environment plays them by acting on the
-/// proxy or the broker rather than on the bytes of a stream. Tagged like
-/// [`crate::proxy::toxic::ToxicKind`] (`type`, then `attributes`), so a file writes both alike.
-///
-/// Brokers are numbered from 1 to the scenario's `brokers`, as both the
-/// mock (its broker ids) and the Docker backend (`KAFKA_NODE_ID`, container
-/// `kafka-<id>`) number them. Not every backend can play every fault:
-/// [`BackendFault::backends`] says which can. Each variant's doc comment is
-/// its help in the schema (an editor shows it), followed there by the
-/// backends that play it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, IntoStaticStr, VariantNames)]
-#[serde(tag = "type", content = "attributes", rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum BackendFault {
-    /// Disables the proxy (Toxiproxy's enabled: false): open connections are dropped and new ones
-    /// refused until the fault ends, which is what a producer sees when the broker's host goes away.
-    ProxyDown,
-    /// Broker `broker` goes down until the fault ends (mock: connections closed and refused,
-    /// leadership stays; docker: the container is stopped, then started; local: the process gets
-    /// SIGTERM, then starts again on its data).
-    BrokerDown(BrokerTarget),
-    /// Broker `broker` is frozen (connections stay open, nothing answers) until the fault ends:
-    /// docker pauses its container, local sends SIGSTOP and SIGCONT.
-    BrokerPause(BrokerTarget),
-    /// Every response of broker `broker` is held back `rtt` ms until the fault ends (mock: its own
-    /// round-trip time setting; local and docker: a downstream latency toxic on that broker's proxy
-    /// only).
-    BrokerRtt(BrokerRtt),
-    /// The next requests of type `request`, on any broker, are answered with `errors` in turn;
-    /// leftovers are dropped when the fault ends.
-    RequestErrors(RequestErrors),
-    /// Leadership of `partition` (or of every partition of the run's topics) moves to broker
-    /// `broker`, and back when the fault ends (mock: its own API; local: Kafka's reassignment and
-    /// preferred-leader election).
-    LeaderChange(LeaderChange),
-}
-
-// The attribute structs below derive `JsonSchema`: the field docs are
-// the help an editor shows, and the schema's `attributes` of each backend
-// fault type come from them (`schema::toxic_variants`).
-
-/// `{ broker = 1 }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BrokerTarget {
-    /// The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).
-    #[schemars(range(min = 1, max = limits::MAX_BROKERS))]
-    pub broker: i32,
-}
-
-/// `{ broker = 1, rtt = 500 }` (milliseconds).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BrokerRtt {
-    /// The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).
-    #[schemars(range(min = 1, max = limits::MAX_BROKERS))]
-    pub broker: i32,
-    /// Milliseconds each response is held back.
-    pub rtt: u32,
-}
-
-/// `{ request = "produce", errors = ["not_leader_or_follower"] }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RequestErrors {
-    /// The request type (Kafka's API name, snake_case).
-    pub request: kafka::RequestType,
-    /// Error codes (Kafka's names, lower case), one per request, in turn; `transport` drops the connection.
-    #[schemars(length(min = 1))]
-    pub errors: Vec<kafka::ErrorName>,
-}
-
-/// `{ broker = 2 }` or `{ broker = 2, partition = 0 }`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LeaderChange {
-    /// The broker's id, 1 to the scenario's `brokers` (mock broker ids; docker and local node.id).
-    #[schemars(range(min = 1, max = limits::MAX_BROKERS))]
-    pub broker: i32,
-    /// One partition; leave it out for every partition.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    // TOML has no null: the key is left out instead.
-    #[schemars(with = "i32", range(min = 0))]
-    pub partition: Option<i32>,
-}
-
-impl BackendFault {
-    /// Every type name, as serde writes them (strum derives both from the
-    /// variants' names; the schema's tests check they agree).
-    pub const TYPE_NAMES: &'static [&'static str] = <Self as VariantNames>::VARIANTS;
-
-    pub fn type_name(&self) -> &'static str {
-        self.into()
-    }
-
-    /// The backends that can play it (`env::Backend::plays` decides).
-    pub fn backends(&self) -> Vec<&'static str> {
-        Backend::playing(self.type_name())
-    }
-
-    /// The broker it acts on, if it names one.
-    pub fn broker(&self) -> Option<i32> {
-        match self {
-            BackendFault::ProxyDown | BackendFault::RequestErrors(_) => None,
-            BackendFault::BrokerDown(t) | BackendFault::BrokerPause(t) => Some(t.broker),
-            BackendFault::BrokerRtt(r) => Some(r.broker),
-            BackendFault::LeaderChange(l) => Some(l.broker),
-        }
     }
 }
 

@@ -8,9 +8,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use futures::future::BoxFuture;
 
-use crate::env::faults::Removed;
+use crate::env::fault::{Removed, Stage};
 use crate::proxy::Toxic;
-use crate::scenario::BackendFault;
 use crate::toxiproxy::Client;
 
 /// How long one Toxiproxy API call may take before it counts as failed
@@ -146,51 +145,16 @@ impl RemoteFaults {
         }))
     }
 
-    pub async fn begin(&self, fault: &BackendFault) -> anyhow::Result<()> {
-        match fault {
-            BackendFault::ProxyDown => {
-                for proxy in &self.proxies {
-                    self.client.disable(proxy).await.with_context(|| format!("disabling proxy {proxy}"))?;
-                }
-                Ok(())
-            }
-            BackendFault::BrokerDown(target) => self.broker_control(fault)?.stop(target.broker).await,
-            BackendFault::BrokerPause(target) => self.broker_control(fault)?.pause(target.broker).await,
-            BackendFault::LeaderChange(change) => self.broker_control(fault)?.move_leaders(change.broker, change.partition).await,
-            BackendFault::BrokerRtt(rtt) => {
-                let proxy = self.broker_proxy(fault, rtt.broker)?;
-                let toxic = broker_rtt_toxic(rtt);
-                self.client.add_toxic(&proxy, &toxic).await.with_context(|| format!("adding toxic {} to proxy {proxy}", toxic.name))?;
-                Ok(())
-            }
-            _ => bail!("this backend cannot play {} (the mock can)", fault.type_name()),
-        }
-    }
-
-    pub async fn end(&self, fault: &BackendFault) -> anyhow::Result<()> {
-        match fault {
-            BackendFault::ProxyDown => self.enable_all().await,
-            BackendFault::BrokerDown(target) => self.broker_control(fault)?.start(target.broker).await,
-            BackendFault::BrokerPause(target) => self.broker_control(fault)?.unpause(target.broker).await,
-            BackendFault::LeaderChange(_) => self.broker_control(fault)?.restore_leaders().await,
-            BackendFault::BrokerRtt(rtt) => {
-                let proxy = self.broker_proxy(fault, rtt.broker)?;
-                self.remove_from(&[proxy], &broker_rtt_toxic(rtt).name).await.map(drop)
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// The brokers, for a broker fault: only the local and docker backends control them.
-    fn broker_control(&self, fault: &BackendFault) -> anyhow::Result<&Arc<dyn BrokerControl>> {
-        self.brokers.as_ref().ok_or_else(|| {
-            anyhow::anyhow!("{} needs control of the brokers, which only the local and docker backends have", fault.type_name())
-        })
+    fn broker_control(&self, fault: &str) -> anyhow::Result<&Arc<dyn BrokerControl>> {
+        self.brokers
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("{fault} needs control of the brokers, which only the local and docker backends have"))
     }
 
     /// Broker `broker`'s own proxy, on a backend that started its brokers
     /// behind one proxy each ([`crate::env::kraft::proxy_name`]).
-    fn broker_proxy(&self, fault: &BackendFault, broker: i32) -> anyhow::Result<String> {
+    fn broker_proxy(&self, fault: &str, broker: i32) -> anyhow::Result<String> {
         self.broker_control(fault)?;
         let name = u32::try_from(broker).map(crate::env::kraft::proxy_name).unwrap_or_default();
         if !self.proxies.contains(&name) {
@@ -221,6 +185,74 @@ impl RemoteFaults {
     }
 }
 
+/// Backend faults through the Toxiproxy API (proxies down, a broker's
+/// latency toxic) and the backend's [`BrokerControl`], when it has one.
+/// No request errors: Toxiproxy cannot answer for a broker.
+impl Stage for RemoteFaults {
+    fn cannot(&self, fault: &str) -> anyhow::Error {
+        anyhow::anyhow!("this backend cannot play {fault} (the mock can)")
+    }
+
+    fn proxies_down(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async {
+            for proxy in &self.proxies {
+                self.client.disable(proxy).await.with_context(|| format!("disabling proxy {proxy}"))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn proxies_up(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(self.enable_all())
+    }
+
+    fn stop_broker(&self, fault: &str, broker: i32) -> BoxFuture<'_, anyhow::Result<()>> {
+        let control = self.broker_control(fault);
+        Box::pin(async move { control?.stop(broker).await })
+    }
+
+    fn start_broker(&self, fault: &str, broker: i32) -> BoxFuture<'_, anyhow::Result<()>> {
+        let control = self.broker_control(fault);
+        Box::pin(async move { control?.start(broker).await })
+    }
+
+    fn pause_broker(&self, fault: &str, broker: i32) -> BoxFuture<'_, anyhow::Result<()>> {
+        let control = self.broker_control(fault);
+        Box::pin(async move { control?.pause(broker).await })
+    }
+
+    fn unpause_broker(&self, fault: &str, broker: i32) -> BoxFuture<'_, anyhow::Result<()>> {
+        let control = self.broker_control(fault);
+        Box::pin(async move { control?.unpause(broker).await })
+    }
+
+    fn delay_responses(&self, fault: &str, broker: i32, rtt_ms: u32) -> BoxFuture<'_, anyhow::Result<()>> {
+        let proxy = self.broker_proxy(fault, broker);
+        Box::pin(async move {
+            let proxy = proxy?;
+            let toxic = broker_rtt_toxic(broker, rtt_ms);
+            self.client.add_toxic(&proxy, &toxic).await.with_context(|| format!("adding toxic {} to proxy {proxy}", toxic.name))?;
+            Ok(())
+        })
+    }
+
+    fn undelay_responses(&self, fault: &str, broker: i32, rtt_ms: u32) -> BoxFuture<'_, anyhow::Result<()>> {
+        let proxy = self.broker_proxy(fault, broker);
+        Box::pin(async move { self.remove_from(&[proxy?], &broker_rtt_toxic(broker, rtt_ms).name).await.map(drop) })
+    }
+
+    fn move_leaders(&self, fault: &str, broker: i32, partition: Option<i32>) -> BoxFuture<'_, anyhow::Result<()>> {
+        let control = self.broker_control(fault);
+        Box::pin(async move { control?.move_leaders(broker, partition).await })
+    }
+
+    /// The backend's control puts every partition back, whichever moved.
+    fn restore_leaders(&self, fault: &str, _: Option<i32>) -> BoxFuture<'_, anyhow::Result<()>> {
+        let control = self.broker_control(fault);
+        Box::pin(async move { control?.restore_leaders().await })
+    }
+}
+
 /// What to do when a proxy refuses a Kafka toxic (`error`, the API's
 /// answer): it is not a faultlab proxy reading Kafka frames.
 fn kafka_toxic_refused(toxic: &Toxic, proxy: &str, error: &crate::toxiproxy::ClientError) -> String {
@@ -234,13 +266,13 @@ fn kafka_toxic_refused(toxic: &Toxic, proxy: &str, error: &crate::toxiproxy::Cli
 }
 
 /// `broker_rtt` on a Toxiproxy: every response of that broker, and only
-/// of that broker, held back `rtt` ms (a latency toxic on its proxy's
+/// of that broker, held back `rtt_ms` (a latency toxic on its proxy's
 /// downstream).
-fn broker_rtt_toxic(rtt: &crate::scenario::BrokerRtt) -> Toxic {
+fn broker_rtt_toxic(broker: i32, rtt_ms: u32) -> Toxic {
     Toxic {
-        name: format!("broker_rtt_{}", rtt.broker),
+        name: format!("broker_rtt_{broker}"),
         stream: crate::proxy::Stream::Downstream,
         toxicity: 1.0,
-        kind: crate::proxy::ToxicKind::Latency(crate::proxy::toxics::latency::Latency { latency: i64::from(rtt.rtt), jitter: 0 }),
+        kind: crate::proxy::ToxicKind::Latency(crate::proxy::toxics::latency::Latency { latency: i64::from(rtt_ms), jitter: 0 }),
     }
 }

@@ -1,13 +1,16 @@
-//! Playing faults on whichever proxy a backend provides.
+//! Playing faults on whichever proxy a backend provides: toxics directly,
+//! backend faults through the backend's [`Stage`].
 
+use futures::future::BoxFuture;
+
+use super::{BackendFault, Stage};
 use crate::proxy::{Proxy, ProxyError, Toxic};
-use crate::scenario::BackendFault;
 
 /// A toxic removed.
 #[derive(Debug)]
 pub struct Removed {
     /// When it stopped acting on the bytes (which can be before the
-    /// removal was done: see [`super::external::RemoteFaults::remove`]).
+    /// removal was done: see [`crate::env::external::RemoteFaults::remove`]).
     pub ended: tokio::time::Instant,
     /// What the report should say about a removal that did not go smoothly.
     pub notes: Vec<String>,
@@ -25,9 +28,9 @@ impl Removed {
 pub enum FaultControl {
     Embedded(Proxy),
     /// librdkafka's mock cluster and one embedded proxy per mock broker.
-    Mock(super::mock::MockFaults),
+    Mock(crate::env::mock::MockFaults),
     /// A Toxiproxy HTTP API (the external and Docker backends).
-    Remote(super::external::RemoteFaults),
+    Remote(crate::env::external::RemoteFaults),
 }
 
 impl FaultControl {
@@ -61,28 +64,19 @@ impl FaultControl {
 
     /// Start a fault that is not a toxic.
     pub async fn begin(&self, fault: &BackendFault) -> anyhow::Result<()> {
-        match (self, fault) {
-            (FaultControl::Embedded(proxy), BackendFault::ProxyDown) => {
-                proxy.disable().await;
-                Ok(())
-            }
-            (FaultControl::Embedded(_), fault) => {
-                anyhow::bail!("the embedded backend cannot play {} (see `faultlab run --backend mock|docker`)", fault.type_name())
-            }
-            (FaultControl::Mock(mock), fault) => mock.begin(fault).await,
-            (FaultControl::Remote(remote), fault) => remote.begin(fault).await,
+        match self {
+            FaultControl::Embedded(proxy) => fault.begin(&EmbeddedStage(proxy)).await,
+            FaultControl::Mock(mock) => fault.begin(mock).await,
+            FaultControl::Remote(remote) => fault.begin(remote).await,
         }
     }
 
     /// Undo [`FaultControl::begin`].
     pub async fn end(&self, fault: &BackendFault) -> anyhow::Result<()> {
-        match (self, fault) {
-            (FaultControl::Embedded(proxy), BackendFault::ProxyDown) => {
-                proxy.enable().await.map_err(|e| anyhow::anyhow!("bringing the proxy {} back up: {e}", proxy.name()))
-            }
-            (FaultControl::Embedded(_), _) => Ok(()),
-            (FaultControl::Mock(mock), fault) => mock.end(fault).await,
-            (FaultControl::Remote(remote), fault) => remote.end(fault).await,
+        match self {
+            FaultControl::Embedded(proxy) => fault.end(&EmbeddedStage(proxy)).await,
+            FaultControl::Mock(mock) => fault.end(mock).await,
+            FaultControl::Remote(remote) => fault.end(remote).await,
         }
     }
 
@@ -105,4 +99,25 @@ impl FaultControl {
 
 fn fault_error(name: &str, error: ProxyError) -> anyhow::Error {
     anyhow::anyhow!("toxic {name}: {error}")
+}
+
+/// The embedded backend's one proxy, as the backend faults see it: it can
+/// go down and up, and nothing else (tansu is not a broker to stop).
+struct EmbeddedStage<'a>(&'a Proxy);
+
+impl Stage for EmbeddedStage<'_> {
+    fn cannot(&self, fault: &str) -> anyhow::Error {
+        anyhow::anyhow!("the embedded backend cannot play {fault} (see `faultlab run --backend mock|docker`)")
+    }
+
+    fn proxies_down(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async {
+            self.0.disable().await;
+            Ok(())
+        })
+    }
+
+    fn proxies_up(&self) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async { self.0.enable().await.map_err(|e| anyhow::anyhow!("bringing the proxy {} back up: {e}", self.0.name())) })
+    }
 }

@@ -1,8 +1,9 @@
 //! Kafka's own names that a scenario file uses: the request types a
 //! `request_errors` fault can fail (with their API keys, from Kafka's
-//! protocol) and the errors it can answer with. They belong to the file
-//! format; each backend that plays such a fault maps them (the mock to
-//! librdkafka's error codes, `env::mock`).
+//! protocol) and the errors it can answer with. They are that fault's
+//! vocabulary (the scenario re-exports them as `scenario::kafka`); each
+//! backend that plays it maps them (the mock to librdkafka's error codes,
+//! `env::mock`).
 //!
 //! A file writes them in snake_case (`list_offsets`, `not_leader_or_follower`)
 //! or as Kafka does (`ListOffsets`, `NOT_LEADER_OR_FOLLOWER`); an unknown
@@ -16,7 +17,7 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use strum::{IntoStaticStr, VariantArray};
 
-use super::error::did_you_mean;
+use crate::hint::did_you_mean;
 use crate::proxy::kafka::names::ApiKey;
 
 /// A request type by the name a scenario uses (Kafka's API name in
