@@ -280,6 +280,7 @@ impl<'de> Visitor<'de> for FaultSeed {
                     once(read.duration.is_some())?;
                     read.duration = Some(map.next_value_seed(Lasting)?);
                 }
+                // "name", the last of KEYS (Key admits no other).
                 _ => {
                     once(read.name.is_some())?;
                     read.name = Some(map.next_value_seed(Name)?);
