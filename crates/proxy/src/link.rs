@@ -39,7 +39,7 @@ use crate::chain;
 use crate::connection::{Connection, Side};
 use crate::splice::{self, Handover};
 use crate::stream::Stream;
-use crate::stub::{Chunk, Queued};
+use crate::stub::{Chunk, Queued, unless_ended};
 use crate::toxic::ToxicSet;
 
 /// Largest single read, and so the largest chunk a toxic sees.
@@ -98,20 +98,10 @@ pub(super) async fn run(connection: Arc<Connection>, stream: Stream, mut toxics:
 async fn read_loop(source: Arc<TcpStream>, closed: CancellationToken, head: mpsc::UnboundedSender<Queued>) {
     let budget = Arc::new(Semaphore::new(LINK_BUDGET));
     loop {
-        let permit = tokio::select! {
-            _ = closed.cancelled() => return,
-            _ = head.closed() => return,
-            permit = budget.clone().acquire_many_owned(READ_SIZE as u32) => permit,
-        };
-        let Ok(mut permit) = permit else { return };
-        let ready = tokio::select! {
-            _ = closed.cancelled() => return,
-            _ = head.closed() => return,
-            ready = source.readable() => ready,
-        };
-        if ready.is_err() {
+        let Some(Ok(mut permit)) = unless_ended(&closed, &head, budget.clone().acquire_many_owned(READ_SIZE as u32)).await else {
             return;
-        }
+        };
+        let Some(Ok(())) = unless_ended(&closed, &head, source.readable()).await else { return };
         // The buffer lives only between readiness and the read, so an idle
         // connection holds none.
         let mut buf = [0u8; READ_SIZE];

@@ -54,6 +54,21 @@ impl Chunk {
 /// read is nothing beside the read's own buffer.
 pub type Queued = Box<Chunk>;
 
+/// `work`, unless the link ends first: its connection is closed, or the
+/// chain behind `head` is gone (then `None`, and the reading stops). What
+/// a link's read loop, plain or Kafka, waits on between reads.
+pub(crate) async fn unless_ended<T>(
+    closed: &CancellationToken,
+    head: &mpsc::UnboundedSender<Queued>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        _ = closed.cancelled() => None,
+        _ = head.closed() => None,
+        done = work => Some(done),
+    }
+}
+
 /// How a toxic ended its pipe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PipeEnd {

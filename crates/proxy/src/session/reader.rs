@@ -12,7 +12,7 @@ use super::{Pending, Session, rewrite};
 use crate::protocol::FrameInfo;
 use crate::protocol::frame::{self, Framer};
 use crate::stream::Stream;
-use crate::stub::{Chunk, Queued};
+use crate::stub::{Chunk, Queued, unless_ended};
 use crate::sync::lock;
 
 /// Read as the byte reader does, at most this much at once.
@@ -51,12 +51,7 @@ pub(crate) async fn read_loop(
             // A frame takes budget for its size; one larger than the whole
             // budget takes all of it, so it still passes, alone.
             let wanted = frame.len().clamp(1, link_budget) as u32;
-            let permit = tokio::select! {
-                _ = closed.cancelled() => return,
-                _ = head.closed() => return,
-                permit = budget.clone().acquire_many_owned(wanted) => permit,
-            };
-            let Ok(permit) = permit else { return };
+            let Some(Ok(permit)) = unless_ended(&closed, &head, budget.clone().acquire_many_owned(wanted)).await else { return };
             let mut chunk = Chunk::new(frame, tokio::time::Instant::now());
             chunk.budget = Some(permit);
             chunk.frame = info;
@@ -68,14 +63,7 @@ pub(crate) async fn read_loop(
                 return;
             }
         }
-        let ready = tokio::select! {
-            _ = closed.cancelled() => return,
-            _ = head.closed() => return,
-            ready = source.readable() => ready,
-        };
-        if ready.is_err() {
-            return;
-        }
+        let Some(Ok(())) = unless_ended(&closed, &head, source.readable()).await else { return };
         let buf = framer.buffer();
         buf.reserve(READ_SIZE);
         match source.try_read_buf(buf) {
