@@ -4,12 +4,14 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::audit;
+use crate::audit::history::History;
 use crate::check::check;
 use crate::env::{self, Backend};
 use crate::report::series::series;
 use crate::report::{Repeat, RunReport, ScenarioReport};
 use crate::run::progress::Progress;
 use crate::run::run_once;
+use crate::run::timeline::FaultWindow;
 use crate::scenario::Scenario;
 
 /// The width of the time buckets the report's charts count acks in.
@@ -126,13 +128,23 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
         if let Some(progress) = &progress {
             progress.clear();
         }
+        // A client whose connection the front failed rather than let it
+        // around the proxy saw faults no scenario asked for: the run fails
+        // with the front's reasons, whatever else went wrong.
+        let refused = env.refusals.as_ref().and_then(|r| r.explain());
         let output = match output {
             Ok(output) => output,
             Err(e) => {
-                error = Some(format!("run {} ({run_id}): {e:#}", repeat + 1));
+                let refused = refused.map(|r| format!("; {r}")).unwrap_or_default();
+                error = Some(format!("run {} ({run_id}): {e:#}{refused}", repeat + 1));
                 break;
             }
         };
+        if let Some(refused) = refused {
+            error = Some(format!("run {} ({run_id}): {refused}", repeat + 1));
+        } else if let Some(idle) = idle_kafka_toxics(&output.faults, &output.history, output.producing) {
+            error = Some(format!("run {} ({run_id}): {idle}", repeat + 1));
+        }
         for window in &output.faults {
             fault_notes.extend(window.notes.iter().map(|note| format!("run {run_id}: fault {}: {note}", window.fault.name)));
         }
@@ -145,7 +157,7 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
             producers: output.producers,
             producing_ms: output.producing.as_millis() as u64,
         });
-        if output.interrupted {
+        if output.interrupted || error.is_some() {
             break;
         }
     }
@@ -173,6 +185,36 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
         scenario,
         error,
     }
+}
+
+/// The Kafka toxics that never matched a request while messages were in
+/// flight: their fault did not happen, so the run's counts say nothing of
+/// it. None when every Kafka toxic matched (or none counts: Toxiproxy's).
+fn idle_kafka_toxics(faults: &[FaultWindow], history: &History, producing: std::time::Duration) -> Option<String> {
+    let idle: Vec<String> = faults
+        .iter()
+        .filter_map(|window| {
+            let requests = window.requests.filter(|r| r.matched == 0)?;
+            let (added, removed) = (window.added_at?, window.removed_at.unwrap_or(producing));
+            let in_flight = history.producers.iter().flat_map(|p| &p.sends).any(|s| s.sent_at <= removed && s.done_at >= added);
+            let cause = if requests.seen == 0 {
+                "no Kafka request crossed its proxy while it was in force: the clients reached the broker another way"
+            } else {
+                "its aim takes in none of the requests it saw: check api_key, client_id (a producer's is its name unless \
+                 its settings give client.id), topic and partition"
+            };
+            in_flight.then(|| {
+                format!(
+                    "fault `{}` ({}): the toxic never saw a matching request (it saw {} Kafka frames and matched none); likely \
+                     cause: {cause}",
+                    window.fault.name,
+                    window.fault.kind.type_name(),
+                    requests.seen
+                )
+            })
+        })
+        .collect();
+    (!idle.is_empty()).then(|| idle.join("; "))
 }
 
 /// The report of a scenario not meant for this backend (its `backends`
@@ -238,6 +280,11 @@ fn restrict(scenario: &Scenario, only: &[String]) -> anyhow::Result<Scenario> {
     if let Some(unknown) = only.iter().find(|o| !names.contains(&o.as_str())) {
         anyhow::bail!("--only {unknown}: {} has no such producer (it has: {})", scenario.source.display(), names.join(", "));
     }
+    // A Kafka toxic aimed at a producer left out has nothing to act on.
+    let left_out: Vec<String> = names.iter().filter(|n| !only.iter().any(|o| o == *n)).map(|n| n.to_string()).collect();
+    scenario
+        .faults
+        .retain(|f| f.toxic().and_then(|t| t.kind.aim().map(|aim| aim.client_id.clone())).is_none_or(|c| !left_out.contains(&c)));
     scenario.producers.retain(|p| only.contains(&p.name));
     scenario.expect.retain(|e| only.contains(&e.producer));
     Ok(scenario)
@@ -335,5 +382,42 @@ mod tests {
         }
         assert!(brokers_note(&s, Backend::External).is_some_and(|n| n.contains("3 brokers")));
         assert_eq!(brokers_note(&s, Backend::Mock), None);
+    }
+
+    /// A Kafka toxic that matched nothing while messages were in flight
+    /// fails the run, saying why it likely did; one that matched, or was
+    /// in force while nothing was in flight, does not.
+    #[test]
+    fn a_kafka_toxic_that_never_matched_fails_the_run_with_its_likely_cause() {
+        use std::time::Duration;
+
+        use crate::audit::history::{Outcome, ProducerHistory, SendRecord};
+        use crate::proxy::Requests;
+
+        let s = scenario("", "[[faults]]\nname = \"lost\"\ntype = \"kafka_ack_loss\"\nat = \"1s\"\nattributes = { nth = 5 }\n");
+        let ms = Duration::from_millis;
+        let window = |requests: Requests| FaultWindow {
+            fault: s.faults[0].clone(),
+            added_at: Some(ms(1000)),
+            removed_at: Some(ms(2000)),
+            notes: Vec::new(),
+            requests: Some(requests),
+        };
+        let sent = |at: u64| History {
+            producers: vec![ProducerHistory {
+                name: "p".into(),
+                topic: "t".into(),
+                sends: vec![SendRecord { seq: 0, sent_at: ms(at), done_at: ms(at + 10), outcome: Outcome::Unknown }],
+            }],
+        };
+        let idle = |requests, history: &History| idle_kafka_toxics(&[window(requests)], history, ms(3000));
+        let nothing = Requests { seen: 0, matched: 0, acted: 0 };
+        let error = idle(nothing, &sent(1500)).expect("fails");
+        assert!(error.contains("fault `lost` (kafka_ack_loss): the toxic never saw a matching request"), "{error}");
+        assert!(error.contains("the clients reached the broker another way"), "{error}");
+        let unaimed = idle(Requests { seen: 40, matched: 0, acted: 0 }, &sent(1500)).expect("fails");
+        assert!(unaimed.contains("saw 40 Kafka frames") && unaimed.contains("check api_key, client_id"), "{unaimed}");
+        assert_eq!(idle(Requests { seen: 40, matched: 9, acted: 1 }, &sent(1500)), None);
+        assert_eq!(idle(nothing, &sent(2500)), None, "nothing was in flight while it was in force");
     }
 }

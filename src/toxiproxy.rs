@@ -14,6 +14,16 @@ use serde_json::{Value, json};
 
 use crate::proxy::Toxic;
 
+/// A toxic as an API shows it. faultlab's proxy also says what a Kafka
+/// toxic has done so far (`requests`); Toxiproxy has no such field.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ToxicShown {
+    #[serde(flatten)]
+    pub toxic: Toxic,
+    #[serde(default)]
+    pub requests: Option<crate::proxy::Requests>,
+}
+
 /// A proxy as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProxyInfo {
@@ -186,7 +196,7 @@ impl Client {
 
     /// Set a toxic's toxicity only (its attributes stay): 0 makes it a
     /// no-op on every connection.
-    pub async fn set_toxicity(&self, proxy: &str, name: &str, toxicity: f32) -> Result<Toxic> {
+    pub async fn set_toxicity(&self, proxy: &str, name: &str, toxicity: f32) -> Result<ToxicShown> {
         self.call(Method::POST, &toxic_path(proxy, name), Some(json!({ "toxicity": toxicity }))).await
     }
 

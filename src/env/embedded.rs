@@ -60,6 +60,7 @@ pub async fn start_with(seed: u64, mode: ProxyMode) -> anyhow::Result<Environmen
         notes: Vec::new(),
         toxiproxy_api: None,
         ledger,
+        refusals: None,
         _running: Box::new(Running { _broker: serving, proxy }),
     })
 }

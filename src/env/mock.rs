@@ -222,14 +222,18 @@ impl MockFaults {
         Ok(())
     }
 
-    pub async fn remove(&self, name: &str) -> anyhow::Result<()> {
+    /// Remove toxic `name` from every proxy; what it did there, if it is a
+    /// Kafka toxic.
+    pub async fn remove(&self, name: &str) -> anyhow::Result<Option<crate::proxy::Requests>> {
+        let mut requests = None;
         for proxy in &self.proxies {
+            requests = super::fault::add_requests(requests, proxy.toxic_requests(name));
             proxy.remove_toxic(name).map_err(|e| anyhow::anyhow!("toxic {name} on proxy {}: {e}", proxy.name()))?;
         }
         for proxy in &self.proxies {
             proxy.settled().await;
         }
-        Ok(())
+        Ok(requests)
     }
 
     /// Remove every toxic, bring every proxy and broker back up, undo

@@ -54,6 +54,10 @@ pub struct Environment {
     /// The record of every Produce batch through the proxy, when faultlab's
     /// proxy reads Kafka frames in this process (`proxy::kafka::Ledger`).
     pub ledger: Option<std::sync::Arc<crate::proxy::kafka::Ledger>>,
+    /// Where faultlab's Kafka front, when it fronts the cluster, says why it
+    /// failed connections rather than let clients bypass it (a run that
+    /// finds a reason there fails).
+    pub refusals: Option<crate::proxy::kafka::Refusals>,
     _running: Box<dyn Send + Sync>,
 }
 
@@ -82,7 +86,17 @@ impl Environment {
         admin: Admin,
         running: Box<dyn Send + Sync>,
     ) -> Environment {
-        Environment { info, bootstrap, faults, admin, notes: Vec::new(), toxiproxy_api: None, ledger: None, _running: running }
+        Environment {
+            info,
+            bootstrap,
+            faults,
+            admin,
+            notes: Vec::new(),
+            toxiproxy_api: None,
+            ledger: None,
+            refusals: None,
+            _running: running,
+        }
     }
 
     /// Create `topic` with `partitions` partitions (the backend's

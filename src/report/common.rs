@@ -84,14 +84,25 @@ pub fn fault_attributes(fault: &Fault) -> String {
     serde_json::to_value(&fault.kind).ok().and_then(|v| v.get("attributes").cloned()).map(|a| a.to_string()).unwrap_or_default()
 }
 
-/// `1.501s → 4.5s`, or why the fault never played.
+/// `1.501s → 4.5s`, or why the fault never played; a Kafka toxic's count
+/// of requests follows.
 pub fn fault_when(window: &FaultWindow) -> String {
     let ms = |d: Duration| format_duration(Duration::from_millis(d.as_millis() as u64));
-    match (window.added_at, window.removed_at) {
+    let when = match (window.added_at, window.removed_at) {
         (Some(added), Some(removed)) => format!("{} → {}", ms(added), ms(removed)),
         (Some(added), None) => format!("{} → end", ms(added)),
         _ => "not played (producing ended first)".to_string(),
+    };
+    match fault_requests(window) {
+        Some(requests) => format!("{when}; {requests}"),
+        None => when,
     }
+}
+
+/// A Kafka toxic's count, `frames seen 120, matched 40, acted on 3`.
+pub fn fault_requests(window: &FaultWindow) -> Option<String> {
+    let r = window.requests?;
+    Some(format!("frames seen {}, matched {}, acted on {}", r.seen, r.matched, r.acted))
 }
 
 /// The producers' names: the first repeat's verdicts, or the scenario's

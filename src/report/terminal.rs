@@ -75,7 +75,8 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
             _ => "not played (producing ended first)".to_string(),
         };
         let attributes = if attributes.is_empty() { String::new() } else { format!(" {attributes}") };
-        let _ = writeln!(out, "   fault {} [{}]{attributes}: {when}", fault.name, fault.describe());
+        let requests = common::fault_requests(window).map(|r| format!("; {r}")).unwrap_or_default();
+        let _ = writeln!(out, "   fault {} [{}]{attributes}: {when}{requests}", fault.name, fault.describe());
     }
     for note in &report.notes {
         let _ = writeln!(out, "   note: {note}");

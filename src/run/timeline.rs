@@ -25,6 +25,10 @@ pub struct FaultWindow {
     /// retried, a fault that could not be played): the run goes on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// A Kafka toxic on faultlab's proxy: the frames it saw, matched and
+    /// acted on while it was in force (summed over its proxies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<crate::proxy::Requests>,
 }
 
 /// `Option<Duration>` as fractional milliseconds (`1501.25`) or `null`.
@@ -84,8 +88,10 @@ impl Timeline {
     /// Start playing `faults` against `control` at the times of `steps`
     /// (their [`schedule`]), timed from `started`.
     pub fn play(faults: &[Fault], steps: Vec<(Duration, Step)>, control: FaultControl, started: Instant) -> Timeline {
-        let mut windows: Vec<FaultWindow> =
-            faults.iter().map(|f| FaultWindow { fault: f.clone(), added_at: None, removed_at: None, notes: Vec::new() }).collect();
+        let mut windows: Vec<FaultWindow> = faults
+            .iter()
+            .map(|f| FaultWindow { fault: f.clone(), added_at: None, removed_at: None, notes: Vec::new(), requests: None })
+            .collect();
         let stop = CancellationToken::new();
         let stopped = stop.clone();
         // A fault that cannot be played or removed is noted on its window
@@ -139,13 +145,14 @@ async fn undo(control: &FaultControl, window: &mut FaultWindow, started: Instant
         return;
     }
     let undone = match &window.fault.kind {
-        FaultKind::Toxic(_) => control.remove(&window.fault.name).await.map(|removed| (removed.ended, removed.notes)),
-        FaultKind::Backend(backend_fault) => control.end(backend_fault).await.map(|()| (Instant::now(), Vec::new())),
+        FaultKind::Toxic(_) => control.remove(&window.fault.name).await.map(|removed| (removed.ended, removed.notes, removed.requests)),
+        FaultKind::Backend(backend_fault) => control.end(backend_fault).await.map(|()| (Instant::now(), Vec::new(), None)),
     };
     match undone {
-        Ok((ended, notes)) => {
+        Ok((ended, notes, requests)) => {
             window.removed_at = Some(ended.saturating_duration_since(started));
             window.notes.extend(notes);
+            window.requests = requests;
         }
         Err(e) => window.notes.push(format!("could not be removed at {:.1} s: {e:#}", started.elapsed().as_secs_f64())),
     }

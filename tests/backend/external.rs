@@ -271,3 +271,89 @@ async fn the_front_lists_its_listeners_and_closes_them_when_dropped() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A front that cannot rewrite a response naming brokers fails the
+/// scenario with an error that names the request and its version, never
+/// a warning on a log while clients go around it. Between the front and
+/// the broker, a relay appends one byte to every Metadata response: the
+/// codec reads the message and finds a byte left over, so the front
+/// refuses to pass it on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_front_that_cannot_rewrite_fails_the_scenario_naming_the_request() {
+    let broker_port = faultlab::env::embedded::free_port().unwrap();
+    let address = format!("127.0.0.1:{broker_port}");
+    let _broker = faultlab::env::embedded::start_broker(broker_port, &address).await.unwrap();
+    let relay = spoiling_metadata(&address).await;
+    let options = Options {
+        backend: Backend::External,
+        backend_config: BackendConfig { bootstrap: Some(relay.address.clone()), ..BackendConfig::default() },
+        repeat: Some(1),
+        ..Options::default()
+    };
+    let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &options).await;
+    let error = report.error.clone().expect("the scenario fails");
+    assert!(error.contains("failed client connections rather than pass on responses it could not rewrite"), "{error}");
+    assert!(error.contains("a metadata v") && error.contains(" response could not be rewritten"), "names the request and version: {error}");
+    assert!(error.contains("1 bytes left over"), "says what failed: {error}");
+    assert!(report.repeats.is_empty() && !report.passed(), "nothing is counted as a pass");
+    assert!(relay.spoiled.load(std::sync::atomic::Ordering::Relaxed) > 0, "the relay spoiled a Metadata response");
+}
+
+/// A TCP relay to `upstream` that appends one byte to the body of every
+/// Metadata response (API key 3), and passes everything else as it came.
+struct Relay {
+    address: String,
+    spoiled: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    _task: tokio_util::task::AbortOnDropHandle<()>,
+}
+
+async fn spoiling_metadata(upstream: &str) -> Relay {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn frame(from: &mut (impl AsyncReadExt + Unpin)) -> Option<Vec<u8>> {
+        let size = from.read_i32().await.ok()?;
+        let mut body = vec![0; usize::try_from(size).ok()?];
+        from.read_exact(&mut body).await.ok()?;
+        Some(body)
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let spoiled = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (upstream, counter) = (upstream.to_string(), spoiled.clone());
+    let task = tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(broker) = tokio::net::TcpStream::connect(&upstream).await else { continue };
+            let ((mut client_in, mut client_out), (mut broker_in, mut broker_out)) = (client.into_split(), broker.into_split());
+            // Correlation id -> API key of each request.
+            let keys: Arc<Mutex<HashMap<i32, i16>>> = Arc::default();
+            let (requests, counter) = (keys.clone(), counter.clone());
+            tokio::spawn(async move {
+                while let Some(body) = frame(&mut client_in).await {
+                    let (key, correlation) = (i16::from_be_bytes([body[0], body[1]]), i32::from_be_bytes(body[4..8].try_into().unwrap()));
+                    requests.lock().unwrap().insert(correlation, key);
+                    let size = (body.len() as i32).to_be_bytes();
+                    if broker_out.write_all(&size).await.is_err() || broker_out.write_all(&body).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                while let Some(mut body) = frame(&mut broker_in).await {
+                    let correlation = i32::from_be_bytes(body[0..4].try_into().unwrap());
+                    if keys.lock().unwrap().remove(&correlation) == Some(3) {
+                        body.push(0);
+                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    let size = (body.len() as i32).to_be_bytes();
+                    if client_out.write_all(&size).await.is_err() || client_out.write_all(&body).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Relay { address, spoiled, _task: tokio_util::task::AbortOnDropHandle::new(task) }
+}

@@ -192,3 +192,46 @@ async fn the_cli_fronts_a_broker_and_lists_its_listener() {
     let status = cli_support::signal_and_wait(&mut child.0, libc::SIGTERM, Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "SIGTERM is a clean stop");
 }
+
+/// An ApiVersions request of a version beyond the codec's (franz-go 1.22
+/// sends v5) is answered by the front itself as a broker answers a version
+/// it does not know (KIP-511: v0, UNSUPPORTED_VERSION, the ApiVersions
+/// versions it takes), on real TCP; the client's next request, at a version
+/// the codec reads, gets the broker's own answer on the same connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_versions_request_beyond_the_codec_is_answered_as_kafka_would() {
+    use kafka_protocol::messages::{ApiVersionsRequest, RequestKind};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let broker = tansu::start().await;
+    let fronted = front(&broker.bootstrap).await;
+    let mut stream = tokio::net::TcpStream::connect(fronted.front.bootstrap().listen()).await.unwrap();
+    let request = |version: i16, correlation: i32| {
+        let body = RequestKind::ApiVersions(ApiVersionsRequest::default());
+        let mut frame = kafka::codec::encode_request(18, 3, correlation, "beyond", &body).to_vec();
+        // The same body under a later version: the front does not read it.
+        frame[6..8].copy_from_slice(&version.to_be_bytes());
+        bytes::Bytes::from(frame)
+    };
+    let mut exchange = async |frame: bytes::Bytes| {
+        stream.write_all(&frame).await.unwrap();
+        let size = stream.read_i32().await.unwrap();
+        let mut response = vec![0; 4 + size as usize];
+        response[..4].copy_from_slice(&size.to_be_bytes());
+        stream.read_exact(&mut response[4..]).await.unwrap();
+        bytes::Bytes::from(response)
+    };
+    let highest = *kafka::codec::versions(18).unwrap().end();
+    let answer = exchange(request(highest + 1, 41)).await;
+    let (header, body, read_at) = kafka::codec::decode_api_versions(&answer, highest + 1).unwrap();
+    assert_eq!((header.correlation_id, body.error_code, read_at), (41, kafka::codec::UNSUPPORTED_VERSION, 0));
+    let offered: Vec<(i16, i16, i16)> = body.api_keys.iter().map(|k| (k.api_key, k.min_version, k.max_version)).collect();
+    assert_eq!(offered, [(18, 0, highest)]);
+    // Asked again at the version offered: the broker's answer, every API.
+    let answer = exchange(request(3, 42)).await;
+    let (header, body, _) = kafka::codec::decode_api_versions(&answer, 3).unwrap();
+    assert_eq!((header.correlation_id, body.error_code), (42, 0));
+    assert!(body.api_keys.iter().any(|k| k.api_key == 0), "the broker lists Produce: {:?}", body.api_keys);
+    assert_eq!(fronted.front.requests(BOOTSTRAP_PROXY, 18), 2, "both requests were read by the front");
+    assert!(fronted.front.refusals().list().is_empty());
+}

@@ -7,5 +7,6 @@
 mod kafka_support;
 
 mod client;
+mod codec;
 mod kafka;
 mod kafka_toxics;

@@ -68,6 +68,8 @@ fn every_field_is_documented_and_every_documented_field_exists() {
     report.scenarios[0].repeats[0].producers[0].events.samples.push("REQTMOUT".into());
     // Nor a fault that went wrong, nor a scenario that could not run.
     report.scenarios[0].repeats[0].faults[0].notes.push("removing toxic x from proxy kafka-1 took 30.0 s".into());
+    // Nor a Kafka toxic's count of requests.
+    report.scenarios[0].repeats[0].faults[0].requests = Some(faultlab::proxy::Requests { seen: 9, matched: 4, acted: 1 });
     report.scenarios[2].error = Some("starting the local backend: no java".into());
     let mut in_report = std::collections::BTreeSet::new();
     walk(&serde_json::to_value(&report).unwrap(), String::new(), &mut in_report);

@@ -17,22 +17,27 @@ use crate::stub::{Chunk, PipeEnd, Stub};
 impl Aim {
     /// Whether the toxic acts on `chunk`: a frame of the aimed API (a
     /// request upstream, its response downstream) that the aim picks; never
-    /// a chunk that is not a Kafka frame. A
-    /// match is counted in `state.matched` before `nth`, `first` and
-    /// `every` choose.
+    /// a chunk that is not a Kafka frame. Every frame is counted in
+    /// `state.tally` as seen, a match as matched before `nth`, `first` and
+    /// `every` choose, and a pick as acted on.
     pub fn picks(&self, chunk: &Chunk, stub: &mut Stub, state: &LinkState) -> bool {
         let Some(frame) = &chunk.frame else { return false };
+        state.tally.saw();
         if frame.api_key != self.api_key.0 || !self.aims_at_client_of(state) || !self.writes_to_aimed_partition(&chunk.data, frame) {
             return false;
         }
-        let k = state.matched.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let k = state.tally.matched();
         let chosen = match (self.nth, self.first, self.every) {
             (n, _, _) if n > 0 => k == n,
             (_, n, _) if n > 0 => k <= n,
             (_, _, n) if n > 0 => k.is_multiple_of(n),
             _ => true,
         };
-        chosen && (self.probability >= 1.0 || stub.rng.random::<f64>() < self.probability)
+        let picked = chosen && (self.probability >= 1.0 || stub.rng.random::<f64>() < self.probability);
+        if picked {
+            state.tally.acted();
+        }
+        picked
     }
 
     fn aims_at_client_of(&self, state: &LinkState) -> bool {
@@ -86,6 +91,10 @@ impl<T: KafkaPipe> Pipe for Aimed<T> {
 
     fn validate_stream(&self, stream: Stream) -> Result<(), String> {
         self.toxic.validate_stream(&self.aim, stream)
+    }
+
+    fn aim(&self) -> Option<&Aim> {
+        Some(&self.aim)
     }
 }
 

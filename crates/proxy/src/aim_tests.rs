@@ -1,12 +1,13 @@
 //! The aim: its attributes as files and JSON bodies write them, what it
-//! refuses, and which frames it picks, on frames tansu's codec encodes.
+//! refuses, and which frames it picks, on frames the codec encodes.
 
 use bytes::Bytes;
+use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+use kafka_protocol::messages::{ProduceRequest, RequestKind, TopicName};
+use kafka_protocol::protocol::StrBytes;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use serde_json::json;
-use tansu_sans_io::produce_request::{PartitionProduceData, TopicProduceData};
-use tansu_sans_io::{Frame, Header, ProduceRequest};
 use tokio::sync::mpsc;
 
 use super::*;
@@ -78,13 +79,12 @@ fn produce(correlation_id: i32, partitions: &[(&str, i32)]) -> Chunk {
         .iter()
         .map(|&(topic, index)| {
             TopicProduceData::default()
-                .name(topic.into())
-                .partition_data(Some(vec![PartitionProduceData::default().index(index).records(None)]))
+                .with_name(TopicName(StrBytes::from_string(topic.into())))
+                .with_partition_data(vec![PartitionProduceData::default().with_index(index)])
         })
         .collect();
-    let body = ProduceRequest::default().transactional_id(None).acks(1).timeout_ms(1000).topic_data(Some(topics));
-    let header = Header::Request { api_key: 0, api_version: 7, correlation_id, client_id: Some("test".into()) };
-    frame(Frame::request(header, body.into()).unwrap(), 0, correlation_id)
+    let body = ProduceRequest::default().with_acks(1).with_timeout_ms(1000).with_topic_data(topics);
+    frame(crate::protocol::codec::encode_request(0, 7, correlation_id, "test", &RequestKind::Produce(body)), 0, correlation_id)
 }
 
 fn frame(data: Bytes, api_key: i16, correlation_id: i32) -> Chunk {
@@ -151,7 +151,7 @@ fn client_id_aims_at_the_connections_of_one_client() {
 fn the_count_is_shared_by_every_link_of_the_toxic() {
     let aim: Aim = serde_json::from_value(json!({ "nth": 2 })).unwrap();
     let shared = LinkState::default();
-    let other_link = LinkState { matched: shared.matched.clone(), ..LinkState::default() };
+    let other_link = LinkState { tally: shared.tally.clone(), ..LinkState::default() };
     let (_in, input) = mpsc::unbounded_channel();
     let (output, _out) = mpsc::unbounded_channel();
     let mut stub = Stub::new(input, output, SmallRng::seed_from_u64(7));

@@ -234,7 +234,7 @@ pub(super) fn reconcile(slots: &mut Vec<Slot>, entries: &[ToxicEntry], connectio
                     id: entry.id,
                     toxic: entry.toxic.clone(),
                     active: connection.roll(entry.toxic.toxicity),
-                    state: LinkState { matched: entry.matched.clone(), session: connection.kafka.clone(), ..LinkState::default() },
+                    state: LinkState { tally: entry.tally.clone(), session: connection.kafka.clone(), ..LinkState::default() },
                     closing: None,
                 };
                 slots.insert(cursor + 1, Slot { member: Some(member), stub: Stub::new(rx, output, SmallRng::from_rng(&mut *rng)) });

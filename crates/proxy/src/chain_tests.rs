@@ -23,7 +23,7 @@ async fn connection() -> Arc<Connection> {
 }
 
 fn entry(id: u64, name: &str, kind: ToxicKind) -> ToxicEntry {
-    ToxicEntry { id, toxic: Toxic { name: name.into(), stream: Stream::Downstream, toxicity: 1.0, kind }, matched: Default::default() }
+    ToxicEntry { id, toxic: Toxic { name: name.into(), stream: Stream::Downstream, toxicity: 1.0, kind }, tally: Default::default() }
 }
 
 fn latency(id: u64, name: &str) -> ToxicEntry {

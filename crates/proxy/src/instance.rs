@@ -18,7 +18,7 @@ use crate::error::ProxyError;
 use crate::protocol::Ledger;
 use crate::session::Front;
 use crate::sync::lock;
-use crate::toxic::{Toxic, ToxicEntry, ToxicSet};
+use crate::toxic::{Requests, Toxic, ToxicEntry, ToxicSet};
 
 /// How long [`Proxy::settled`] waits for links at most: a link can be held
 /// up by a reset_peer toxic that is counting down (Toxiproxy's API call
@@ -159,6 +159,14 @@ impl Proxy {
         self.inner.toxics.borrow().entries.iter().map(|e| e.toxic.clone()).collect()
     }
 
+    /// What the Kafka toxic `name` has seen, matched and acted on so far
+    /// (None for a toxic of another kind, or none of that name).
+    pub fn toxic_requests(&self, name: &str) -> Option<Requests> {
+        let toxics = self.inner.toxics.borrow();
+        let entry = toxics.entries.iter().find(|e| e.toxic.name == name)?;
+        entry.toxic.kind.is_kafka().then(|| entry.tally.requests())
+    }
+
     pub fn toxic(&self, name: &str) -> Option<Toxic> {
         self.inner.toxics.borrow().entries.iter().find(|e| e.toxic.name == name).map(|e| e.toxic.clone())
     }
@@ -177,7 +185,7 @@ impl Proxy {
                 return false;
             }
             let set = Arc::make_mut(set);
-            set.entries.push(ToxicEntry { id: set.next_id, toxic: toxic.clone(), matched: Arc::default() });
+            set.entries.push(ToxicEntry { id: set.next_id, toxic: toxic.clone(), tally: Arc::default() });
             set.next_id += 1;
             set.version += 1;
             true

@@ -69,7 +69,7 @@ pub use instance::Proxy;
 pub use listener::ListenError;
 pub use registry::{ProxySpec, Registry, RegistryError};
 pub use stub::CloseMode;
-pub use toxic::{Stream, Toxic, ToxicKind};
+pub use toxic::{Requests, Stream, Toxic, ToxicKind};
 
 #[cfg(test)]
 mod layers;

@@ -5,10 +5,11 @@
 //! module imports this, never the list it is part of.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
+use crate::protocol::aim::Aim;
 use crate::session::Session;
 pub use crate::stream::Stream;
 use crate::stub::{CloseMode, PipeEnd, Stub};
@@ -38,6 +39,11 @@ pub trait Pipe {
     fn on_removed(&self) -> Option<CloseMode> {
         None
     }
+
+    /// A Kafka toxic's aim: which requests it acts on (see `ToxicKind::aim`).
+    fn aim(&self) -> Option<&Aim> {
+        None
+    }
 }
 
 /// What a toxic remembers on one link while it stays in the chain, across
@@ -50,10 +56,52 @@ pub trait Pipe {
 pub struct LinkState {
     pub bytes: u64,
     pub deadline: Option<Instant>,
-    /// Kafka toxics: how many requests the toxic has matched, on every
-    /// connection of its proxy (shared through the toxic's entry).
-    pub matched: Arc<AtomicU64>,
+    /// Kafka toxics: what the toxic has seen, matched and acted on, on
+    /// every connection of its proxy (shared through the toxic's entry).
+    pub tally: Arc<Tally>,
     /// Kafka mode: the connection's session, through which a toxic answers
     /// a request itself.
     pub(crate) session: Option<Arc<Session>>,
+}
+
+/// A Kafka toxic's count of the frames of its stream, on every connection
+/// of its proxy: shared by its links through its entry.
+#[derive(Debug, Default)]
+pub struct Tally {
+    seen: AtomicU64,
+    matched: AtomicU64,
+    acted: AtomicU64,
+}
+
+/// What a Kafka toxic did with the frames of its stream (requests
+/// upstream, responses downstream) so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Requests {
+    /// Kafka frames it was offered, of any API.
+    pub seen: u64,
+    /// Those its aim takes in: its API key, client id, topic and partition.
+    pub matched: u64,
+    /// Those it acted on (after `nth`, `first`, `every` and `probability`).
+    pub acted: u64,
+}
+
+impl Tally {
+    /// A frame offered: counted as seen.
+    pub(crate) fn saw(&self) {
+        self.seen.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A frame the aim takes in: its number among those (1 the first).
+    pub(crate) fn matched(&self) -> u64 {
+        self.matched.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(crate) fn acted(&self) {
+        self.acted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn requests(&self) -> Requests {
+        let get = |n: &AtomicU64| n.load(Ordering::Relaxed);
+        Requests { seen: get(&self.seen), matched: get(&self.matched), acted: get(&self.acted) }
+    }
 }

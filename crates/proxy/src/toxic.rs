@@ -7,9 +7,10 @@
 //! are zero, as in Go.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use serde::{Deserialize, Serialize};
+
+pub use crate::pipe::{Requests, Tally};
 
 // The toxic's view of a link and the list of toxics live below this
 // module, so the toxics implement it without importing the list they are
@@ -56,9 +57,9 @@ pub(crate) struct ToxicSet {
 pub(crate) struct ToxicEntry {
     pub(crate) id: u64,
     pub(crate) toxic: Toxic,
-    /// The requests a Kafka toxic has matched so far, on every connection
+    /// What a Kafka toxic has done so far, on every connection
     /// (`crate::aim`): kept across updates, new when the toxic is added.
-    pub(crate) matched: Arc<AtomicU64>,
+    pub(crate) tally: Arc<Tally>,
 }
 
 /// Two entries are the same toxic with the same settings; the count of

@@ -40,10 +40,15 @@ pub(super) async fn start(config: &ExternalConfig, mode: ProxyMode, seed: u64) -
         ProxyMode::Bytes => None,
     };
     let bootstrap = front.bootstrap().listen();
+    let refusals = front.refusals();
     let proxy = Proxied { client, version, describe: format!("faultlab proxy in Kafka mode (in process, in front of {upstream})") };
     // Dropped in this order: the front's listeners, then the API.
-    let mut env = super::connect(config, &bootstrap, proxy, Box::new((front, server))).await?;
+    let mut env = super::connect(config, &bootstrap, proxy, Box::new((front, server))).await.map_err(|e| match refusals.explain() {
+        Some(refused) => e.context(refused),
+        None => e,
+    })?;
     env.ledger = ledger;
+    env.refusals = Some(refusals);
     Ok(env)
 }
 

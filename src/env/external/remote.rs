@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use futures::future::BoxFuture;
 
-use crate::env::fault::{Removed, Stage};
+use crate::env::fault::{Removed, Stage, add_requests};
 use crate::proxy::Toxic;
 use crate::toxiproxy::Client;
 
@@ -87,9 +87,13 @@ impl RemoteFaults {
     async fn remove_from(&self, proxies: &[String], name: &str) -> anyhow::Result<Removed> {
         let mut notes = Vec::new();
         let mut disarmed = Vec::new();
+        let mut requests = None;
         for proxy in proxies {
             match tokio::time::timeout(API_PATIENCE, self.client.set_toxicity(proxy, name, 0.0)).await {
-                Ok(Ok(_)) => disarmed.push(proxy.as_str()),
+                Ok(Ok(shown)) => {
+                    disarmed.push(proxy.as_str());
+                    requests = add_requests(requests, shown.requests);
+                }
                 Ok(Err(e)) if e.status() == Some(404) => {}
                 Ok(Err(e)) => notes.push(format!("disarming toxic {name} on proxy {proxy} failed ({e})")),
                 Err(_) => notes.push(format!("disarming toxic {name} on proxy {proxy}: no answer within {API_PATIENCE:?}")),
@@ -105,7 +109,7 @@ impl RemoteFaults {
             }
             notes.extend(deleted);
         }
-        Ok(Removed { ended, notes })
+        Ok(Removed { ended, notes, requests })
     }
 
     /// DELETE toxic `name` on `proxy` until a GET says it is gone; a note

@@ -4,7 +4,7 @@
 use futures::future::BoxFuture;
 
 use super::{BackendFault, Stage};
-use crate::proxy::{Proxy, ProxyError, Toxic};
+use crate::proxy::{Proxy, ProxyError, Requests, Toxic};
 
 /// A toxic removed.
 #[derive(Debug)]
@@ -14,11 +14,23 @@ pub struct Removed {
     pub ended: tokio::time::Instant,
     /// What the report should say about a removal that did not go smoothly.
     pub notes: Vec<String>,
+    /// A Kafka toxic's count of what it saw, matched and acted on, summed
+    /// over the proxies it was on; None for other toxics, or where the
+    /// proxy does not say (Toxiproxy).
+    pub requests: Option<Requests>,
 }
 
 impl Removed {
-    fn now() -> Removed {
-        Removed { ended: tokio::time::Instant::now(), notes: Vec::new() }
+    fn now(requests: Option<Requests>) -> Removed {
+        Removed { ended: tokio::time::Instant::now(), notes: Vec::new(), requests }
+    }
+}
+
+/// The sum of two proxies' counts of one toxic.
+pub fn add_requests(a: Option<Requests>, b: Option<Requests>) -> Option<Requests> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(Requests { seen: a.seen + b.seen, matched: a.matched + b.matched, acted: a.acted + b.acted }),
+        (a, b) => a.or(b),
     }
 }
 
@@ -53,11 +65,12 @@ impl FaultControl {
     pub async fn remove(&self, name: &str) -> anyhow::Result<Removed> {
         match self {
             FaultControl::Embedded(proxy) => {
+                let requests = proxy.toxic_requests(name);
                 proxy.remove_toxic(name).map_err(|e| fault_error(name, e))?;
                 proxy.settled().await;
-                Ok(Removed::now())
+                Ok(Removed::now(requests))
             }
-            FaultControl::Mock(mock) => mock.remove(name).await.map(|()| Removed::now()),
+            FaultControl::Mock(mock) => mock.remove(name).await.map(Removed::now),
             FaultControl::Remote(remote) => remote.remove(name).await,
         }
     }

@@ -26,7 +26,7 @@ use strum::{IntoStaticStr, VariantNames};
 use super::Backend;
 pub use broker_down::BrokerTarget;
 pub use broker_rtt::BrokerRtt;
-pub use control::{FaultControl, Removed};
+pub use control::{FaultControl, Removed, add_requests};
 pub use leader_change::LeaderChange;
 pub use request_errors::RequestErrors;
 pub use stage::Stage;

@@ -187,6 +187,7 @@ fn window(scenario: &Scenario, added_ms: u64, removed_ms: u64) -> Vec<FaultWindo
             added_at: Some(Duration::from_millis(added_ms)),
             removed_at: Some(Duration::from_millis(removed_ms)),
             notes: Vec::new(),
+            requests: None,
         })
         .collect()
 }

@@ -21,13 +21,18 @@ pub fn toxics_json(proxy: &Proxy) -> Vec<Value> {
     [Stream::Upstream, Stream::Downstream]
         .into_iter()
         .flat_map(|stream| toxics.iter().filter(move |t| t.stream == stream))
-        .map(toxic_json)
+        .map(|toxic| toxic_json(proxy, toxic))
         .collect()
 }
 
-fn toxic_json(toxic: &Toxic) -> Value {
+/// A toxic as Toxiproxy writes it; a Kafka toxic also says what it has
+/// done so far, as `requests` (seen, matched, acted).
+fn toxic_json(proxy: &Proxy, toxic: &Toxic) -> Value {
     let mut json = serde_json::to_value(toxic).unwrap_or(Value::Null);
     json["toxicity"] = toxicity_as_go(toxic.toxicity);
+    if let Some(requests) = proxy.toxic_requests(&toxic.name) {
+        json["requests"] = serde_json::to_value(requests).unwrap_or(Value::Null);
+    }
     json
 }
 
@@ -71,14 +76,14 @@ pub async fn create(State(registry): Api, Path(proxy): Path<String>, body: Bytes
     let kind = body::kind(&type_name, input.get("attributes"))?;
     let toxic = proxy.add_toxic(Toxic { name, stream, toxicity, kind })?;
     proxy.settled().await;
-    Ok(Json(toxic_json(&toxic)))
+    Ok(Json(toxic_json(&proxy, &toxic)))
 }
 
 /// `GET /proxies/{proxy}/toxics/{toxic}`.
 pub async fn show(State(registry): Api, Path((proxy, toxic)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
     let proxy = registry.get(&proxy).await?;
     let toxic = proxy.toxic(&toxic).ok_or(ProxyError::ToxicNotFound)?;
-    Ok(Json(toxic_json(&toxic)))
+    Ok(Json(toxic_json(&proxy, &toxic)))
 }
 
 /// `POST` or `PATCH /proxies/{proxy}/toxics/{toxic}`: `attributes` given
@@ -100,7 +105,7 @@ pub async fn update(State(registry): Api, Path((proxy, name)): Path<(String, Str
         t.kind = kind;
     })?;
     proxy.settled().await;
-    Ok(Json(toxic_json(&toxic)))
+    Ok(Json(toxic_json(&proxy, &toxic)))
 }
 
 /// `DELETE /proxies/{proxy}/toxics/{toxic}`: 204.

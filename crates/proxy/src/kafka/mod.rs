@@ -39,7 +39,7 @@ use crate::sync::lock;
 // the names they always had here.
 pub use crate::aim;
 pub use crate::protocol::{API_VERSIONS, DESCRIBE_CLUSTER, FIND_COORDINATOR, FrameError, FrameInfo, Ledger, MAX_FRAME, METADATA, PRODUCE};
-pub use crate::protocol::{answer, names};
+pub use crate::protocol::{answer, codec, names};
 
 /// The name of the listener for broker `node_id`.
 pub fn broker_proxy_name(node_id: i32) -> String {
@@ -72,7 +72,40 @@ struct Cluster {
     versions: Mutex<std::collections::BTreeSet<(i16, i16)>>,
     /// Where every listener records its Produce batches, if anywhere.
     ledger: OnceLock<Arc<Ledger>>,
+    /// Why connections were failed rather than pass on a response the
+    /// codec could not rewrite.
+    refusals: Refusals,
 }
+
+/// Why a front failed connections rather than let their clients bypass it
+/// (a response naming brokers that it could not rewrite), each reason
+/// once. A handle: the front records, a run reads.
+#[derive(Debug, Clone, Default)]
+pub struct Refusals(Arc<Mutex<std::collections::BTreeSet<String>>>);
+
+impl Refusals {
+    /// Every distinct reason so far, each naming the proxy, the client, the
+    /// request and its version; empty when every response was rewritten.
+    pub fn list(&self) -> Vec<String> {
+        lock(&self.0).iter().cloned().collect()
+    }
+
+    /// What a run says when there is a reason: its clients lost
+    /// connections that no fault of the scenario cut. None when there is none.
+    pub fn explain(&self) -> Option<String> {
+        let refused = self.list();
+        (!refused.is_empty()).then(|| {
+            format!(
+                "faultlab's Kafka front failed client connections rather than pass on responses it could not rewrite \
+                 (passed on, they would lead clients around the proxy), so the run's counts are not the scenario's: {}",
+                refused.join("; ")
+            )
+        })
+    }
+}
+
+/// Distinct refusals kept at most (each says its request and version).
+const MOST_REFUSALS: usize = 32;
 
 impl KafkaFront {
     /// Listen on `listen` for Kafka clients, forwarding to the broker at
@@ -95,6 +128,7 @@ impl KafkaFront {
             requests: Mutex::new(HashMap::new()),
             versions: Mutex::new(Default::default()),
             ledger: OnceLock::new(),
+            refusals: Refusals::default(),
         });
         bootstrap_proxy.set_kafka(Arc::downgrade(&front) as std::sync::Weak<dyn session::Front>);
         bootstrap_proxy.enable().await?;
@@ -124,6 +158,13 @@ impl KafkaFront {
     /// Every (API key, version) of the requests read so far.
     pub fn versions(&self) -> std::collections::BTreeSet<(i16, i16)> {
         lock(&self.front.versions).clone()
+    }
+
+    /// Why the front failed connections rather than let their clients
+    /// bypass it. A run that finds a reason there fails: its clients lost
+    /// connections the fault did not cause.
+    pub fn refusals(&self) -> Refusals {
+        self.front.refusals.clone()
     }
 
     /// How many requests with `api_key` the proxy `name` has read.
@@ -158,6 +199,13 @@ impl session::Front for Cluster {
     fn count(&self, proxy: &str, api_key: i16, api_version: i16) {
         *lock(&self.requests).entry((proxy.to_string(), api_key)).or_default() += 1;
         lock(&self.versions).insert((api_key, api_version));
+    }
+
+    fn refused(&self, proxy: &str, client_id: Option<&str>, refusal: &session::rewrite::Refusal) {
+        let mut refusals = lock(&self.refusals.0);
+        if refusals.len() < MOST_REFUSALS {
+            refusals.insert(format!("{proxy}, client {:?}: {refusal}", client_id.unwrap_or("?")));
+        }
     }
 
     /// Created on first sight, then reused. If the broker's address

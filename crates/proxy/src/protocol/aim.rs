@@ -21,12 +21,12 @@
 use std::sync::LazyLock;
 
 use bytes::Bytes;
+use kafka_protocol::messages::{RequestKind, ResponseKind};
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
-use tansu_sans_io::{Body, Frame};
 
-use super::FrameInfo;
 use super::names::ApiKey;
+use super::{FrameInfo, codec, topics};
 
 /// The aim attributes (see the module's documentation). The field docs are
 /// the help a scenario file's schema shows.
@@ -182,28 +182,33 @@ impl Aim {
 /// The (topic, partition) pairs a Produce request writes to, or its
 /// response answers for; none if the frame does not decode.
 pub fn produce_partitions(data: &Bytes, frame: &FrameInfo) -> Vec<(String, i32)> {
-    let decoded = if frame.response {
-        Frame::response_from_bytes(&data[..], frame.api_key, frame.api_version)
+    let partitions: Result<Vec<(String, i32)>, String> = if frame.response {
+        codec::decode_response(data, frame.api_key, frame.api_version).map(|(_, body)| match body {
+            ResponseKind::Produce(response) => response
+                .responses
+                .into_iter()
+                .flat_map(|t| {
+                    let name = topics::name(&t.name.0, t.topic_id);
+                    t.partition_responses.into_iter().map(move |p| (name.clone(), p.index))
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
     } else {
-        Frame::request_from_bytes(&data[..])
+        codec::decode_request(data).map(|(_, body)| match body {
+            RequestKind::Produce(request) => request
+                .topic_data
+                .into_iter()
+                .flat_map(|t| {
+                    let name = topics::name(&t.name.0, t.topic_id);
+                    t.partition_data.into_iter().map(move |p| (name.clone(), p.index))
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
     };
-    match decoded.map(|f| f.body) {
-        Ok(Body::ProduceRequest(request)) => request
-            .topic_data
-            .into_iter()
-            .flatten()
-            .flat_map(|t| t.partition_data.into_iter().flatten().map(move |p| (t.name.clone(), p.index)))
-            .collect(),
-        Ok(Body::ProduceResponse(response)) => response
-            .responses
-            .into_iter()
-            .flatten()
-            .flat_map(|t| t.partition_responses.into_iter().flatten().map(move |p| (t.name.clone(), p.index)))
-            .collect(),
-        Ok(_) => Vec::new(),
-        Err(e) => {
-            tracing::debug!("a Produce frame (v{}) did not decode, so no topic is aimed at in it: {e}", frame.api_version);
-            Vec::new()
-        }
-    }
+    partitions.unwrap_or_else(|e| {
+        tracing::warn!("a Produce frame (v{}) did not decode, so no topic is aimed at in it: {e}", frame.api_version);
+        Vec::new()
+    })
 }

@@ -1,17 +1,19 @@
 //! Error responses, for `kafka_error`: a response the proxy makes up for a
 //! request it does not forward, and a broker's response with its error
-//! codes replaced. Decoded and encoded with tansu-sans-io, as the
-//! rewritten responses are ([`super::rewrite`]); its encoder writes only
-//! the fields of the version at hand, so every field can be set.
+//! codes replaced. Produce and InitProducerId are decoded and encoded with
+//! the proxy's codec ([`super::codec`]), at any version a client uses.
+//! Other responses get their error codes replaced through tansu-sans-io's
+//! serde form, one walk for every API's layout (the versions tansu-sans-io
+//! 0.6 covers; a response it cannot read is forwarded unchanged, with a
+//! warning).
 
 use bytes::Bytes;
-use tansu_sans_io::init_producer_id_response::InitProducerIdResponse;
-use tansu_sans_io::produce_response::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
-use tansu_sans_io::{Body, Frame, Header};
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{InitProducerIdResponse, ProduceResponse, RequestKind, ResponseHeader, ResponseKind};
 
-use super::FrameInfo;
 use super::aim::Aim;
 use super::names::{ApiKey, ErrorCode};
+use super::{FrameInfo, codec, topics};
 
 /// The APIs whose requests the proxy can answer itself.
 pub const ANSWERED: [ApiKey; 2] = [ApiKey::PRODUCE, ApiKey(INIT_PRODUCER_ID)];
@@ -21,38 +23,35 @@ const INIT_PRODUCER_ID: i16 = 22;
 /// it: every partition of a Produce request (no offset), or an
 /// InitProducerId request (no producer id).
 pub fn error_response(request: &Bytes, code: ErrorCode) -> Result<Bytes, String> {
-    let frame = Frame::request_from_bytes(&request[..]).map_err(|e| format!("decoding the request: {e}"))?;
-    let Header::Request { api_key, api_version, correlation_id, .. } = frame.header else {
-        return Err("not a request".into());
-    };
-    let body = match frame.body {
-        Body::ProduceRequest(produce) => {
-            let topics = produce.topic_data.into_iter().flatten().map(|topic| {
-                let partitions = topic.partition_data.into_iter().flatten().map(|p| {
-                    PartitionProduceResponse::default()
-                        .index(p.index)
-                        .error_code(code.0)
-                        .base_offset(-1)
-                        .log_append_time_ms(Some(-1))
-                        .log_start_offset(Some(-1))
-                        .record_errors(Some(Vec::new()))
-                });
-                TopicProduceResponse::default().name(topic.name).partition_responses(Some(partitions.collect()))
+    let (header, body) = codec::decode_request(request).map_err(|e| format!("decoding the request: {e}"))?;
+    let body = match body {
+        RequestKind::Produce(produce) => {
+            let topics = produce.topic_data.into_iter().map(|topic| {
+                let partitions = topic
+                    .partition_data
+                    .into_iter()
+                    .map(|p| PartitionProduceResponse::default().with_index(p.index).with_error_code(code.0).with_base_offset(-1));
+                TopicProduceResponse::default()
+                    .with_name(topic.name)
+                    .with_topic_id(topic.topic_id)
+                    .with_partition_responses(partitions.collect())
             });
-            ProduceResponse::default().responses(Some(topics.collect())).throttle_time_ms(Some(0)).into()
+            ResponseKind::Produce(ProduceResponse::default().with_responses(topics.collect()))
         }
-        Body::InitProducerIdRequest(_) => {
-            InitProducerIdResponse::default().throttle_time_ms(0).error_code(code.0).producer_id(-1).producer_epoch(-1).into()
-        }
-        other => {
+        RequestKind::InitProducerId(_) => ResponseKind::InitProducerId(
+            InitProducerIdResponse::default().with_error_code(code.0).with_producer_id((-1).into()).with_producer_epoch(-1),
+        ),
+        _ => {
             return Err(format!(
                 "the proxy answers only {} requests itself, not {}",
                 ANSWERED.map(|k| k.name()).join(" and "),
-                other.api_name()
+                ApiKey(header.request_api_key)
             ));
         }
     };
-    Frame::response(Header::Response { correlation_id }, body, api_key, api_version).map_err(|e| format!("encoding the answer: {e}"))
+    let response_header = ResponseHeader::default().with_correlation_id(header.correlation_id);
+    codec::encode_response(&response_header, &body, header.request_api_key, header.request_api_version)
+        .map_err(|e| format!("encoding the answer: {e}"))
 }
 
 /// `response` (a whole frame, answering `frame`'s request) with its error
@@ -60,28 +59,35 @@ pub fn error_response(request: &Bytes, code: ErrorCode) -> Result<Bytes, String>
 /// `aimed` picks (all by default); in any other, every one at any depth
 /// (an InitProducerId's one, a Metadata response's per topic).
 pub fn with_error_code(response: &Bytes, frame: &FrameInfo, code: ErrorCode, aimed: &Aim) -> Result<Bytes, String> {
-    let decoded =
-        Frame::response_from_bytes(&response[..], frame.api_key, frame.api_version).map_err(|e| format!("decoding the response: {e}"))?;
-    let body = match decoded.body {
-        Body::ProduceResponse(mut produce) => {
-            for topic in produce.responses.iter_mut().flatten() {
-                for partition in topic.partition_responses.iter_mut().flatten() {
-                    if aimed.names(&topic.name, partition.index) {
-                        partition.error_code = code.0;
-                    }
+    if frame.api_key != ApiKey::PRODUCE.0 {
+        return with_error_codes_anywhere(response, frame, code);
+    }
+    let (header, mut body) =
+        codec::decode_response(response, frame.api_key, frame.api_version).map_err(|e| format!("decoding the response: {e}"))?;
+    if let ResponseKind::Produce(produce) = &mut body {
+        for topic in &mut produce.responses {
+            let name = topics::name(&topic.name.0, topic.topic_id);
+            for partition in &mut topic.partition_responses {
+                if aimed.names(&name, partition.index) {
+                    partition.error_code = code.0;
                 }
             }
-            produce.into()
         }
-        other => {
-            // Through the codec's serde form: one walk covers every API's layout.
-            let mut body = serde_json::to_value(&other).map_err(|e| format!("reading the response: {e}"))?;
-            if set_error_codes(&mut body, code.0) == 0 {
-                return Err(format!("a response of API key {} has no error code to set", ApiKey(frame.api_key)));
-            }
-            serde_json::from_value(body).map_err(|e| format!("rebuilding the response: {e}"))?
-        }
-    };
+    }
+    codec::encode_response(&header, &body, frame.api_key, frame.api_version).map_err(|e| format!("encoding the response: {e}"))
+}
+
+/// Every `error_code` of a response of any API set to `code`, through
+/// tansu-sans-io's serde form.
+fn with_error_codes_anywhere(response: &Bytes, frame: &FrameInfo, code: ErrorCode) -> Result<Bytes, String> {
+    use tansu_sans_io::Frame;
+    let decoded =
+        Frame::response_from_bytes(&response[..], frame.api_key, frame.api_version).map_err(|e| format!("decoding the response: {e}"))?;
+    let mut body = serde_json::to_value(&decoded.body).map_err(|e| format!("reading the response: {e}"))?;
+    if set_error_codes(&mut body, code.0) == 0 {
+        return Err(format!("a response of API key {} has no error code to set", ApiKey(frame.api_key)));
+    }
+    let body = serde_json::from_value(body).map_err(|e| format!("rebuilding the response: {e}"))?;
     Frame::response(decoded.header, body, frame.api_key, frame.api_version).map_err(|e| format!("encoding the response: {e}"))
 }
 

@@ -5,17 +5,20 @@
 //!
 //! Requests are read as they arrive from the client and responses as they
 //! arrive from the broker, before any toxic; a Kafka toxic notes its own
-//! effect ([`Ledger::note`]). Batches are decoded with tansu-sans-io (their
-//! headers only: the records stay compressed bytes), and only on proxies
-//! that keep a ledger.
+//! effect ([`Ledger::note`]). Requests and responses are decoded with the
+//! proxy's codec ([`super::codec`]), batches only as far as their headers
+//! (the records stay compressed bytes), and only on proxies that keep a
+//! ledger. Topics are named even where a client gives only their ids
+//! ([`super::topics`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use tansu_sans_io::{Body, Frame};
+use kafka_protocol::messages::{RequestKind, ResponseKind};
 
 use super::aim::Aim;
+use super::{codec, topics};
 use crate::sync::lock;
 use faultlab_audit::wire::{BatchAttempt, BrokerAnswer, WireFault};
 
@@ -45,11 +48,11 @@ impl Ledger {
 
     /// A Produce request read from the client on `connection` of `proxy`.
     pub(crate) fn request(&self, proxy: &str, connection: u64, client_id: &str, correlation_id: i32, frame: &Bytes) {
-        let body = match Frame::request_from_bytes(&frame[..]) {
-            Ok(decoded) => decoded.body,
-            Err(e) => return tracing::debug!("proxy {proxy}: a Produce request did not decode, not in the ledger: {e}"),
+        let produce = match codec::decode_request(frame) {
+            Ok((_, RequestKind::Produce(produce))) => produce,
+            Ok(_) => return,
+            Err(e) => return tracing::warn!("proxy {proxy}: a Produce request did not decode, not in the ledger: {e}"),
         };
-        let Body::ProduceRequest(produce) = body else { return };
         let mut entries = lock(&self.inner);
         if entries.attempts.len() >= MOST {
             if !std::mem::replace(&mut entries.full, true) {
@@ -58,20 +61,21 @@ impl Ledger {
             return;
         }
         let mut indices = Vec::new();
-        for topic in produce.topic_data.into_iter().flatten() {
-            for partition in topic.partition_data.into_iter().flatten() {
-                for batch in partition.records.map(|r| r.batches).unwrap_or_default() {
+        for topic in produce.topic_data {
+            let name = topics::name(&topic.name.0, topic.topic_id);
+            for partition in topic.partition_data {
+                for batch in codec::batch_headers(partition.records.as_deref().unwrap_or_default()) {
                     indices.push(entries.attempts.len());
                     entries.attempts.push(BatchAttempt {
                         proxy: proxy.to_string(),
                         connection,
                         client_id: client_id.to_string(),
-                        topic: topic.name.clone(),
+                        topic: name.clone(),
                         partition: partition.index,
                         producer_id: batch.producer_id,
                         producer_epoch: batch.producer_epoch,
                         base_sequence: batch.base_sequence,
-                        records: batch.record_count,
+                        records: u32::try_from(batch.records).unwrap_or(0),
                         broker: None,
                         fault: None,
                     });
@@ -85,17 +89,18 @@ impl Ledger {
     pub(crate) fn response(&self, proxy: &str, connection: u64, correlation_id: i32, api_version: i16, frame: &Bytes) {
         let mut entries = lock(&self.inner);
         let Some(indices) = entries.requests.get(&(proxy.to_string(), connection, correlation_id)).cloned() else { return };
-        let body = match Frame::response_from_bytes(&frame[..], super::PRODUCE, api_version) {
-            Ok(decoded) => decoded.body,
-            Err(e) => return tracing::debug!("proxy {proxy}: a Produce response did not decode, not in the ledger: {e}"),
+        let produce = match codec::decode_response(frame, super::PRODUCE, api_version) {
+            Ok((_, ResponseKind::Produce(produce))) => produce,
+            Ok(_) => return,
+            Err(e) => return tracing::warn!("proxy {proxy}: a Produce response did not decode, not in the ledger: {e}"),
         };
-        let Body::ProduceResponse(produce) = body else { return };
-        for topic in produce.responses.into_iter().flatten() {
-            for answer in topic.partition_responses.into_iter().flatten() {
+        for topic in produce.responses {
+            let name = topics::name(&topic.name.0, topic.topic_id);
+            for answer in topic.partition_responses {
                 let broker = BrokerAnswer { error_code: answer.error_code, base_offset: answer.base_offset };
                 for &i in &indices {
                     let attempt = &mut entries.attempts[i];
-                    if attempt.topic == topic.name && attempt.partition == answer.index {
+                    if attempt.topic == name && attempt.partition == answer.index {
                         attempt.broker = Some(broker);
                     }
                 }

@@ -1,15 +1,17 @@
 //! Kafka's protocol as the proxy reads and writes it: frames and their
-//! request headers ([`frame`]), the names of API keys and error codes
-//! ([`names`]), a Kafka toxic's aim attributes ([`aim`]), the answers the
+//! request headers ([`frame`]), whole messages ([`codec`]), topic ids
+//! ([`topics`]), the names of API keys and error codes ([`names`]), a Kafka toxic's aim attributes ([`aim`]), the answers the
 //! proxy makes up ([`answer`]) and the ledger of Produce batches
 //! ([`ledger`]). Below the link and the toxics: nothing here knows a
 //! socket, a chain or a proxy.
 
 pub mod aim;
 pub mod answer;
+pub mod codec;
 pub mod frame;
 pub mod ledger;
 pub mod names;
+pub mod topics;
 
 pub use frame::{FrameError, MAX_FRAME, PRODUCE};
 pub use ledger::Ledger;

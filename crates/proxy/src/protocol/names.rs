@@ -1,13 +1,14 @@
 //! Kafka's names for API keys and error codes, as Kafka toxics take them:
 //! `api_key = "produce"`, `error_code = "NOT_LEADER_OR_FOLLOWER"` (or the
-//! numbers). Both lists come from tansu-sans-io, which is generated from
-//! Kafka's own message schemas and error table, so there is no list here
-//! to keep up to date.
+//! numbers). Both lists come from the proxy's codec, `kafka-protocol`,
+//! which is generated from Kafka's own message schemas and error table, so
+//! there is no list here to keep up to date.
 
 use std::fmt;
 
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::ApiKey as Known;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tansu_sans_io::RootMessageMeta;
 
 /// A Kafka API key, written by its name in snake case (`produce`,
 /// `init_producer_id`, `find_coordinator`) or its number.
@@ -19,9 +20,9 @@ impl ApiKey {
 
     /// Its name, or its number for a key the codec does not know.
     pub fn name(self) -> String {
-        match RootMessageMeta::messages().requests().get(&self.0) {
-            Some(meta) => snake_case(meta.name.strip_suffix("Request").unwrap_or(meta.name)),
-            None => self.0.to_string(),
+        match Known::try_from(self.0) {
+            Ok(known) => snake_case(&format!("{known:?}")),
+            Err(()) => self.0.to_string(),
         }
     }
 
@@ -30,8 +31,7 @@ impl ApiKey {
             return Ok(ApiKey(number));
         }
         let wanted = text.trim().to_ascii_lowercase();
-        let mut known: Vec<(i16, String)> = RootMessageMeta::messages().requests().keys().map(|&k| (k, ApiKey(k).name())).collect();
-        known.sort();
+        let known: Vec<(i16, String)> = Known::iter().map(|k| (k as i16, ApiKey(k as i16).name())).collect();
         match known.iter().find(|(_, name)| *name == wanted) {
             Some(&(key, _)) => Ok(ApiKey(key)),
             None => Err(format!(
@@ -54,8 +54,12 @@ const ERROR_CODES: std::ops::RangeInclusive<i16> = -1..=1000;
 impl ErrorCode {
     /// Kafka's name, or None for a code the codec does not know.
     pub fn name(self) -> Option<String> {
-        let code = tansu_sans_io::ErrorCode::try_from(self.0).ok()?;
-        Some(snake_case(&format!("{code:?}")).to_ascii_uppercase())
+        match ResponseError::try_from_code(self.0) {
+            // Kafka's name for no error.
+            None => Some("NONE".into()),
+            Some(ResponseError::Unknown(_)) => None,
+            Some(known) => Some(snake_case(&format!("{known:?}")).to_ascii_uppercase()),
+        }
     }
 
     pub fn parse(text: &str) -> Result<ErrorCode, String> {

@@ -36,6 +36,10 @@ pub(crate) trait Front: Send + Sync {
     /// The port of the listener for broker `node_id`, which the broker
     /// advertises at `advertised` (`host:port`); None if there is none.
     fn listener_for(self: Arc<Self>, node_id: i32, advertised: String) -> BoxFuture<'static, Option<u16>>;
+
+    /// The proxy `proxy` failed a connection of the client `client_id`
+    /// rather than pass on a response it could not rewrite.
+    fn refused(&self, proxy: &str, client_id: Option<&str>, refusal: &rewrite::Refusal);
 }
 
 /// What the two links of one Kafka-mode connection share.

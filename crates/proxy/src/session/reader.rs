@@ -9,8 +9,8 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::{Pending, Session, rewrite};
-use crate::protocol::FrameInfo;
 use crate::protocol::frame::{self, Framer};
+use crate::protocol::{API_VERSIONS, FrameInfo, METADATA, codec, topics};
 use crate::stream::Stream;
 use crate::stub::{Chunk, Queued, unless_ended};
 use crate::sync::lock;
@@ -45,8 +45,14 @@ pub(crate) async fn read_loop(
                 }
             };
             let (frame, info) = match stream {
-                Stream::Upstream => (frame.clone(), session.on_request(&frame)),
-                Stream::Downstream => session.on_response(frame).await,
+                Stream::Upstream => match session.on_request(&frame) {
+                    Read::Forward(info) => (frame, info),
+                    Read::Answered => continue,
+                },
+                Stream::Downstream => match session.on_response(frame).await {
+                    Ok(read) => read,
+                    Err(refusal) => return session.refuse(&refusal),
+                },
             };
             // A frame takes budget for its size; one larger than the whole
             // budget takes all of it, so it still passes, alone.
@@ -80,13 +86,23 @@ pub(crate) async fn read_loop(
     }
 }
 
+/// What becomes of a request read from the client.
+enum Read {
+    /// Into the chain, towards the broker.
+    Forward(Option<FrameInfo>),
+    /// The proxy answered it itself; the broker never sees it.
+    Answered,
+}
+
 impl Session {
     /// A request read from the client: counted, and remembered until its
-    /// response unless it expects none.
-    fn on_request(&self, frame: &Bytes) -> Option<FrameInfo> {
+    /// response unless it expects none. An ApiVersions request of a
+    /// version beyond the codec's is answered here, as a broker answers a
+    /// version it does not know (the client asks again at one it does).
+    fn on_request(&self, frame: &Bytes) -> Read {
         let Some(header) = frame::request_header(frame) else {
             tracing::warn!("proxy {}: a request frame of {} bytes has no Kafka header; forwarded as it is", self.proxy, frame.len());
-            return None;
+            return Read::Forward(None);
         };
         let client_id = self.client_id.get_or_init(|| header.client_id.clone());
         if let (Some(ledger), frame::PRODUCE) = (&self.ledger, header.api_key) {
@@ -95,46 +111,76 @@ impl Session {
         if let Some(front) = self.front.as_ref().and_then(std::sync::Weak::upgrade) {
             front.count(&self.proxy, header.api_key, header.api_version);
         }
+        let (correlation_id, api_key, api_version) = (header.correlation_id, header.api_key, header.api_version);
         if frame::expects_response(frame, &header) != Some(false) {
-            let (correlation_id, api_key, api_version) = (header.correlation_id, header.api_key, header.api_version);
             lock(&self.pending).push_back(Pending { correlation_id, api_key, api_version, answer: None });
         }
-        Some(FrameInfo { api_key: header.api_key, api_version: header.api_version, correlation_id: header.correlation_id, response: false })
+        if api_key == API_VERSIONS && codec::versions(api_key).is_some_and(|known| api_version > *known.end()) {
+            match codec::api_versions_unsupported(correlation_id).map(|answer| self.answer(correlation_id, answer)) {
+                Ok(true) => {
+                    tracing::debug!("proxy {}: ApiVersions v{api_version} is beyond the codec's, answered UNSUPPORTED_VERSION", self.proxy);
+                    return Read::Answered;
+                }
+                Ok(false) => {}
+                Err(e) => tracing::error!("proxy {}: answering ApiVersions v{api_version}: {e}", self.proxy),
+            }
+        }
+        Read::Forward(Some(FrameInfo { api_key, api_version, correlation_id, response: false }))
     }
 
     /// A response read from the broker, matched to its request (which
-    /// [`Session::deliver`] then forgets); rewritten if it names brokers.
-    async fn on_response(&self, frame: Bytes) -> (Bytes, Option<FrameInfo>) {
+    /// [`Session::deliver`] then forgets); rewritten if it names brokers,
+    /// and ApiVersions lowered to the codec's versions. Behind a front, a
+    /// response that cannot be rewritten is refused: passed on, it would
+    /// lead the client around the proxy.
+    async fn on_response(&self, frame: Bytes) -> Result<(Bytes, Option<FrameInfo>), rewrite::Refusal> {
         let Some(correlation_id) = frame::response_correlation_id(&frame) else {
-            return (frame, None);
+            return Ok((frame, None));
         };
         let request = lock(&self.pending).iter().find(|p| p.correlation_id == correlation_id).map(|p| (p.api_key, p.api_version));
         let Some((api_key, api_version)) = request else {
             tracing::warn!("proxy {}: a response with correlation id {correlation_id} answers no request seen", self.proxy);
-            return (frame, None);
+            return Ok((frame, None));
         };
         let info = Some(FrameInfo { api_key, api_version, correlation_id, response: true });
         if let (Some(ledger), frame::PRODUCE) = (&self.ledger, api_key) {
             ledger.response(&self.proxy, self.connection, correlation_id, api_version, &frame);
         }
-        if !rewrite::rewritten(api_key) {
-            return (frame, info);
-        }
-        let Some(front) = self.front.as_ref().and_then(std::sync::Weak::upgrade) else {
-            return (frame, info);
-        };
-        match rewrite::rewrite(&frame, api_key, api_version, &front, self.advertise).await {
-            Ok(Some(rewritten)) => (rewritten, info),
-            Ok(None) => (frame, info),
-            Err(e) => {
-                tracing::warn!(
-                    "proxy {}: response to API key {} v{} not rewritten, clients may bypass the proxy: {e}",
-                    self.proxy,
-                    api_key,
-                    api_version
-                );
-                (frame, info)
+        let front = self.front.as_ref().and_then(std::sync::Weak::upgrade);
+        let rewritten = if api_key == API_VERSIONS {
+            rewrite::lower(&frame, api_version)
+        } else if let Some(front) = front.as_ref().filter(|_| rewrite::names_brokers(api_key, api_version)) {
+            rewrite::rewrite(&frame, api_key, api_version, front, self.advertise).await
+        } else {
+            if api_key == METADATA {
+                // No front: nothing to rewrite, but Produce v13 names
+                // topics by the ids Metadata gives.
+                if let Ok((_, kafka_protocol::messages::ResponseKind::Metadata(metadata))) =
+                    codec::decode_response(&frame, api_key, api_version)
+                {
+                    topics::learn(&metadata);
+                }
             }
+            Ok(None)
+        };
+        match rewritten {
+            Ok(Some(rewritten)) => Ok((rewritten, info)),
+            Ok(None) => Ok((frame, info)),
+            Err(refusal) if front.is_some() => Err(refusal),
+            Err(refusal) => {
+                // Without a front nothing leads a client elsewhere.
+                tracing::warn!("proxy {}: forwarded as it came: {refusal}", self.proxy);
+                Ok((frame, info))
+            }
+        }
+    }
+
+    /// Fail the connection rather than pass on `refusal`'s response: said
+    /// on the log and to the front, which reports it to the run.
+    fn refuse(&self, refusal: &rewrite::Refusal) {
+        tracing::error!("proxy {} closes a connection of client {:?}: {refusal}", self.proxy, self.client_id().unwrap_or("?"));
+        if let Some(front) = self.front.as_ref().and_then(std::sync::Weak::upgrade) {
+            front.refused(&self.proxy, self.client_id(), refusal);
         }
     }
 }

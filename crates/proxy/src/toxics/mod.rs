@@ -29,7 +29,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::aim::Aimed;
+use crate::aim::{Aim, Aimed};
 use crate::pipe::{LinkState, Pipe, Stream};
 use crate::stub::{CloseMode, PipeEnd, Stub};
 // For the doc of `ToxicKind`, which the JSON Schema carries word for word.
@@ -82,6 +82,14 @@ macro_rules! toxic_kinds {
                     $(ToxicKind::$variant(t) => Pipe::on_removed(t),)*
                 }
             }
+
+            /// A Kafka toxic's aim: which requests it acts on. None for a
+            /// toxic of bytes.
+            pub fn aim(&self) -> Option<&Aim> {
+                match self {
+                    $(ToxicKind::$variant(t) => Pipe::aim(t),)*
+                }
+            }
         }
     };
 }
@@ -125,7 +133,7 @@ impl ToxicKind {
     /// it needs a proxy in Kafka mode (`faultlab proxy --kafka`, or one
     /// made with `Proxy::set_kafka_framing`), which Toxiproxy has not.
     pub fn is_kafka(&self) -> bool {
-        self.type_name().starts_with("kafka_")
+        self.aim().is_some()
     }
 }
 
