@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -35,12 +36,12 @@ func usage(format string, args ...any) {
 	os.Exit(2)
 }
 
-// franzVersion: the franz-go version this program was built with.
+// franzVersion: the franz-go version this program was built with (1.22.3).
 func franzVersion() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
 			if dep.Path == "github.com/twmb/franz-go" {
-				return dep.Version
+				return strings.TrimPrefix(dep.Version, "v")
 			}
 		}
 	}

@@ -7,7 +7,7 @@
 'use strict'
 
 const { parseArgs } = require('node:util')
-const { Kafka, logLevel } = require('kafkajs')
+const { Kafka, Partitioners, logLevel } = require('kafkajs')
 const { version } = require('kafkajs/package.json')
 
 const MAX_ERRORS = 5
@@ -54,12 +54,20 @@ async function main () {
     clientId: options['client-id'],
     brokers: [options.bootstrap],
     requestTimeout: 2000,
-    // About 60 s of retries at most per message: KafkaJS has no delivery timeout.
-    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 3000 },
     logLevel: logLevel.WARN,
     logCreator: toStderr
   })
-  const producer = kafka.producer({ idempotent, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+  // KafkaJS has no delivery timeout: the plain producer's 20 retries take
+  // about a minute at most; the idempotent one retries without limit, as
+  // KafkaJS requires for its guarantee.
+  const retries = idempotent ? Number.MAX_SAFE_INTEGER : 20
+  const producer = kafka.producer({
+    idempotent,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries, initialRetryTime: 100, maxRetryTime: 3000 }
+  })
   try {
     // Fetches the cluster's metadata: a setup error when nobody answers.
     await producer.connect()
