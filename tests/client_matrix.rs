@@ -301,6 +301,9 @@ async fn row(client: Client, components: &Components) -> Row {
             Err(e) => Err(e),
         };
         match &run {
+            Ok(run) if run.outcome.client != client.name() => {
+                row.failures.push(format!("{}: the result line names client {:?}", mode.name(), run.outcome.client))
+            }
             Ok(run) => row.failures.extend(departures(mode, run).into_iter().map(|d| format!("{}: {d}", mode.name()))),
             Err(e) => row.failures.push(format!("{}: the client did not run: {e}", mode.name())),
         }
