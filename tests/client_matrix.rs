@@ -19,7 +19,6 @@ mod kafka_clients;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use faultlab::env::ProxyMode;
@@ -34,8 +33,8 @@ use serde_json::{Value, json};
 use tokio_util::task::AbortOnDropHandle;
 use tracing_subscriber::EnvFilter;
 
-/// One test at a time: each row starts Kafka.
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+/// One test at a time: each row starts Kafka. (tokio's: it is held across awaits.)
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const MESSAGES: usize = 40;
 /// The client's Produce requests (retries included) whose acknowledgement is lost.
@@ -358,7 +357,7 @@ fn table(rows: &[Row], kafka_version: &str) -> String {
 /// broker listeners.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_client_through_the_front_duplicates_only_when_plain() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_AT_A_TIME.lock().await;
     let Some(components) = kafka_here("every_client_through_the_front_duplicates_only_when_plain") else { return };
     // The proxy's warnings (a response not rewritten, a frame refused), shown when the test fails.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("faultlab_proxy=warn"));
