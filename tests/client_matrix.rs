@@ -259,7 +259,7 @@ async fn row(client: Client, components: &Components) -> Row {
             return row;
         }
         Err(reason) => {
-            eprintln!("SKIPPED client_matrix {}: {reason}", client.name());
+            eprintln!("SKIPPED every_client_through_the_front_duplicates_only_when_plain, row {}: {reason}", client.name());
             row.skipped = Some(reason);
             return row;
         }
@@ -392,7 +392,7 @@ async fn every_client_through_the_front_duplicates_only_when_plain() {
     // matrix is shown whether the test passes or not.
     let _ = std::io::stderr().write_all(report.as_bytes());
     let failed: Vec<&str> = rows.iter().filter(|r| !r.failures.is_empty()).map(|r| r.client.name()).collect();
-    assert!(failed.is_empty(), "clients that did not give the expected counts through the front: {failed:?}\n{report}");
+    assert!(failed.is_empty(), "clients that did not give the expected counts through the front: {failed:?} (the matrix and why: above)");
 }
 
 /// Every program refuses a command line outside the contract with exit
@@ -411,7 +411,7 @@ async fn every_program_refuses_a_command_line_outside_the_contract() {
             Ok(None) => continue,
             Err(reason) if required() => panic!("FAULTLAB_REQUIRE_LOCAL is set and {reason}"),
             Err(reason) => {
-                eprintln!("SKIPPED {}: {reason}", client.name());
+                eprintln!("SKIPPED every_program_refuses_a_command_line_outside_the_contract, {}: {reason}", client.name());
                 continue;
             }
         };
