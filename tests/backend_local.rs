@@ -429,7 +429,9 @@ async fn a_java_producers_jvm_is_gone_once_the_producer_is() {
 fn producer_jvms(parent: u32) -> Vec<u32> {
     children_of(parent)
         .into_iter()
-        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains("FaultlabProducer.java")))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains("FaultlabProducer.java"))
+        })
         .collect()
 }
 

@@ -166,7 +166,7 @@ impl Launched {
             log,
         });
         let reading = tokio::spawn(read_replies(stdout, name.clone(), shared.clone()));
-        JavaProducer { name, version, stdin: tokio::sync::Mutex::new(stdin), shared, reading, logging, _jvm: jvm }
+        JavaProducer { name, version, stdin: tokio::sync::Mutex::new(stdin), shared, reading: Task(reading), logging: Task(logging), jvm }
     }
 }
 
@@ -200,10 +200,10 @@ pub struct JavaProducer {
     version: String,
     stdin: tokio::sync::Mutex<ChildStdin>,
     shared: Arc<Shared>,
-    reading: JoinHandle<()>,
-    logging: JoinHandle<()>,
+    reading: Task,
+    logging: Task,
     /// Killed and reaped when the producer is dropped.
-    _jvm: Child,
+    jvm: Child,
 }
 
 impl JavaProducer {
@@ -261,20 +261,22 @@ impl JavaProducer {
     /// Stop (the JVM is killed and reaped here) and hand over what was
     /// recorded; messages with no delivery report are left [`Outcome::Unknown`].
     pub fn finish(self) -> (ProducerHistory, ClientEvents) {
-        let JavaProducer { name, shared, reading, logging, _jvm, .. } = self;
-        reading.abort();
-        drop(_jvm);
-        logging.abort();
+        let JavaProducer { name, shared, reading, logging, jvm, .. } = self;
+        drop(reading);
+        drop(jvm);
+        drop(logging);
         let sends = std::mem::take(&mut *shared.sends.lock().unwrap_or_else(|e| e.into_inner()));
         let events = std::mem::take(&mut shared.log.lock().unwrap_or_else(|e| e.into_inner()).events);
         (ProducerHistory { name, topic: String::new(), sends }, events)
     }
 }
 
-impl Drop for JavaProducer {
+/// A task stopped when its owner is dropped.
+struct Task(JoinHandle<()>);
+
+impl Drop for Task {
     fn drop(&mut self) {
-        self.reading.abort();
-        self.logging.abort();
+        self.0.abort();
     }
 }
 

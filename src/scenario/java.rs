@@ -64,7 +64,8 @@ pub fn java_properties(settings: &BTreeMap<String, String>) -> Result<BTreeMap<S
     for (setting, value) in settings {
         let Some(java) = java_name(setting) else {
             let accepted: Vec<&str> = JAVA_NAMES.iter().map(|(librdkafka, _)| *librdkafka).collect();
-            let hint = crate::hint::closest(setting, accepted.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+            let hint =
+                crate::hint::closest(setting, accepted.iter().copied()).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
             return Err(Untranslatable {
                 setting: setting.clone(),
                 message: format!(

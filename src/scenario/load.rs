@@ -373,12 +373,16 @@ impl<'i> Checker<'_, 'i> {
         let field = |name: &str| format!("producers[{i}].{name}");
         let at = |name: &str| self.span_of(&field(name));
         if p.driver == Driver::Http && p.client != Client::Librdkafka {
-            return Err(self.err(at("client"), field("client"), format!(
-                "client = \"{}\" is for a producer faultlab runs itself, and driver = \"http\" sends through a producer \
+            return Err(self.err(
+                at("client"),
+                field("client"),
+                format!(
+                    "client = \"{}\" is for a producer faultlab runs itself, and driver = \"http\" sends through a producer \
                  service, which has its own client; accepted: driver = \"direct\" (the default) with client = \"{}\", or \
                  driver = \"http\" without `client`",
-                p.client, p.client
-            )));
+                    p.client, p.client
+                ),
+            ));
         }
         if p.driver == Driver::Direct {
             let misplaced = [("url", p.url.is_some()), ("send_mode", p.send_mode.is_some())];

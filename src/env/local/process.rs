@@ -94,9 +94,7 @@ impl Child {
     pub fn spawn_talking(spec: &Spec) -> anyhow::Result<(Child, Pipes)> {
         let mut child = start(spec, Stdio::piped())?;
         let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
-        let (Some(stdin), Some(stdout), Some(stderr)) = (stdin, stdout, stderr) else {
-            bail!("{}: its pipes were not opened", spec.name)
-        };
+        let (Some(stdin), Some(stdout), Some(stderr)) = (stdin, stdout, stderr) else { bail!("{}: its pipes were not opened", spec.name) };
         let (_, ready) = watch::channel(false);
         Ok((Child::register(spec, child, Arc::default(), ready), Pipes { stdin, stdout, stderr }))
     }
@@ -108,7 +106,6 @@ impl Child {
         }
         Child { spec: spec.clone(), child, pid, tail, ready }
     }
-
 
     /// Its pid while it has not been reaped.
     pub fn pid(&self) -> Option<i32> {
@@ -202,16 +199,16 @@ fn start(spec: &Spec, stdin: Stdio) -> anyhow::Result<tokio::process::Child> {
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-        // SAFETY: prctl is async-signal-safe and touches no memory of the
-        // parent; this runs in the forked child before exec.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+    // SAFETY: prctl is async-signal-safe and touches no memory of the
+    // parent; this runs in the forked child before exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     command.spawn().with_context(|| format!("starting {} ({})", spec.name, spec.program.display()))
 }
 

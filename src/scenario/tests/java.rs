@@ -79,11 +79,12 @@ fn a_java_producer_is_read_and_librdkafka_is_the_default() {
 
 #[test]
 fn an_unknown_client_names_the_accepted_ones() {
-    assert_error(&BASE.replace("preset = \"plain\"", "preset = \"plain\"\nclient = \"jvm\""), 8, "producers[0].client", &[
-        "jvm",
-        "librdkafka",
-        "java",
-    ]);
+    assert_error(
+        &BASE.replace("preset = \"plain\"", "preset = \"plain\"\nclient = \"jvm\""),
+        8,
+        "producers[0].client",
+        &["jvm", "librdkafka", "java"],
+    );
 }
 
 #[test]
