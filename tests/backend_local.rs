@@ -339,6 +339,102 @@ fn ctrl_c_mid_run_leaves_a_partial_report_and_nothing_running() {
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
 
+/// The headline on both clients side by side, on Apache Kafka: each plain
+/// producer duplicates, each idempotent one does not, whichever client
+/// sent; nothing is lost; the report names the Java client and its
+/// version, and shows its properties in the Java client's names; no JVM of
+/// a producer outlives the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_delay_java_duplicates_plain_producers_on_both_clients() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here("response_delay_java_duplicates_plain_producers_on_both_clients") {
+        return;
+    }
+    let scenario = scenario::load(Path::new("scenarios/response-delay-java.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &local()).await.result().expect("the scenario runs on Apache Kafka");
+    for producer in ["plain", "idempotent", "plain-java", "idempotent-java"] {
+        let v = verdict(&report, producer);
+        eprintln!("{producer}: {v:?}");
+        assert_eq!((v.sent, v.lost), (scenario.workload.messages, 0), "{producer}: {v:?}");
+    }
+    let (plain, idempotent) = (verdict(&report, "plain-java"), verdict(&report, "idempotent-java"));
+    assert!(plain.duplicates >= 1, "the plain Java producer duplicates on Apache Kafka: {plain:?}");
+    assert_eq!(idempotent.duplicates, 0, "{idempotent:?}");
+    let runs = &report.repeats[0].producers;
+    let java = runs.iter().find(|p| p.name == "plain-java").expect("the producer ran");
+    assert_eq!(java.client, Some(scenario::Client::Java), "{java:?}");
+    assert!(java.client_version.starts_with("4.1."), "kafka-clients' version: {java:?}");
+    assert_eq!(java.settings.get("delivery.timeout.ms").map(String::as_str), Some("60000"), "{java:?}");
+    assert_eq!(java.settings.get("request.timeout.ms").map(String::as_str), Some("2000"), "{java:?}");
+    assert!(!java.settings.contains_key("socket.timeout.ms"), "{java:?}");
+    eprintln!("plain-java events: {:?}", java.events);
+    let librdkafka = runs.iter().find(|p| p.name == "plain").expect("the producer ran");
+    assert_eq!(librdkafka.client, Some(scenario::Client::Librdkafka), "{librdkafka:?}");
+    let terminal = faultlab::report::terminal::render(&faultlab::report::RunReport::new(vec![report.clone()], String::new()));
+    assert!(terminal.contains(&format!("java {}", java.client_version)), "{terminal}");
+    assert!(report.passed(), "{:#?}", report.expectations);
+    let left = producer_jvms(std::process::id());
+    assert!(left.is_empty(), "Java producers outlived the run: {left:?}");
+}
+
+/// Lost acknowledgements on Apache Kafka, on both clients: exactly 3
+/// duplicates for each plain producer and none for each idempotent one,
+/// in each repeat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_ack_loss_java_gives_exact_counts_on_both_clients() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here_for("kafka_ack_loss_java_gives_exact_counts_on_both_clients", ProxyMode::KafkaFrames) {
+        return;
+    }
+    let scenario = scenario::load(Path::new("scenarios/kafka-ack-loss-java.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &local()).await.result().expect("the scenario runs on Apache Kafka");
+    for repeat in &report.repeats {
+        for v in &repeat.verdicts {
+            eprintln!("run {}: {}: {v:?}", repeat.run_id, v.producer);
+        }
+        for (producer, duplicates) in [("plain", 3), ("idempotent", 0), ("plain-java", 3), ("idempotent-java", 0)] {
+            let v = repeat.verdicts.iter().find(|v| v.producer == producer).expect("the producer ran");
+            assert_eq!((v.duplicates, v.lost), (duplicates, 0), "run {}: {producer}: {v:?}", repeat.run_id);
+        }
+    }
+    assert!(report.passed(), "{:#?}", report.expectations);
+}
+
+/// A Java producer's JVM is a child of faultlab while the producer lives,
+/// delivers through the proxy, and is gone (killed and reaped) once the
+/// producer is dropped, with the environment still up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_java_producers_jvm_is_gone_once_the_producer_is() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !components_here("a_java_producers_jvm_is_gone_once_the_producer_is") {
+        return;
+    }
+    let env = local::start(1, 5, ProxyMode::Bytes).await.expect("Kafka and Toxiproxy start");
+    env.create_topic("jvm-check", 1).await.expect("the topic is created");
+    let properties = [("acks", "all"), ("enable.idempotence", "true")].map(|(k, v)| (k.to_string(), v.to_string())).into();
+    let launched = faultlab::run::java::Launched::launch("jvm-check", &env.bootstrap, &properties).await.expect("the JVM starts");
+    assert!(launched.version().starts_with("4."), "{}", launched.version());
+    let producer = launched.into_producer(tokio::time::Instant::now());
+    let jvms = producer_jvms(std::process::id());
+    assert_eq!(jvms.len(), 1, "one JVM for the producer: {jvms:?}");
+    producer.send("jvm-check", 0, "k", b"{\"eventId\":\"x\"}").await.expect("the JVM takes the message");
+    producer.flush(Duration::from_secs(60)).await;
+    assert_eq!((producer.counts().acked, producer.in_flight()), (1, 0), "{:?}", producer.counts());
+    drop(producer);
+    assert!(!Path::new(&format!("/proc/{}", jvms[0])).exists(), "the JVM {} outlived its producer", jvms[0]);
+    assert!(producer_jvms(std::process::id()).is_empty());
+}
+
+/// The children of `parent` that run faultlab's Java producer.
+fn producer_jvms(parent: u32) -> Vec<u32> {
+    children_of(parent)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains("FaultlabProducer.java"))
+        })
+        .collect()
+}
+
 /// The pids whose parent is `parent`.
 fn children_of(parent: u32) -> Vec<u32> {
     std::fs::read_dir("/proc")

@@ -177,7 +177,14 @@ pub fn timeouts(report: &ScenarioReport, producer: &str) -> String {
     }
 }
 
-/// Every producer's effective librdkafka settings: the keys (sorted) and
+/// The client library and version a producer ran with (the first
+/// repeat's: every repeat runs the same).
+pub fn client(report: &ScenarioReport, producer: &str) -> String {
+    let run = report.repeats.first().and_then(|r| r.producers.iter().find(|p| p.name == producer));
+    run.map_or_else(|| "–".to_string(), |p| p.client_label())
+}
+
+/// Every producer's effective settings, in its client's names: the keys (sorted) and
 /// each producer's values. From the first repeat (what actually ran), or
 /// from the scenario when nothing ran.
 pub fn settings(report: &ScenarioReport) -> (Vec<String>, Vec<(String, BTreeMap<String, String>)>) {

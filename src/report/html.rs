@@ -157,6 +157,7 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
             }
             out.push_str("</tr>\n");
         };
+        row("client", producers.iter().map(|p| common::client(report, p)).collect());
         for metric in Metric::SUMMARY {
             row(metric.label(), producers.iter().map(|p| common::spread(&common::per_repeat(report, p, metric))).collect());
         }

@@ -97,6 +97,7 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
         let mut header = vec!["metric".to_string()];
         header.extend(producers.iter().map(|p| escape(p)));
         let mut table = Table::with_header(header);
+        table.row(std::iter::once("client".to_string()).chain(producers.iter().map(|p| escape(&common::client(report, p)))).collect());
         for metric in Metric::SUMMARY {
             let cells = producers.iter().map(|p| common::spread(&common::per_repeat(report, p, metric)));
             table.row(std::iter::once(metric.label().to_string()).chain(cells).collect());

@@ -26,7 +26,7 @@ use crate::run::timeline::FaultWindow;
 use crate::scenario::Scenario;
 
 /// Bumped whenever a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {

@@ -91,6 +91,7 @@ fn render_scenario(out: &mut String, report: &ScenarioReport) {
     let producers: Vec<&str> = report.repeats.first().map(|r| r.verdicts.iter().map(|v| v.producer.as_str()).collect()).unwrap_or_default();
     let mut table = Builder::default();
     table.push_record(std::iter::once("").chain(producers.iter().copied()));
+    table.push_record(std::iter::once("client".to_string()).chain(producers.iter().map(|p| common::client(report, p))));
     for metric in Metric::SUMMARY {
         let cells = producers.iter().map(|p| summarize(&common::per_repeat(report, p, metric)));
         table.push_record(std::iter::once(metric.label().to_string()).chain(cells));

@@ -4,6 +4,7 @@
 pub mod consume;
 pub mod driver;
 pub mod http;
+pub mod java;
 pub mod message;
 pub mod producer;
 pub mod progress;
@@ -19,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::history::{History, Observed};
 use crate::env::Environment;
-use crate::scenario::{ProducerSpec, Scenario, Workload};
+use crate::scenario::{Client, ProducerSpec, Scenario, Workload};
 use driver::RunProducer;
 use http::{EmbeddedService, HttpProducer};
 use message::{MessageValue, key_for};
@@ -27,14 +28,32 @@ use producer::{ClientEvents, RecordingProducer};
 use progress::Progress;
 use timeline::{FaultWindow, Timeline};
 
-/// One producer as it ran: where it wrote and with which settings.
+/// One producer as it ran: where it wrote, with which client and settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProducerRun {
     pub name: String,
     pub topic: String,
-    /// The effective librdkafka properties (bootstrap.servers aside).
+    /// The client library that sent; `None` for an http producer whose
+    /// service runs at a URL (its client is its own).
+    pub client: Option<Client>,
+    /// That client's version ("2.12.1" for librdkafka, kafka-clients'
+    /// "4.1.2" for Java); empty when unknown.
+    pub client_version: String,
+    /// The effective properties, in the client's own names (librdkafka's,
+    /// or the Java client's for `client = "java"`), bootstrap.servers aside.
     pub settings: BTreeMap<String, String>,
     pub events: ClientEvents,
+}
+
+impl ProducerRun {
+    /// "librdkafka 2.12.1", "java 4.1.2", or what is known.
+    pub fn client_label(&self) -> String {
+        match (self.client, self.client_version.as_str()) {
+            (Some(client), "") => client.to_string(),
+            (Some(client), version) => format!("{client} {version}"),
+            (None, _) => "the service's own".to_string(),
+        }
+    }
 }
 
 /// Everything one run measured, before the audit.
@@ -125,16 +144,31 @@ pub async fn run_once(
             (Some(http), Some(service)) if http.url.is_none() => service.settings(spec.preset)?,
             // A service at a URL has its own configuration: only the mode is known.
             (Some(_), _) => spec.preset.settings().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            (None, _) if spec.client == Client::Java => {
+                scenario.java_settings(spec).map_err(|e| anyhow::anyhow!("producer {}: {}", spec.name, e.message))?
+            }
             (None, _) => scenario.effective_settings(spec),
         };
         producers.push((spec.name.clone(), topic, settings));
     }
+    // Java producers start their JVMs (seconds each) before the clock
+    // starts: the faults' times count from the first send.
+    let launching = scenario.producers.iter().zip(&producers).map(|(spec, (name, _, settings))| async move {
+        match spec.client == Client::Java && spec.http().is_none() {
+            true => java::Launched::launch(name, &env.bootstrap, settings).await.map(Some),
+            false => Ok(None),
+        }
+    });
+    let mut launched = futures::future::try_join_all(launching).await?;
 
     let started = Instant::now();
     let mut running = Vec::new();
-    for (spec, (name, topic, settings)) in scenario.producers.iter().zip(&producers) {
+    for ((spec, (name, topic, settings)), jvm) in scenario.producers.iter().zip(&producers).zip(&mut launched) {
         let producer = match (spec.http(), &service) {
-            (None, _) => RunProducer::Direct(RecordingProducer::new(name, &env.bootstrap, settings, started)?),
+            (None, _) => match jvm.take() {
+                Some(jvm) => RunProducer::Java(jvm.into_producer(started)),
+                None => RunProducer::Direct(RecordingProducer::new(name, &env.bootstrap, settings, started)?),
+            },
             (Some(http), service) => {
                 let base = match (&http.url, service) {
                     (Some(url), _) => url.as_str(),
@@ -168,10 +202,18 @@ pub async fn run_once(
     let mut history = History::default();
     let mut runs = Vec::new();
     for ((producer, _), (name, topic, settings)) in running.into_iter().zip(producers) {
+        let (client, client_version) = match &producer {
+            RunProducer::Java(java) => (Some(Client::Java), java.version().to_string()),
+            RunProducer::Http(_) if scenario.producer(&name).and_then(ProducerSpec::http).is_some_and(|h| h.url.is_some()) => {
+                (None, String::new())
+            }
+            // Direct, or the in-process service's librdkafka.
+            _ => (Some(Client::Librdkafka), crate::env::librdkafka_version()),
+        };
         let (mut record, events) = producer.finish();
         record.topic = topic.clone();
         history.producers.push(record);
-        runs.push(ProducerRun { name, topic, settings, events });
+        runs.push(ProducerRun { name, topic, client, client_version, settings, events });
     }
     if let Some(service) = service {
         // Every request has its answer by now (unless interrupted: then the

@@ -14,7 +14,7 @@ use toml::de::{DeTable, DeValue};
 use super::error::{ScenarioError, did_you_mean};
 use super::limits;
 use super::settings;
-use super::{BackendFault, Driver, Fault, FaultKind, Preset, ProducerSpec, Scenario, Workload};
+use super::{BackendFault, Client, Driver, Fault, FaultKind, Preset, ProducerSpec, Scenario, Workload};
 use crate::env::Backend;
 
 /// Read and validate one scenario file.
@@ -365,12 +365,25 @@ fn field_parts(field: &str) -> Vec<String> {
 
 /// The http driver's checks.
 impl<'i> Checker<'_, 'i> {
-    /// `driver`, `url` and `send_mode` of producer `i`: a direct producer
-    /// sets neither `url` nor `send_mode`; an http one has a mode the
+    /// `driver`, `client`, `url` and `send_mode` of producer `i`: a direct
+    /// producer sets neither `url` nor `send_mode`; an http one runs no
+    /// client of faultlab's (no `client = "java"`), has a mode the
     /// service knows, no settings of its own, no padding, and a base URL.
     fn http_driver(&self, i: usize, p: &ProducerSpec, client: &BTreeMap<String, String>, workload: &Workload) -> Result<(), ScenarioError> {
         let field = |name: &str| format!("producers[{i}].{name}");
         let at = |name: &str| self.span_of(&field(name));
+        if p.driver == Driver::Http && p.client != Client::Librdkafka {
+            return Err(self.err(
+                at("client"),
+                field("client"),
+                format!(
+                    "client = \"{}\" is for a producer faultlab runs itself, and driver = \"http\" sends through a producer \
+                 service, which has its own client; accepted: driver = \"direct\" (the default) with client = \"{}\", or \
+                 driver = \"http\" without `client`",
+                    p.client, p.client
+                ),
+            ));
+        }
         if p.driver == Driver::Direct {
             let misplaced = [("url", p.url.is_some()), ("send_mode", p.send_mode.is_some())];
             if let Some((name, _)) = misplaced.into_iter().find(|(_, set)| *set) {

@@ -57,6 +57,7 @@ mod duration;
 mod error;
 mod expect;
 mod fault;
+pub mod java;
 pub mod limits;
 mod load;
 mod producer;
@@ -86,7 +87,7 @@ pub use error::ScenarioError;
 pub use expect::{BOUND_FORMS, Bound, Expect, Expectation, Level, Metric};
 pub use fault::{Fault, FaultKind};
 pub use load::{collect, load, parse};
-pub use producer::{Driver, HttpDriver, HttpSendMode, Preset, ProducerSpec};
+pub use producer::{Client, Driver, HttpDriver, HttpSendMode, Preset, ProducerSpec};
 pub use schema::scenario_schema;
 pub use workload::{KeyStrategy, Workload};
 
@@ -177,6 +178,13 @@ impl Scenario {
         settings.extend(self.client.iter().map(|(k, v)| (k.clone(), v.clone())));
         settings.extend(producer.settings.iter().map(|(k, v)| (k.clone(), v.clone())));
         settings
+    }
+
+    /// The Java producer's properties of a `client = "java"` producer: its
+    /// effective settings translated by [`java::JAVA_NAMES`] (the loader
+    /// has checked that they translate).
+    pub fn java_settings(&self, producer: &ProducerSpec) -> Result<BTreeMap<String, String>, java::Untranslatable> {
+        java::java_properties(&self.effective_settings(producer))
     }
 
     /// One per bounded metric of each `[[expect]]` table, in file order.

@@ -37,6 +37,15 @@ pub struct ProducerSpec {
     #[serde(default)]
     #[schemars(extend("default" = "direct"))]
     pub driver: Driver,
+    /// Which Kafka client library sends (default "librdkafka"). "java":
+    /// Apache Kafka's own Java producer (kafka-clients), run by faultlab in
+    /// a JVM of its own; it needs Java and Kafka's jars (`scripts/provision`).
+    /// Its settings are still written with librdkafka's names and
+    /// translated to the Java client's (docs/architecture.md has the
+    /// table). Not for `driver = "http"`: the service has its own client.
+    #[serde(default)]
+    #[schemars(extend("default" = "librdkafka"))]
+    pub client: Client,
     /// `driver = "http"` only: the service's base URL, e.g.
     /// "http://127.0.0.1:8080", or "embedded" (the default): faultlab starts
     /// `faultlab serve` itself for the run, in front of the run's broker,
@@ -69,6 +78,34 @@ pub enum Driver {
     Direct,
     /// Through a producer service's POST /api/v1/send (the course's API).
     Http,
+}
+
+/// The Kafka client library a producer runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Client {
+    /// librdkafka (through rust-rdkafka), inside faultlab.
+    #[default]
+    Librdkafka,
+    /// Apache Kafka's Java producer (kafka-clients), in a JVM faultlab starts.
+    Java,
+}
+
+impl Client {
+    pub const NAMES: &'static [&'static str] = &["librdkafka", "java"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Client::Librdkafka => "librdkafka",
+            Client::Java => "java",
+        }
+    }
+}
+
+impl std::fmt::Display for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// An http producer: which service, and how it is asked.

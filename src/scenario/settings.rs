@@ -5,6 +5,10 @@
 //! librdkafka refuses unknown properties, bad values and contradictions
 //! (`enable.idempotence=true` with `acks=1`) exactly as it would in the
 //! run, so a file `validate` accepts never fails there for its settings.
+//! A `client = "java"` producer's settings (librdkafka's names too) are
+//! checked the same way and must then translate to the Java client's
+//! (`super::java`); the Java client checks their values once more when the
+//! run starts it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,7 +21,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::limits::Exceeded;
-use super::{Preset, Scenario};
+use super::{Client, Preset, Scenario};
 use crate::serve::config::{Mode, ServeConfig};
 
 /// The first producer whose settings librdkafka refuses: the field is the
@@ -37,19 +41,21 @@ pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
             // A service at a URL has its own configuration.
             Some(_) => continue,
         };
-        let Err(error) = try_create(&properties) else { continue };
+        let Err(error) = try_create(&properties) else {
+            // A Java producer's settings, valid for librdkafka, must also
+            // have a Java form.
+            if producer.client == Client::Java
+                && let Err(untranslatable) = scenario.java_settings(producer)
+            {
+                return Err(Exceeded { field: field_of(scenario, i, Some(&untranslatable.setting)), message: untranslatable.message });
+            }
+            continue;
+        };
         let key = match &error {
             KafkaError::ClientConfig(_, _, key, _) => Some(key.as_str()),
             _ => None,
         };
-        let field = match key {
-            Some(key) if producer.settings.contains_key(key) => format!("producers[{i}].settings.\"{key}\""),
-            Some(key) if scenario.client.contains_key(key) => format!("client.\"{key}\""),
-            // A contradiction (or the preset's own setting): the producer's
-            // own settings if it has any, else its preset.
-            _ if !producer.settings.is_empty() => format!("producers[{i}].settings"),
-            _ => format!("producers[{i}].preset"),
-        };
+        let field = field_of(scenario, i, key);
         let message = match error {
             KafkaError::ClientConfig(_, description, key, value) => format!(
                 "{description} (\"{key}\" = \"{value}\"); accepted: the properties and values of librdkafka's \
@@ -61,6 +67,20 @@ pub fn check(scenario: &Scenario) -> Result<(), Exceeded> {
         return Err(Exceeded { field, message: format!("librdkafka refuses producer `{}`'s settings: {message}", producer.name) });
     }
     Ok(())
+}
+
+/// Where producer `i`'s setting `key` is written: its own `settings`, else
+/// `[client]`; for a contradiction between settings (no key), or the
+/// preset's own setting, the producer's own settings if it has any, else
+/// its preset.
+fn field_of(scenario: &Scenario, i: usize, key: Option<&str>) -> String {
+    let producer = &scenario.producers[i];
+    match key {
+        Some(key) if producer.settings.contains_key(key) => format!("producers[{i}].settings.\"{key}\""),
+        Some(key) if scenario.client.contains_key(key) => format!("client.\"{key}\""),
+        _ if !producer.settings.is_empty() => format!("producers[{i}].settings"),
+        _ => format!("producers[{i}].preset"),
+    }
 }
 
 /// Create (and drop) a producer with `properties` and no broker.

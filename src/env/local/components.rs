@@ -63,6 +63,32 @@ pub fn find_for(mode: ProxyMode) -> Result<Components, String> {
     }
 }
 
+/// What a `client = "java"` producer runs on: a Java runtime and a
+/// directory of Kafka's jars (kafka-clients and jackson-databind among them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JavaClient {
+    pub java: PathBuf,
+    pub kafka_libs: PathBuf,
+}
+
+/// Find Java and Kafka's jars for a Java producer, as the local backend
+/// finds them (whichever backend the run is on), or say what is missing.
+pub fn find_java_client() -> Result<JavaClient, String> {
+    let java = find_java().ok_or_else(|| "a Java runtime, 17 or newer (`java` on PATH, or JAVA_HOME)".to_string());
+    match (java, find_kafka_libs()) {
+        (Ok(java), Ok((kafka_libs, _))) => Ok(JavaClient { java, kafka_libs }),
+        (java, kafka) => {
+            let missing: Vec<String> = [java.err(), kafka.err()].into_iter().flatten().collect();
+            Err(format!(
+                "a producer with client = \"java\" needs {}. `scripts/provision` installs Apache Kafka's jars (with \
+                 Maven; Java itself comes from your system) into {}",
+                missing.join("; "),
+                cache_dir().map(|d| d.display().to_string()).unwrap_or_else(|| "$FAULTLAB_HOME".into())
+            ))
+        }
+    }
+}
+
 fn find_java() -> Option<PathBuf> {
     let from_home = std::env::var_os("JAVA_HOME").map(|home| Path::new(&home).join("bin/java")).filter(|p| p.is_file());
     from_home.or_else(|| on_path("java"))

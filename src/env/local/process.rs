@@ -8,6 +8,8 @@
 //!   dies (`PR_SET_PDEATHSIG`), so not even a `kill -9` of faultlab leaves
 //!   a broker running.
 //! - Dropping a [`Child`] kills it and reaps it before returning.
+//! - A child that is talked to (a Java producer's JVM, [`Child::spawn_talking`])
+//!   is the same, with its pipes handed to the caller.
 //! - Its output is drained line by line (a full pipe would stall it): kept
 //!   in a short tail for error messages, and watched for a ready line.
 
@@ -64,28 +66,16 @@ pub struct Child {
     ready: watch::Receiver<bool>,
 }
 
+/// The pipes of a child that is talked to ([`Child::spawn_talking`]).
+pub struct Pipes {
+    pub stdin: tokio::process::ChildStdin,
+    pub stdout: tokio::process::ChildStdout,
+    pub stderr: tokio::process::ChildStderr,
+}
+
 impl Child {
     pub fn spawn(spec: &Spec) -> anyhow::Result<Child> {
-        let mut command = tokio::process::Command::new(&spec.program);
-        command
-            .args(&spec.args)
-            .envs(spec.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
-        // SAFETY: prctl is async-signal-safe and touches no memory of the
-        // parent; this runs in the forked child before exec.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = command.spawn().with_context(|| format!("starting {} ({})", spec.name, spec.program.display()))?;
+        let mut child = start(spec, Stdio::null())?;
         let tail = Arc::new(Mutex::new(VecDeque::new()));
         let (ready_tx, ready) = watch::channel(false);
         let ready_tx = Arc::new(ready_tx);
@@ -95,11 +85,26 @@ impl Child {
         if let Some(stderr) = child.stderr.take() {
             tokio::spawn(drain(stderr, spec.clone(), tail.clone(), ready_tx));
         }
+        Ok(Child::register(spec, child, tail, ready))
+    }
+
+    /// Start a child that is talked to: its stdin, stdout and stderr are
+    /// the caller's to write and read (a full pipe stalls it, so read
+    /// both); it dies with faultlab and on drop like any other.
+    pub fn spawn_talking(spec: &Spec) -> anyhow::Result<(Child, Pipes)> {
+        let mut child = start(spec, Stdio::piped())?;
+        let (stdin, stdout, stderr) = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (Some(stdin), Some(stdout), Some(stderr)) = (stdin, stdout, stderr) else { bail!("{}: its pipes were not opened", spec.name) };
+        let (_, ready) = watch::channel(false);
+        Ok((Child::register(spec, child, Arc::default(), ready), Pipes { stdin, stdout, stderr }))
+    }
+
+    fn register(spec: &Spec, child: tokio::process::Child, tail: Arc<Mutex<VecDeque<String>>>, ready: watch::Receiver<bool>) -> Child {
         let pid = child.id().and_then(|id| i32::try_from(id).ok());
         if let Some(pid) = pid {
             live().insert(pid);
         }
-        Ok(Child { spec: spec.clone(), child, pid, tail, ready })
+        Child { spec: spec.clone(), child, pid, tail, ready }
     }
 
     /// Its pid while it has not been reaped.
@@ -180,6 +185,31 @@ impl Drop for Child {
             tracing::warn!("{} did not exit within 2 s of SIGKILL", self.spec.name);
         }
     }
+}
+
+/// Spawn `spec` in its own process group, killed when faultlab dies or the
+/// child is dropped, with stdout and stderr piped.
+fn start(spec: &Spec, stdin: Stdio) -> anyhow::Result<tokio::process::Child> {
+    let mut command = tokio::process::Command::new(&spec.program);
+    command
+        .args(&spec.args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    // SAFETY: prctl is async-signal-safe and touches no memory of the
+    // parent; this runs in the forked child before exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command.spawn().with_context(|| format!("starting {} ({})", spec.name, spec.program.display()))
 }
 
 /// Read `output` to its end, keeping a tail and flagging the ready line.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 mod broker_faults;
 mod errors;
+mod java;
 mod limits;
 
 use super::kafka::{ErrorName, RequestType};

@@ -138,6 +138,8 @@ fn producer_runs(scenario: &Scenario) -> Vec<ProducerRun> {
         .map(|p| ProducerRun {
             name: p.name.clone(),
             topic: format!("{}.{}", scenario.name, p.name),
+            client: Some(p.client),
+            client_version: "2.12.1".into(),
             settings: scenario.effective_settings(p),
             events: ClientEvents { request_timeouts: 2, disconnects: 1, message_timeouts: 0, samples: vec![] },
         })
