@@ -412,7 +412,8 @@ async fn a_java_producers_jvm_is_gone_once_the_producer_is() {
     let env = local::start(1, 5, ProxyMode::Bytes).await.expect("Kafka and Toxiproxy start");
     env.create_topic("jvm-check", 1).await.expect("the topic is created");
     let properties = [("acks", "all"), ("enable.idempotence", "true")].map(|(k, v)| (k.to_string(), v.to_string())).into();
-    let launched = faultlab::run::java::Launched::launch("jvm-check", &env.bootstrap, &properties).await.expect("the JVM starts");
+    let launched =
+        faultlab::run::java::Launched::launch("jvm-check", &env.bootstrap, "jvm-check", &properties).await.expect("the JVM starts");
     assert!(launched.version().starts_with("4."), "{}", launched.version());
     let producer = launched.into_producer(tokio::time::Instant::now());
     let jvms = producer_jvms(std::process::id());

@@ -5,12 +5,16 @@
 //   java -cp "<Kafka's libs>/*" FaultlabProducer.java
 //
 // stdin, from faultlab, one JSON object a line:
-//   {"type":"config","properties":{...}}    first: the producer's properties
+//   {"type":"config","properties":{...},"topic":T}   first: the producer's
+//                                           properties and the topic it will write
 //   {"type":"send","index":N,"topic":T,"key":K,"value":V}
 //   {"type":"flush"}                        send what lingers, now
 //   end of input                            close (faultlab is done or gone)
 // stdout, to faultlab, one JSON object a line:
-//   {"type":"hello","version":"4.1.2"}      the producer exists
+//   {"type":"hello","version":"4.1.2"}      the producer exists and has read
+//                                           the topic's metadata (connected and
+//                                           warmed up, as a running service is,
+//                                           before the run's clock starts)
 //   {"type":"acked","index":N,"partition":P,"offset":O}   O is -1 without one
 //   {"type":"failed","index":N,"error":E,"possibly_persisted":B}
 //   {"type":"error","message":M}            no producer (bad config); exits
@@ -49,8 +53,9 @@ public class FaultlabProducer {
         if (first == null) {
             return;
         }
+        JsonNode config = JSON.readTree(first);
         Properties properties = new Properties();
-        for (Map.Entry<String, JsonNode> property : JSON.readTree(first).get("properties").properties()) {
+        for (Map.Entry<String, JsonNode> property : config.get("properties").properties()) {
             properties.put(property.getKey(), property.getValue().asText());
         }
         properties.put("key.serializer", ByteArraySerializer.class.getName());
@@ -62,6 +67,17 @@ public class FaultlabProducer {
             reply(JSON.createObjectNode().put("type", "error").put("message", describe(e)));
             System.exit(2);
             return;
+        }
+        // A cold JVM takes its time over the first send (metadata, class
+        // loading); done here, it does not fall into the run's fault windows.
+        if (config.hasNonNull("topic")) {
+            try {
+                producer.partitionsFor(config.get("topic").asText());
+            } catch (RuntimeException e) {
+                reply(JSON.createObjectNode().put("type", "error").put("message", describe(e)));
+                System.exit(2);
+                return;
+            }
         }
         reply(JSON.createObjectNode().put("type", "hello").put("version", AppInfoParser.getVersion()));
         String line;

@@ -98,8 +98,9 @@ impl Launched {
     /// Start a JVM with the helper and a producer with `properties` (the
     /// Java client's names) plus bootstrap.servers and client.id (its
     /// name, unless the properties give one: what a Kafka toxic's
-    /// `client_id` aims at), and wait for its hello.
-    pub async fn launch(name: &str, bootstrap: &str, properties: &BTreeMap<String, String>) -> anyhow::Result<Launched> {
+    /// `client_id` aims at), and wait for its hello, which comes once the
+    /// producer has read `topic`'s metadata.
+    pub async fn launch(name: &str, bootstrap: &str, topic: &str, properties: &BTreeMap<String, String>) -> anyhow::Result<Launched> {
         let client = components::find_java_client().map_err(|reason| anyhow::anyhow!("producer {name}: {reason}"))?;
         let dir = helper_dir().context("writing the Java producer's source file")?;
         let spec = Spec {
@@ -124,7 +125,7 @@ impl Launched {
         let mut properties = properties.clone();
         properties.insert("bootstrap.servers".into(), bootstrap.into());
         properties.entry("client.id".into()).or_insert_with(|| name.into());
-        let config = serde_json::json!({ "type": "config", "properties": properties });
+        let config = serde_json::json!({ "type": "config", "properties": properties, "topic": topic });
         stdin_line(&mut stdin, &config).await.with_context(|| format!("starting the Java producer {name}"))?;
         let stdout = BufReader::new(stdout).lines();
         let mut launched = Launched { name: name.into(), version: String::new(), jvm, stdin, stdout, log, logging };

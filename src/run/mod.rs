@@ -153,9 +153,9 @@ pub async fn run_once(
     }
     // Java producers start their JVMs (seconds each) before the clock
     // starts: the faults' times count from the first send.
-    let launching = scenario.producers.iter().zip(&producers).map(|(spec, (name, _, settings))| async move {
+    let launching = scenario.producers.iter().zip(&producers).map(|(spec, (name, topic, settings))| async move {
         match spec.client == Client::Java && spec.http().is_none() {
-            true => java::Launched::launch(name, &env.bootstrap, settings).await.map(Some),
+            true => java::Launched::launch(name, &env.bootstrap, topic, settings).await.map(Some),
             false => Ok(None),
         }
     });
