@@ -142,6 +142,8 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
         };
         if let Some(refused) = refused {
             error = Some(format!("run {} ({run_id}): {refused}", repeat + 1));
+        } else if let Some(around) = around_the_proxy(&env.around_the_proxy, &output.faults) {
+            error = Some(format!("run {} ({run_id}): {around}", repeat + 1));
         } else if let Some(idle) = idle_kafka_toxics(&output.faults, &output.history, output.producing) {
             error = Some(format!("run {} ({run_id}): {idle}", repeat + 1));
         }
@@ -185,6 +187,20 @@ pub async fn run_scenario(scenario: &Scenario, options: &Options) -> ScenarioRep
         scenario,
         error,
     }
+}
+
+/// Brokers whose clients go around every proxy while a fault was in
+/// force: their traffic crossed no fault, so the run's counts say nothing
+/// of it. None when every broker is behind a proxy or no fault played.
+fn around_the_proxy(brokers: &[String], faults: &[FaultWindow]) -> Option<String> {
+    (!brokers.is_empty() && faults.iter().any(|w| w.added_at.is_some())).then(|| {
+        format!(
+            "{}, the listen port of no proxy: clients reach {} around the proxy, so the faults in force never touched \
+             that traffic and the counts are not the scenario's. Point the broker's advertised listener at its proxy listener.",
+            brokers.join("; "),
+            if brokers.len() == 1 { "it" } else { "them" }
+        )
+    })
 }
 
 /// The Kafka toxics that never matched a request while messages were in

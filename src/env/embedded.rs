@@ -61,6 +61,7 @@ pub async fn start_with(seed: u64, mode: ProxyMode) -> anyhow::Result<Environmen
         toxiproxy_api: None,
         ledger,
         refusals: None,
+        around_the_proxy: Vec::new(),
         _running: Box::new(Running { _broker: serving, proxy }),
     })
 }

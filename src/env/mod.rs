@@ -58,6 +58,10 @@ pub struct Environment {
     /// failed connections rather than let clients bypass it (a run that
     /// finds a reason there fails).
     pub refusals: Option<crate::proxy::kafka::Refusals>,
+    /// Brokers advertised at no listen port of any proxy (`broker 1
+    /// advertises HOST:PORT`): their clients go around every proxy, so no
+    /// fault touches that traffic, and a run with faults in force fails.
+    pub around_the_proxy: Vec<String>,
     _running: Box<dyn Send + Sync>,
 }
 
@@ -95,6 +99,7 @@ impl Environment {
             toxiproxy_api: None,
             ledger: None,
             refusals: None,
+            around_the_proxy: Vec::new(),
             _running: running,
         }
     }

@@ -357,3 +357,31 @@ async fn spoiling_metadata(upstream: &str) -> Relay {
     });
     Relay { address, spoiled, _task: tokio_util::task::AbortOnDropHandle::new(task) }
 }
+
+/// The guard on the TCP path: a broker advertised at no listen port of the
+/// user's proxies while faults are in force. The producers' traffic to it
+/// never crossed the proxy, so the scenario fails saying so, naming the
+/// broker, instead of reporting counts no fault shaped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_over_traffic_around_the_proxy_fail_the_scenario() {
+    let api = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 3).await.unwrap();
+    let url = format!("http://{}", api.local_addr());
+    let _serving = tokio::spawn(api.serve(std::future::pending()));
+    let broker_port = faultlab::env::embedded::free_port().unwrap();
+    let proxy = Client::new(&url).create_proxy("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}")).await.unwrap();
+    // The broker advertises its own port, not the proxy's.
+    let _broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
+    let options = Options {
+        backend: Backend::External,
+        backend_config: BackendConfig { bootstrap: Some(proxy.listen.clone()), toxiproxy: Some(url.clone()), ..BackendConfig::default() },
+        repeat: Some(1),
+        ..Options::default()
+    };
+    let scenario = scenario::load(Path::new("scenarios/response-delay.toml")).expect("the scenario file is valid");
+    let report = harness::run_scenario(&scenario, &options).await;
+    let error = report.error.clone().expect("the scenario fails");
+    assert!(error.contains(&format!("advertises 127.0.0.1:{broker_port}, the listen port of no proxy")), "{error}");
+    assert!(error.contains("around the proxy, so the faults in force never touched that traffic"), "{error}");
+    assert!(!report.passed());
+    assert!(Client::new(&url).toxics("kafka").await.unwrap().is_empty(), "nothing is left on the user's proxy");
+}

@@ -134,13 +134,18 @@ async fn connect(config: &ExternalConfig, bootstrap: &str, proxy: Proxied, runni
     let proxies =
         choose_proxies(&config.proxies, &listed.keys().cloned().collect::<Vec<_>>()).map_err(|e| anyhow::anyhow!("{describe}: {e}"))?;
 
-    let listen_ports: Vec<u16> =
-        proxies.iter().filter_map(|name| listed.get(name)).filter_map(|p| split_host_port(&p.listen).map(|(_, port)| port)).collect();
-    let bypassing: Vec<String> = brokers
-        .iter()
-        .filter(|(_, address)| split_host_port(address).is_none_or(|(_, port)| !listen_ports.contains(&port)))
-        .map(|(id, address)| format!("broker {id} advertises {address}"))
-        .collect();
+    // The brokers advertised at no listen port of `names`' proxies.
+    let outside = |names: &mut dyn Iterator<Item = &String>| -> Vec<String> {
+        let listen_ports: Vec<u16> =
+            names.filter_map(|name| listed.get(name)).filter_map(|p| split_host_port(&p.listen).map(|(_, port)| port)).collect();
+        brokers
+            .iter()
+            .filter(|(_, address)| split_host_port(address).is_none_or(|(_, port)| !listen_ports.contains(&port)))
+            .map(|(id, address)| format!("broker {id} advertises {address}"))
+            .collect()
+    };
+    let bypassing = outside(&mut proxies.iter());
+    let around_every_proxy = outside(&mut listed.keys());
 
     let api = client.base().to_string();
     let faults = RemoteFaults { client, proxies: proxies.clone(), brokers: None };
@@ -161,6 +166,7 @@ async fn connect(config: &ExternalConfig, bootstrap: &str, proxy: Proxied, runni
         running,
     );
     env.toxiproxy_api = Some(api);
+    env.around_the_proxy = around_every_proxy;
     if !bypassing.is_empty() {
         env.notes.push(format!(
             "{}, which is not a listen port of the proxies used ({}): clients reach it around the proxy and faults do not \
