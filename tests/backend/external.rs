@@ -105,14 +105,9 @@ async fn response_delay_through_the_users_toxiproxy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_advertising_itself_is_reported_as_bypassing_toxiproxy() {
-    let api = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 3).await.unwrap();
-    let url = format!("http://{}", api.local_addr());
-    let _serving = tokio::spawn(api.serve(std::future::pending()));
-    let broker_port = faultlab::env::embedded::free_port().unwrap();
-    let proxy = Client::new(&url).create_proxy("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}")).await.unwrap();
-    // The mistake the README warns about: the broker advertises its own port.
-    let _broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
-    let config = BackendConfig { bootstrap: Some(proxy.listen.clone()), toxiproxy: Some(url), ..BackendConfig::default() };
+    let around = AroundTheProxy::start().await;
+    let (url, broker_port) = (around.url.clone(), around.broker_port);
+    let config = BackendConfig { bootstrap: Some(around.listen.clone()), toxiproxy: Some(url), ..BackendConfig::default() };
     let env = faultlab::env::external::start(&config, ProxyMode::Bytes, 3).await.expect("the environment starts");
     let note = env.notes.iter().find(|n| n.contains("around the proxy")).expect("a note about the bypass");
     assert!(note.contains(&format!("advertises 127.0.0.1:{broker_port}")), "{note}");
@@ -364,16 +359,11 @@ async fn spoiling_metadata(upstream: &str) -> Relay {
 /// broker, instead of reporting counts no fault shaped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_over_traffic_around_the_proxy_fail_the_scenario() {
-    let api = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 3).await.unwrap();
-    let url = format!("http://{}", api.local_addr());
-    let _serving = tokio::spawn(api.serve(std::future::pending()));
-    let broker_port = faultlab::env::embedded::free_port().unwrap();
-    let proxy = Client::new(&url).create_proxy("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}")).await.unwrap();
-    // The broker advertises its own port, not the proxy's.
-    let _broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
+    let around = AroundTheProxy::start().await;
+    let (url, broker_port) = (around.url.clone(), around.broker_port);
     let options = Options {
         backend: Backend::External,
-        backend_config: BackendConfig { bootstrap: Some(proxy.listen.clone()), toxiproxy: Some(url.clone()), ..BackendConfig::default() },
+        backend_config: BackendConfig { bootstrap: Some(around.listen.clone()), toxiproxy: Some(url.clone()), ..BackendConfig::default() },
         repeat: Some(1),
         ..Options::default()
     };
@@ -384,4 +374,30 @@ async fn faults_over_traffic_around_the_proxy_fail_the_scenario() {
     assert!(error.contains("around the proxy, so the faults in force never touched that traffic"), "{error}");
     assert!(!report.passed());
     assert!(Client::new(&url).toxics("kafka").await.unwrap().is_empty(), "nothing is left on the user's proxy");
+}
+
+/// The mistake the README warns about: a user's Toxiproxy API (faultlab's)
+/// with proxy `kafka` in front of a broker that advertises its own port,
+/// not the proxy's. Everything stops when dropped.
+struct AroundTheProxy {
+    url: String,
+    /// The proxy's listen address, the bootstrap a user would give.
+    listen: String,
+    broker_port: u16,
+    _serving: tokio_util::task::AbortOnDropHandle<()>,
+    _broker: tokio_util::task::AbortOnDropHandle<()>,
+}
+
+impl AroundTheProxy {
+    async fn start() -> AroundTheProxy {
+        let api = faultlab::proxy::api::bind("127.0.0.1:0".parse().unwrap(), 3).await.unwrap();
+        let url = format!("http://{}", api.local_addr());
+        let serving = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+            let _ = api.serve(std::future::pending()).await;
+        }));
+        let broker_port = faultlab::env::embedded::free_port().unwrap();
+        let proxy = Client::new(&url).create_proxy("kafka", "127.0.0.1:0", &format!("127.0.0.1:{broker_port}")).await.unwrap();
+        let broker = faultlab::env::embedded::start_broker(broker_port, &format!("127.0.0.1:{broker_port}")).await.unwrap();
+        AroundTheProxy { url, listen: proxy.listen, broker_port, _serving: serving, _broker: broker }
+    }
 }
